@@ -1,0 +1,67 @@
+#pragma once
+// The interface every connector implements (Partner Center, Salesforce, later Dataverse). The
+// engine only sees this: records as JSON, opaque versions and cursors, field changes by path.
+#include <boost/asio/awaitable.hpp>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/util/clock.hpp"
+#include "daemon/util/expected.hpp"
+
+namespace cosync::connectors {
+
+struct RemoteRecord {
+  std::string id;
+  std::string version;  // the write precondition: PC eTag, Salesforce SystemModstamp
+  TimePoint modified{};
+  nlohmann::json fields = nlohmann::json::object();  // the record as the API returned it
+};
+
+// A record the API returned that cannot be used; it goes to quarantine with the reason.
+struct MalformedRecord {
+  std::string id;  // empty when even the id is unreadable
+  std::string reason;
+};
+
+struct PullResult {
+  std::vector<RemoteRecord> records;
+  std::vector<MalformedRecord> malformed;
+  std::string cursor;  // where the next pull starts; committed by the engine after the batch
+};
+
+// Which records of which object a mapping reads and writes.
+struct ObjectSpec {
+  std::string object;                 // "Lead"; ignored by Partner Center (always referrals)
+  std::vector<std::string> fields;    // field paths the mapping reads
+  std::string external_id_field;      // field that holds the other side's id
+};
+
+struct FieldChange {
+  std::string path;  // dotted path, e.g. "details.dealValue" or "Status"
+  nlohmann::json value;
+};
+
+class Connector {
+ public:
+  virtual ~Connector() = default;
+  virtual const char* system() const = 0;
+
+  // Records changed since `cursor` (empty: everything), oldest overlap included.
+  virtual boost::asio::awaitable<Expected<PullResult>> pull(const ObjectSpec& spec, const std::string& cursor) = 0;
+  virtual boost::asio::awaitable<Expected<RemoteRecord>> get(const ObjectSpec& spec, const std::string& id) = 0;
+  // Writes only `changes`, on condition that the record is still at `current.version`; a moved
+  // record is a Failure of kind conflict. Returns the record as stored after the write.
+  virtual boost::asio::awaitable<Expected<RemoteRecord>> update(const ObjectSpec& spec, const RemoteRecord& current,
+                                                                const std::vector<FieldChange>& changes) = 0;
+  // Creates the record whose external-id field holds `external_id`, or updates the one that
+  // already does, so that a retry or restart never creates a second one.
+  virtual boost::asio::awaitable<Expected<RemoteRecord>> upsert(const ObjectSpec& spec, const std::string& external_id,
+                                                                const std::vector<FieldChange>& fields) = 0;
+
+  // HTTP requests sent so far (token requests included), for the cycle summary.
+  virtual std::size_t api_calls() const = 0;
+};
+
+}  // namespace cosync::connectors

@@ -1,0 +1,97 @@
+// What Partner Center accepts in a referral patch: the contract's patch paths and the
+// New -> Active -> Closed state machine. Checked before sending, so an impossible write is
+// never put on the wire.
+#include <algorithm>
+#include <array>
+#include <string_view>
+
+#include "connectors/partner_center/partner_center_connector.hpp"
+#include "daemon/util/json_path.hpp"
+#include "daemon/util/time.hpp"
+
+namespace cosync::connectors {
+namespace {
+
+// From the published contract (UpdateReferralDetails.path enum), as dotted paths.
+constexpr std::array<std::string_view, 14> kPatchablePaths = {
+    "campaignId",          "consent.consentToShareReferralWithMicrosoftSellers",
+    "customerProfile.team", "details.closingDateTime",
+    "details.currency",    "details.dealValue",
+    "details.notes",       "details.requirements.solutions",
+    "externalReferenceId", "referralProgram",
+    "salesStage",          "status",
+    "substatus",           "statusReason"};
+
+int status_rank(std::string_view status) {
+  if (status == "New") return 0;
+  if (status == "Active") return 1;
+  if (status == "Closed") return 2;
+  return -1;
+}
+
+bool substatus_allowed(std::string_view status, std::string_view substatus) {
+  if (status == "New") return substatus == "Pending" || substatus == "Received";
+  if (status == "Active") return substatus == "Accepted" || substatus == "Engaged";
+  if (status == "Closed") return substatus == "Won" || substatus == "Lost" || substatus == "Declined" || substatus == "Expired";
+  return false;
+}
+
+}  // namespace
+
+bool is_patchable_referral_path(std::string_view path) {
+  return std::find(kPatchablePaths.begin(), kPatchablePaths.end(), path) != kPatchablePaths.end();
+}
+
+std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral, const std::vector<FieldChange>& changes) {
+  std::string status = referral.value("status", "");
+  if (status == "Closed")
+    return "referral is Closed/" + referral.value("substatus", std::string("?")) + " (terminal): no write is sent";
+  std::string new_status = status, new_substatus = referral.value("substatus", "");
+  for (const auto& c : changes) {
+    if (!is_patchable_referral_path(c.path))
+      return "Partner Center does not accept a patch of " + c.path;
+    if (c.value.is_null()) return "Partner Center does not accept null for " + c.path;
+    if (c.path == "status") new_status = c.value.is_string() ? c.value.get<std::string>() : "";
+    if (c.path == "substatus") new_substatus = c.value.is_string() ? c.value.get<std::string>() : "";
+  }
+  if (new_status != status || new_substatus != referral.value("substatus", "")) {
+    if (status_rank(new_status) < 0) return "unknown referral status " + new_status;
+    if (status_rank(new_status) < status_rank(status))
+      return "impossible transition " + status + " -> " + new_status + " (New -> Active -> Closed only)";
+    if (!substatus_allowed(new_status, new_substatus))
+      return "substatus " + new_substatus + " is not allowed with status " + new_status;
+  }
+  return std::nullopt;
+}
+
+std::optional<RemoteRecord> parse_referral(const nlohmann::json& body, std::string& reason) {
+  if (!body.is_object()) {
+    reason = "referral is not a JSON object";
+    return std::nullopt;
+  }
+  auto text = [&](const char* key) -> std::string {
+    auto it = body.find(key);
+    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  RemoteRecord r;
+  r.id = text("id");
+  r.version = text("eTag");
+  if (r.id.empty()) {
+    reason = "referral without an id";
+    return std::nullopt;
+  }
+  if (r.version.empty()) {
+    reason = "referral " + r.id + " has no eTag";
+    return std::nullopt;
+  }
+  auto updated = parse_iso8601(text("updatedDateTime"));
+  if (!updated) {
+    reason = "referral " + r.id + " has no valid updatedDateTime";
+    return std::nullopt;
+  }
+  r.modified = *updated;
+  r.fields = body;
+  return r;
+}
+
+}  // namespace cosync::connectors

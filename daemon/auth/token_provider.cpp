@@ -1,0 +1,93 @@
+#include "daemon/auth/token_provider.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+#include <nlohmann/json.hpp>
+
+namespace cosync::auth {
+
+namespace net = boost::asio;
+
+// Refresh this long before the token's stated expiry, so that a request never races it.
+constexpr std::chrono::seconds kExpirySkew{120};
+
+TokenProvider::TokenProvider(const Clock& clock, Log log, std::string name, std::chrono::seconds max_age)
+    : clock_(clock), log_(std::move(log)), name_(std::move(name)), max_age_(max_age) {}
+
+void TokenProvider::invalidate() { token_.clear(); }
+
+net::awaitable<Expected<std::string>> TokenProvider::access_token() {
+  // One acquisition at a time: a rotated refresh token must not be redeemed twice.
+  while (acquiring_) {
+    net::steady_timer wait(co_await net::this_coro::executor, std::chrono::milliseconds(5));
+    co_await wait.async_wait(net::use_awaitable);
+  }
+  if (!token_.empty() && clock_.now() < expires_at_) co_return token_;
+
+  acquiring_ = true;
+  auto grant = co_await acquire();
+  acquiring_ = false;
+  if (!grant) co_return grant.failure();
+
+  on_grant(*grant);
+  token_ = grant->access_token;
+  auto lifetime = grant->expires_in ? *grant->expires_in : max_age_;
+  expires_at_ = clock_.now() + (lifetime > 2 * kExpirySkew ? lifetime - kExpirySkew : lifetime / 2);
+  log_->debug("auth: {} token acquired, valid for {}s", name_, lifetime.count());
+  co_return token_;
+}
+
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& form) {
+  std::string body;
+  for (const auto& [name, value] : form) {
+    if (!body.empty()) body += '&';
+    body += boost::urls::encode(name, boost::urls::unreserved_chars);
+    body += '=';
+    body += boost::urls::encode(value, boost::urls::unreserved_chars);
+  }
+  return body;
+}
+
+net::awaitable<Expected<TokenGrant>> request_token(http::HttpClient& client, const std::string& token_url,
+                                                    const std::vector<std::pair<std::string, std::string>>& form) {
+  http::Request req;
+  req.method = http::Method::post;
+  req.url = token_url;
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
+  req.body = form_encode(form);
+  req.idempotent = true;  // a token request has no side effect worth protecting; retry 5xx
+  auto res = co_await client.send(std::move(req));
+  if (!res) co_return res.failure();
+
+  auto body = nlohmann::json::parse(res->body, nullptr, false);
+  if (res->status != 200) {
+    std::string error = body.is_object() ? body.value("error", "") : "";
+    std::string description = body.is_object() ? body.value("error_description", "") : "";
+    Failure f;
+    f.kind = (res->status >= 500 || res->status == 429) ? FailureKind::transient : FailureKind::auth;
+    f.http_status = res->status;
+    f.message = "token endpoint answered " + std::to_string(res->status) + (error.empty() ? "" : " " + error) +
+                (description.empty() ? "" : ": " + description.substr(0, 200));
+    co_return f;
+  }
+  if (!body.is_object() || !body.contains("access_token") || !body["access_token"].is_string())
+    co_return Failure{FailureKind::transient, "token endpoint answered 200 without an access_token", 200, ""};
+
+  TokenGrant grant;
+  grant.access_token = body["access_token"].get<std::string>();
+  if (body.contains("expires_in")) {
+    const auto& e = body["expires_in"];
+    if (e.is_number_integer()) grant.expires_in = std::chrono::seconds(e.get<long long>());
+    else if (e.is_string()) grant.expires_in = std::chrono::seconds(std::atoll(e.get<std::string>().c_str()));
+  }
+  if (body.contains("refresh_token") && body["refresh_token"].is_string())
+    grant.refresh_token = body["refresh_token"].get<std::string>();
+  if (body.contains("instance_url") && body["instance_url"].is_string())
+    grant.instance_url = body["instance_url"].get<std::string>();
+  co_return grant;
+}
+
+}  // namespace cosync::auth

@@ -1,0 +1,61 @@
+#pragma once
+// OAuth 2.0 access tokens for the connectors: cached in memory, refreshed shortly before they
+// expire, and refreshed once when an API answers 401. Tokens are never logged.
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <string>
+
+#include "daemon/http/http_client.hpp"
+#include "daemon/util/clock.hpp"
+#include "daemon/util/expected.hpp"
+#include "daemon/util/log.hpp"
+
+namespace cosync::auth {
+
+// What a token endpoint answered.
+struct TokenGrant {
+  std::string access_token;
+  std::optional<std::chrono::seconds> expires_in;  // Salesforce sends none
+  std::string refresh_token;                       // set when the endpoint rotated it
+  std::string instance_url;                        // Salesforce only
+};
+
+class TokenProvider {
+ public:
+  TokenProvider(const Clock& clock, Log log, std::string name, std::chrono::seconds max_age);
+  virtual ~TokenProvider() = default;
+
+  // A valid access token, from the cache or freshly acquired.
+  boost::asio::awaitable<Expected<std::string>> access_token();
+  // The API rejected the cached token (401): the next access_token() acquires a new one.
+  void invalidate();
+  const std::string& name() const { return name_; }
+
+ protected:
+  // Asks the token endpoint for a new grant.
+  virtual boost::asio::awaitable<Expected<TokenGrant>> acquire() = 0;
+  // Called with every successful grant before it is used.
+  virtual void on_grant(const TokenGrant&) {}
+
+  const Clock& clock_;
+  Log log_;
+
+ private:
+  std::string name_;
+  std::chrono::seconds max_age_;  // used when the endpoint gives no expires_in
+  std::string token_;
+  TimePoint expires_at_{};
+  bool acquiring_ = false;
+};
+
+// POSTs an application/x-www-form-urlencoded body to a token endpoint and parses the answer,
+// turning OAuth error bodies ({"error":"invalid_grant",...}) into a Failure of kind auth.
+boost::asio::awaitable<Expected<TokenGrant>> request_token(
+    http::HttpClient& client, const std::string& token_url,
+    const std::vector<std::pair<std::string, std::string>>& form);
+
+// Encodes name=value pairs as application/x-www-form-urlencoded.
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& form);
+
+}  // namespace cosync::auth

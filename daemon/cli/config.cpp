@@ -1,0 +1,112 @@
+#include "daemon/cli/config.hpp"
+
+#include <filesystem>
+
+#include "daemon/util/yaml_reader.hpp"
+
+namespace cosync::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Relative paths in a config file are relative to the file's own directory.
+std::string resolve_path(const std::string& config_file, const std::string& path) {
+  if (path.empty() || fs::path(path).is_absolute()) return path;
+  return (fs::path(config_file).parent_path() / path).lexically_normal().string();
+}
+
+std::chrono::milliseconds ms(std::chrono::seconds s) { return std::chrono::duration_cast<std::chrono::milliseconds>(s); }
+
+void read_http(const YamlNode& node, http::ClientOptions& http, const std::string& file) {
+  node.expect_map().allow_only({"timeout", "max_attempts", "ca_file", "max_in_flight_per_host", "max_retry_after"});
+  if (auto v = node.find("timeout")) http.timeout = ms(v->as_seconds());
+  if (auto v = node.find("max_attempts")) http.max_attempts = static_cast<int>(v->as_int(1, 20));
+  if (auto v = node.find("ca_file")) http.ca_file = resolve_path(file, v->as_string());
+  if (auto v = node.find("max_in_flight_per_host")) http.max_in_flight_per_host = static_cast<std::size_t>(v->as_int(1, 64));
+  if (auto v = node.find("max_retry_after")) http.max_retry_after = ms(v->as_seconds());
+}
+
+PartnerCenterConfig read_partner_center(const YamlNode& node, const std::string& file, const std::string& state_dir) {
+  node.expect_map().allow_only({"base_url", "page_size", "overlap", "auth"});
+  PartnerCenterConfig pc;
+  pc.api.base_url = node.string_or("base_url", pc.api.base_url);
+  if (auto v = node.find("page_size")) pc.api.page_size = static_cast<int>(v->as_int(1, 100));
+  if (auto v = node.find("overlap")) pc.api.overlap = v->as_seconds();
+  auto a = node.get("auth");
+  a.expect_map().allow_only({"token_url", "client_id", "client_secret", "client_secret_file", "scope",
+                             "refresh_token_file"});
+  pc.auth.token_url = a.string("token_url");
+  pc.auth.client_id = a.string("client_id");
+  pc.auth.client_secret = a.secret("client_secret", false).value_or("");
+  pc.auth.scope = a.string_or("scope", "https://api.partner.microsoft.com/.default offline_access");
+  pc.auth.refresh_token_file = resolve_path(file, a.string_or("refresh_token_file", state_dir + "/pc_refresh_token"));
+  return pc;
+}
+
+SalesforceConfig read_salesforce(const YamlNode& node) {
+  node.allow_only({"type", "instance_url", "api_version", "overlap", "auth"});
+  SalesforceConfig sf;
+  sf.api.instance_url = node.string("instance_url");
+  sf.api.api_version = node.string_or("api_version", sf.api.api_version);
+  if (auto v = node.find("overlap")) sf.api.overlap = v->as_seconds();
+  auto a = node.get("auth");
+  a.expect_map().allow_only({"token_url", "client_id", "client_secret", "client_secret_file", "max_token_age"});
+  sf.auth.token_url = a.string("token_url");
+  sf.auth.client_id = a.string("client_id");
+  sf.auth.client_secret = *a.secret("client_secret");
+  if (auto v = a.find("max_token_age")) sf.auth.max_token_age = v->as_seconds();
+  return sf;
+}
+
+}  // namespace
+
+Config load_config(const std::string& path) {
+  auto root = YamlNode::load_file(path);
+  root.expect_map().allow_only({"state_dir", "poll_interval", "log", "http", "partner_center", "connections", "mappings"});
+  Config c;
+  c.file = path;
+  c.state_dir = resolve_path(path, root.string("state_dir"));
+  if (auto v = root.find("poll_interval")) {
+    c.poll_interval = v->as_seconds();
+    if (c.poll_interval.count() < 1) v->fail("must be at least 1s");
+  }
+  if (auto log = root.find("log")) {
+    log->expect_map().allow_only({"level", "format"});
+    if (auto level = log->find("level")) {
+      c.log.level = level->as_string();
+      if (!is_valid_log_level(c.log.level)) level->fail("expected trace, debug, info, warn, error, critical or off");
+    }
+    if (auto format = log->find("format")) {
+      std::string f = format->as_string();
+      if (f == "text") c.log.format = LogFormat::text;
+      else if (f == "json") c.log.format = LogFormat::json;
+      else format->fail("expected text or json, got '" + f + "'");
+    }
+  }
+  if (auto http = root.find("http")) read_http(*http, c.http, path);
+  c.partner_center = read_partner_center(root.get("partner_center"), path, c.state_dir);
+
+  if (auto connections = root.find("connections")) {
+    for (auto& [name, node] : connections->entries()) {
+      node.expect_map();
+      auto type = node.get("type");
+      if (type.as_string() != "salesforce") type.fail("expected salesforce (the only CRM supported so far)");
+      c.salesforce.emplace(name, read_salesforce(node));
+    }
+  }
+
+  auto mappings = root.get("mappings");
+  for (const auto& item : mappings.items()) {
+    auto mapping = mapping::load_mapping(resolve_path(path, item.as_string()));
+    if (!c.salesforce.contains(mapping.crm_connection))
+      throw ConfigError(mapping.file, mapping.crm_connection_line, "crm.connection",
+                        "no connection named '" + mapping.crm_connection + "' in " + path);
+    for (const auto& other : c.mappings)
+      if (other.name == mapping.name) item.fail("two mappings are named '" + mapping.name + "'");
+    c.mappings.push_back(std::move(mapping));
+  }
+  if (c.mappings.empty()) mappings.fail("must list at least one mapping file");
+  return c;
+}
+
+}  // namespace cosync::app

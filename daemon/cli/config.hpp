@@ -1,0 +1,44 @@
+#pragma once
+// The daemon's configuration file (see config/examples/sandbox.yaml): connections, HTTP and
+// logging settings, state directory and the list of mapping files.
+#include <chrono>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "connectors/partner_center/partner_center_connector.hpp"
+#include "connectors/salesforce/salesforce_connector.hpp"
+#include "daemon/auth/client_credentials.hpp"
+#include "daemon/auth/refresh_token.hpp"
+#include "daemon/mapping/mapping.hpp"
+
+namespace cosync::app {
+
+struct PartnerCenterConfig {
+  connectors::PartnerCenterOptions api;
+  auth::RefreshTokenOptions auth;
+};
+
+struct SalesforceConfig {
+  connectors::SalesforceOptions api;
+  auth::ClientCredentialsOptions auth;
+};
+
+struct Config {
+  std::string file;
+  std::string state_dir;
+  LogOptions log;
+  std::chrono::seconds poll_interval{60};
+  http::ClientOptions http;
+  PartnerCenterConfig partner_center;
+  std::map<std::string, SalesforceConfig> salesforce;  // by connection name
+  std::vector<mapping::Mapping> mappings;
+
+  std::string state_db_path() const { return state_dir + "/state.db"; }
+};
+
+// Reads and validates the configuration and every mapping file it names, completely, before
+// anything runs. Throws ConfigError ("file:line: key: message").
+Config load_config(const std::string& path);
+
+}  // namespace cosync::app

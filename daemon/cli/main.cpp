@@ -1,0 +1,79 @@
+// cosyncd: keeps Microsoft Partner Center referrals and a CRM mirrored both ways.
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "daemon/cli/config.hpp"
+#include "daemon/cli/runtime.hpp"
+#include "daemon/util/yaml_reader.hpp"
+
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+constexpr const char* kDefaultConfig = "/etc/cosync/cosync.yaml";
+
+// Exit statuses beyond those of Runtime::run_once.
+constexpr int kExitUsage = 64;
+constexpr int kExitConfig = 78;
+
+void usage(std::ostream& out) {
+  out << "usage: cosyncd COMMAND [--config FILE]\n"
+         "commands:\n"
+         "  run      run the daemon: sync every poll interval until SIGTERM/SIGINT\n"
+         "  once     run one sync cycle of every mapping; exit 0 when all synced\n"
+         "  check    validate the configuration and mapping files, touch nothing\n"
+         "  version  print the version\n"
+         "options:\n"
+         "  --config FILE  configuration file (default " << kDefaultConfig << ")\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string command, config_path = kDefaultConfig;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) config_path = argv[++i];
+    else if (arg.starts_with("--config=")) config_path = arg.substr(9);
+    else if (arg == "-h" || arg == "--help" || arg == "help") {
+      usage(std::cout);
+      return 0;
+    } else if (command.empty() && !arg.starts_with("-")) command = arg;
+    else {
+      std::cerr << "cosyncd: unexpected argument '" << arg << "'\n";
+      usage(std::cerr);
+      return kExitUsage;
+    }
+  }
+  if (command == "version") {
+    std::cout << "cosyncd " << kVersion << "\n";
+    return 0;
+  }
+  if (command != "run" && command != "once" && command != "check") {
+    if (!command.empty()) std::cerr << "cosyncd: unknown command '" << command << "'\n";
+    usage(std::cerr);
+    return kExitUsage;
+  }
+
+  cosync::app::Config config;
+  try {
+    config = cosync::app::load_config(config_path);
+  } catch (const cosync::ConfigError& e) {
+    std::cerr << "cosyncd: configuration error: " << e.what() << "\n";
+    return kExitConfig;
+  }
+  if (command == "check") {
+    std::cout << "configuration OK: " << config_path << " (" << config.mappings.size() << " mapping(s))\n";
+    return 0;
+  }
+
+  auto log = cosync::make_stderr_logger(config.log);
+  try {
+    cosync::SystemClock clock;
+    cosync::app::Runtime runtime(std::move(config), log, clock);
+    return command == "once" ? runtime.run_once() : runtime.run_forever();
+  } catch (const std::exception& e) {
+    log->critical("cosyncd stopped on an unexpected error: {}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,41 @@
+#pragma once
+// Three-way merge of one linked pair of records against the shadow (the values both sides held
+// after the last sync). Pure: no I/O, so every rule is unit-tested directly.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/mapping/mapping.hpp"
+
+namespace cosync::engine {
+
+// One side of the pair as read in this cycle; absent when the side was not pulled (unchanged
+// since the last sync, so its values are the shadow's).
+struct SideState {
+  const nlohmann::json* record = nullptr;
+  TimePoint modified{};
+};
+
+enum class Origin { pc, crm };
+
+struct FieldWrite {
+  const mapping::FieldRule* rule = nullptr;
+  nlohmann::json value;        // canonical value written
+  std::string reason;          // why, for logs and `plan`
+};
+
+struct MergePlan {
+  std::vector<FieldWrite> to_pc;
+  std::vector<FieldWrite> to_crm;
+  // Fields both sides already agree on (the shadow catches up with them).
+  nlohmann::json agreed = nlohmann::json::object();
+  std::vector<std::string> conflicts;      // "field: pc=..., crm=..., winner ..."
+  std::vector<std::string> unmapped;       // "field: crm value 'X' has no entry in the value map"
+  bool empty() const { return to_pc.empty() && to_crm.empty(); }
+};
+
+MergePlan merge(const mapping::Mapping& m, const SideState& pc, const SideState& crm, const nlohmann::json& shadow);
+
+}  // namespace cosync::engine

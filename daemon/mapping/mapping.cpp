@@ -1,0 +1,132 @@
+#include "daemon/mapping/mapping.hpp"
+
+#include "daemon/util/json_path.hpp"
+
+namespace cosync::mapping {
+
+const char* to_string(Direction d) {
+  switch (d) {
+    case Direction::both: return "both";
+    case Direction::to_crm: return "to_crm";
+    case Direction::to_pc: return "to_pc";
+  }
+  return "?";
+}
+
+const char* to_string(Owner o) {
+  switch (o) {
+    case Owner::pc: return "pc";
+    case Owner::crm: return "crm";
+    case Owner::newest: return "newest";
+  }
+  return "?";
+}
+
+namespace {
+
+// Empty strings and missing values are the same thing to a user: no value.
+nlohmann::json normalized(nlohmann::json v) {
+  if (v.is_string() && v.get_ref<const std::string&>().empty()) return nullptr;
+  return v;
+}
+
+}  // namespace
+
+bool Mapping::selects(const nlohmann::json& referral) const {
+  for (const auto& s : select) {
+    auto v = json_at(referral, s.pc_path);
+    bool any = false;
+    for (const auto& candidate : s.any_of) any = any || v == candidate;
+    if (!any) return false;
+  }
+  return true;
+}
+
+connectors::ObjectSpec Mapping::pc_spec() const {
+  connectors::ObjectSpec spec{"referrals", {}, pc_link_field};
+  for (const auto& f : fields)
+    for (const auto& p : f.pc_paths) spec.fields.push_back(p);
+  return spec;
+}
+
+connectors::ObjectSpec Mapping::crm_spec() const {
+  connectors::ObjectSpec spec{crm_object, {}, crm_link_field};
+  for (const auto& f : fields) spec.fields.push_back(f.crm_field);
+  return spec;
+}
+
+std::optional<nlohmann::json> Mapping::canonical_from_pc(const FieldRule& f, const nlohmann::json& referral) const {
+  nlohmann::json value;
+  if (f.pc_paths.size() == 1) {
+    value = normalized(json_at(referral, f.pc_paths[0]));
+  } else {
+    value = nlohmann::json::array();
+    for (const auto& p : f.pc_paths) value.push_back(normalized(json_at(referral, p)));
+  }
+  if (f.values.empty()) return value;
+  for (const auto& e : f.values)
+    if (e.pc == value) return value;
+  return std::nullopt;
+}
+
+std::optional<nlohmann::json> Mapping::canonical_from_crm(const FieldRule& f, const nlohmann::json& record) const {
+  auto value = normalized(json_at(record, f.crm_field));
+  if (f.values.empty()) return value;
+  for (const auto& e : f.values)
+    if (e.crm == value) return e.pc;
+  return std::nullopt;
+}
+
+std::vector<connectors::FieldChange> Mapping::pc_changes(const FieldRule& f, const nlohmann::json& canonical) const {
+  std::vector<connectors::FieldChange> out;
+  if (f.pc_paths.size() == 1) {
+    out.push_back({f.pc_paths[0], canonical});
+  } else {
+    for (size_t i = 0; i < f.pc_paths.size(); ++i)
+      out.push_back({f.pc_paths[i], canonical.is_array() && i < canonical.size() ? canonical[i] : nlohmann::json()});
+  }
+  return out;
+}
+
+std::vector<connectors::FieldChange> Mapping::crm_changes(const FieldRule& f, const nlohmann::json& canonical) const {
+  if (f.values.empty()) return {{f.crm_field, canonical}};
+  for (const auto& e : f.values)
+    if (e.pc == canonical) return {{f.crm_field, e.crm}};
+  return {};
+}
+
+std::vector<connectors::FieldChange> Mapping::crm_fields_for_create(const nlohmann::json& referral) const {
+  std::vector<connectors::FieldChange> out;
+  for (const auto& f : fields) {
+    if (!f.flows_to_crm()) continue;
+    auto canonical = canonical_from_pc(f, referral);
+    if (!canonical || canonical->is_null()) continue;
+    for (auto& c : crm_changes(f, *canonical)) out.push_back(std::move(c));
+  }
+  for (const auto& [field, text] : create_templates) {
+    std::erase_if(out, [&](const connectors::FieldChange& c) { return c.path == field; });
+    out.push_back({field, render_template(text, referral)});
+  }
+  return out;
+}
+
+std::string render_template(const std::string& text, const nlohmann::json& referral) {
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t open = text.find('{', i);
+    size_t close = open == std::string::npos ? std::string::npos : text.find('}', open);
+    if (close == std::string::npos) {
+      out += text.substr(i);
+      break;
+    }
+    out += text.substr(i, open - i);
+    auto v = json_at(referral, text.substr(open + 1, close - open - 1));
+    if (v.is_string()) out += v.get<std::string>();
+    else if (!v.is_null()) out += v.dump();
+    i = close + 1;
+  }
+  return out;
+}
+
+}  // namespace cosync::mapping

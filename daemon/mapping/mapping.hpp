@@ -1,0 +1,82 @@
+#pragma once
+// A mapping: which Partner Center referrals pair with which CRM records, and how each field
+// translates between them. Compiled from a YAML mapping file (see config/examples/mappings/).
+//
+// Every field has a canonical value used for merging: the Partner Center form of the value
+// (for a value-mapped field, the PC side of the matching entry; for several PC paths, an array).
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "connectors/connector.hpp"
+
+namespace cosync::mapping {
+
+enum class Direction { both, to_crm, to_pc };
+enum class Owner { pc, crm, newest };  // who wins when both sides changed a field
+const char* to_string(Direction d);
+const char* to_string(Owner o);
+
+struct ValueMapEntry {
+  nlohmann::json pc;   // scalar, or an array with one value per PC path
+  nlohmann::json crm;  // scalar
+};
+
+struct FieldRule {
+  std::string name;                   // canonical name, key of the shadow
+  std::vector<std::string> pc_paths;  // e.g. {"status", "substatus"} or {"details.dealValue"}
+  std::string crm_field;              // e.g. "Status"
+  Direction direction = Direction::both;
+  Owner owner = Owner::pc;
+  std::vector<ValueMapEntry> values;  // empty: the value is copied as it is
+  int line = 0;                       // in the mapping file, for messages
+
+  bool flows_to_crm() const { return direction != Direction::to_pc; }
+  bool flows_to_pc() const { return direction != Direction::to_crm; }
+};
+
+// A referral belongs to the mapping when every PC path holds one of the listed values.
+struct Selector {
+  std::string pc_path;
+  std::vector<nlohmann::json> any_of;
+};
+
+struct Mapping {
+  std::string name;
+  std::string file;
+  std::string crm_connection;         // key under `connections:` in the daemon config
+  int crm_connection_line = 0;
+  std::string crm_object;             // e.g. "Lead"
+  std::string crm_link_field;         // CRM field holding the referral id (external id)
+  std::string pc_link_field = "externalReferenceId";  // PC field holding the CRM record id
+  std::vector<Selector> select;
+  std::map<std::string, std::string> create_templates;  // CRM field -> "[MSFT] {customerProfile.name}"
+  std::vector<FieldRule> fields;
+
+  bool selects(const nlohmann::json& referral) const;
+  connectors::ObjectSpec pc_spec() const;
+  connectors::ObjectSpec crm_spec() const;
+
+  // Canonical value of a field read from either side; nullopt when a value map has no entry
+  // for what the record holds (logged by the caller, never written anywhere).
+  std::optional<nlohmann::json> canonical_from_pc(const FieldRule& f, const nlohmann::json& referral) const;
+  std::optional<nlohmann::json> canonical_from_crm(const FieldRule& f, const nlohmann::json& record) const;
+  // The writes that put a canonical value on each side.
+  std::vector<connectors::FieldChange> pc_changes(const FieldRule& f, const nlohmann::json& canonical) const;
+  std::vector<connectors::FieldChange> crm_changes(const FieldRule& f, const nlohmann::json& canonical) const;
+
+  // The CRM fields of a record created from `referral`: every field that flows to the CRM, the
+  // create templates, and the link field.
+  std::vector<connectors::FieldChange> crm_fields_for_create(const nlohmann::json& referral) const;
+};
+
+// Fills "{path}" placeholders from the referral ("[MSFT] {customerProfile.name}").
+std::string render_template(const std::string& text, const nlohmann::json& referral);
+
+// Reads and validates a mapping file completely; throws ConfigError naming file, line and key.
+Mapping load_mapping(const std::string& path);
+
+}  // namespace cosync::mapping

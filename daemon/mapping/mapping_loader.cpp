@@ -1,0 +1,116 @@
+// Reads a mapping file into a Mapping, validating everything before anything runs.
+#include <set>
+
+#include "connectors/partner_center/partner_center_connector.hpp"
+#include "daemon/mapping/mapping.hpp"
+#include "daemon/util/yaml_reader.hpp"
+
+namespace cosync::mapping {
+namespace {
+
+std::vector<std::string> string_or_list(const YamlNode& node) {
+  std::vector<std::string> out;
+  if (node.is_sequence()) {
+    for (const auto& item : node.items()) out.push_back(item.as_string());
+  } else {
+    out.push_back(node.as_string());
+  }
+  if (out.empty()) node.fail("must not be empty");
+  for (const auto& s : out)
+    if (s.empty()) node.fail("must not be empty");
+  return out;
+}
+
+nlohmann::json value_of(const YamlNode& node, size_t expected_count) {
+  auto values = string_or_list(node);
+  if (values.size() != expected_count)
+    node.fail("expected " + std::to_string(expected_count) + " value(s), one per pc path, got " + std::to_string(values.size()));
+  if (expected_count == 1) return values[0];
+  return nlohmann::json(values);
+}
+
+FieldRule read_field(const YamlNode& node) {
+  node.expect_map().allow_only({"name", "pc", "crm", "direction", "owner", "values"});
+  FieldRule f;
+  f.line = node.line();
+  f.name = node.string("name");
+  f.pc_paths = string_or_list(node.get("pc"));
+  f.crm_field = node.string("crm");
+  if (auto d = node.find("direction")) {
+    std::string v = d->as_string();
+    if (v == "both") f.direction = Direction::both;
+    else if (v == "to_crm") f.direction = Direction::to_crm;
+    else if (v == "to_pc") f.direction = Direction::to_pc;
+    else d->fail("expected both, to_crm or to_pc, got '" + v + "'");
+  }
+  if (auto o = node.find("owner")) {
+    std::string v = o->as_string();
+    if (v == "pc") f.owner = Owner::pc;
+    else if (v == "crm") f.owner = Owner::crm;
+    else if (v == "newest") f.owner = Owner::newest;
+    else o->fail("expected pc, crm or newest, got '" + v + "'");
+  }
+  if (f.pc_paths.size() > 1 && !node.has("values"))
+    node.get("pc").fail("several pc paths need a values map to combine them");
+  if (auto values = node.find("values")) {
+    for (const auto& entry : values->items()) {
+      entry.expect_map().allow_only({"pc", "crm"});
+      f.values.push_back({value_of(entry.get("pc"), f.pc_paths.size()), entry.string("crm")});
+    }
+    if (f.values.empty()) values->fail("must list at least one pc/crm pair");
+  }
+  if (f.flows_to_pc()) {
+    for (const auto& p : f.pc_paths)
+      if (!connectors::is_patchable_referral_path(p))
+        node.get("pc").fail("Partner Center does not accept writes to " + p + "; use direction: to_crm");
+  }
+  return f;
+}
+
+}  // namespace
+
+Mapping load_mapping(const std::string& path) {
+  auto root = YamlNode::load_file(path);
+  root.expect_map().allow_only({"name", "crm", "pc", "select", "create", "fields"});
+  Mapping m;
+  m.file = path;
+  m.name = root.string("name");
+
+  auto crm = root.get("crm");
+  crm.expect_map().allow_only({"connection", "object", "link_field"});
+  m.crm_connection = crm.string("connection");
+  m.crm_connection_line = crm.get("connection").line();
+  m.crm_object = crm.string("object");
+  m.crm_link_field = crm.string("link_field");
+
+  if (auto pc = root.find("pc")) {
+    pc->expect_map().allow_only({"link_field"});
+    m.pc_link_field = pc->string_or("link_field", m.pc_link_field);
+    if (!connectors::is_patchable_referral_path(m.pc_link_field))
+      pc->get("link_field").fail("Partner Center does not accept writes to " + m.pc_link_field);
+  }
+
+  if (auto select = root.find("select")) {
+    for (auto& [key, value] : select->entries()) {
+      Selector s{key, {}};
+      for (auto& v : string_or_list(value)) s.any_of.emplace_back(v);
+      m.select.push_back(std::move(s));
+    }
+  }
+  if (auto create = root.find("create")) {
+    for (auto& [field, text] : create->entries()) m.create_templates[field] = text.as_string();
+  }
+
+  std::set<std::string> names, crm_fields;
+  for (const auto& node : root.get("fields").items()) {
+    auto f = read_field(node);
+    if (!names.insert(f.name).second) node.get("name").fail("field name '" + f.name + "' is used twice");
+    if (!crm_fields.insert(f.crm_field).second) node.get("crm").fail("CRM field '" + f.crm_field + "' is mapped twice");
+    if (f.crm_field == m.crm_link_field) node.get("crm").fail("the link field cannot also be a mapped field");
+    m.fields.push_back(std::move(f));
+  }
+  if (m.fields.empty()) root.get("fields").fail("must list at least one field");
+  return m;
+}
+
+}  // namespace cosync::mapping

@@ -1,0 +1,52 @@
+#include "daemon/store/migrations.hpp"
+
+namespace cosync {
+
+const std::vector<const char*>& schema_migrations() {
+  static const std::vector<const char*> migrations = {
+      // 1: links with shadows, cursors, pending creates, quarantine.
+      R"sql(
+      CREATE TABLE links (
+        mapping     TEXT NOT NULL,
+        pc_id       TEXT NOT NULL,
+        crm_id      TEXT NOT NULL,
+        pc_version  TEXT NOT NULL DEFAULT '',
+        crm_version TEXT NOT NULL DEFAULT '',
+        shadow      TEXT NOT NULL DEFAULT '{}',
+        created_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        updated_at  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (mapping, pc_id),
+        UNIQUE (mapping, crm_id)
+      );
+      CREATE TABLE cursors (
+        mapping    TEXT NOT NULL,
+        side       TEXT NOT NULL,
+        value      TEXT NOT NULL,
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (mapping, side)
+      );
+      CREATE TABLE pending_creates (
+        mapping    TEXT NOT NULL,
+        side       TEXT NOT NULL,
+        key        TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (mapping, side, key)
+      );
+      CREATE TABLE quarantine (
+        id         INTEGER PRIMARY KEY,
+        mapping    TEXT NOT NULL,
+        side       TEXT NOT NULL,
+        record_id  TEXT NOT NULL,
+        reason     TEXT NOT NULL,
+        request_id TEXT NOT NULL DEFAULT '',
+        attempts   INTEGER NOT NULL DEFAULT 1,
+        first_seen TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        last_seen  TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        UNIQUE (mapping, side, record_id)
+      );
+      )sql",
+  };
+  return migrations;
+}
+
+}  // namespace cosync

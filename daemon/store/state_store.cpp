@@ -1,0 +1,190 @@
+#include "daemon/store/state_store.hpp"
+
+#include <stdexcept>
+
+#include "daemon/store/migrations.hpp"
+#include "daemon/store/sqlite_statement.hpp"
+
+namespace cosync {
+namespace {
+
+constexpr const char* kLinkColumns = "mapping, pc_id, crm_id, pc_version, crm_version, shadow";
+
+Link read_link(const SqliteStatement& s) {
+  Link l;
+  l.mapping = s.text(0);
+  l.pc_id = s.text(1);
+  l.crm_id = s.text(2);
+  l.pc_version = s.text(3);
+  l.crm_version = s.text(4);
+  l.shadow = nlohmann::json::parse(s.text(5), nullptr, false);
+  if (l.shadow.is_discarded()) l.shadow = nlohmann::json::object();
+  return l;
+}
+
+}  // namespace
+
+StateStore::StateStore(const std::string& path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
+    sqlite3_close(db_);
+    throw std::runtime_error("cannot open state database " + path + ": " + message);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  exec("PRAGMA journal_mode=WAL");
+  exec("PRAGMA synchronous=NORMAL");
+  exec("PRAGMA foreign_keys=ON");
+  migrate();
+}
+
+StateStore::~StateStore() { sqlite3_close(db_); }
+
+void StateStore::exec(const char* sql) const {
+  char* error = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string message = error ? error : "unknown error";
+    sqlite3_free(error);
+    throw std::runtime_error("state DB: " + message);
+  }
+}
+
+int StateStore::schema_version() const {
+  SqliteStatement s(db_, "PRAGMA user_version");
+  s.step();
+  return static_cast<int>(s.integer(0));
+}
+
+void StateStore::migrate() {
+  const auto& migrations = schema_migrations();
+  int version = schema_version();
+  if (version > static_cast<int>(migrations.size()))
+    throw std::runtime_error("state database schema version " + std::to_string(version) +
+                             " is newer than this cosyncd supports (" + std::to_string(migrations.size()) + ")");
+  for (int next = version + 1; next <= static_cast<int>(migrations.size()); ++next) {
+    Transaction tx(*this);
+    exec(migrations[next - 1]);
+    exec(("PRAGMA user_version=" + std::to_string(next)).c_str());
+    tx.commit();
+  }
+}
+
+std::optional<Link> StateStore::link_by_pc(const std::string& mapping, const std::string& pc_id) const {
+  SqliteStatement s(db_, (std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? AND pc_id=?").c_str());
+  s.bind(mapping, pc_id);
+  if (!s.step()) return std::nullopt;
+  return read_link(s);
+}
+
+std::optional<Link> StateStore::link_by_crm(const std::string& mapping, const std::string& crm_id) const {
+  SqliteStatement s(db_, (std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? AND crm_id=?").c_str());
+  s.bind(mapping, crm_id);
+  if (!s.step()) return std::nullopt;
+  return read_link(s);
+}
+
+std::vector<Link> StateStore::links(const std::string& mapping) const {
+  SqliteStatement s(db_, (std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? ORDER BY pc_id").c_str());
+  s.bind(mapping);
+  std::vector<Link> out;
+  while (s.step()) out.push_back(read_link(s));
+  return out;
+}
+
+void StateStore::save_link(const Link& l) {
+  SqliteStatement s(db_,
+                    "INSERT INTO links (mapping, pc_id, crm_id, pc_version, crm_version, shadow) VALUES (?,?,?,?,?,?) "
+                    "ON CONFLICT(mapping, pc_id) DO UPDATE SET crm_id=excluded.crm_id, pc_version=excluded.pc_version, "
+                    "crm_version=excluded.crm_version, shadow=excluded.shadow, "
+                    "updated_at=strftime('%Y-%m-%dT%H:%M:%fZ','now')");
+  s.bind(l.mapping, l.pc_id, l.crm_id, l.pc_version, l.crm_version, l.shadow.dump());
+  s.run();
+}
+
+std::optional<std::string> StateStore::cursor(const std::string& mapping, const std::string& side) const {
+  SqliteStatement s(db_, "SELECT value FROM cursors WHERE mapping=? AND side=?");
+  s.bind(mapping, side);
+  if (!s.step()) return std::nullopt;
+  return s.text(0);
+}
+
+void StateStore::set_cursor(const std::string& mapping, const std::string& side, const std::string& value) {
+  SqliteStatement s(db_,
+                    "INSERT INTO cursors (mapping, side, value) VALUES (?,?,?) ON CONFLICT(mapping, side) DO UPDATE "
+                    "SET value=excluded.value, updated_at=strftime('%Y-%m-%dT%H:%M:%fZ','now')");
+  s.bind(mapping, side, value);
+  s.run();
+}
+
+void StateStore::add_pending_create(const std::string& mapping, const std::string& side, const std::string& key) {
+  SqliteStatement s(db_, "INSERT OR IGNORE INTO pending_creates (mapping, side, key) VALUES (?,?,?)");
+  s.bind(mapping, side, key);
+  s.run();
+}
+
+void StateStore::remove_pending_create(const std::string& mapping, const std::string& side, const std::string& key) {
+  SqliteStatement s(db_, "DELETE FROM pending_creates WHERE mapping=? AND side=? AND key=?");
+  s.bind(mapping, side, key);
+  s.run();
+}
+
+std::vector<std::string> StateStore::pending_creates(const std::string& mapping, const std::string& side) const {
+  SqliteStatement s(db_, "SELECT key FROM pending_creates WHERE mapping=? AND side=? ORDER BY created_at");
+  s.bind(mapping, side);
+  std::vector<std::string> out;
+  while (s.step()) out.push_back(s.text(0));
+  return out;
+}
+
+void StateStore::quarantine(const std::string& mapping, const std::string& side, const std::string& record_id,
+                            const std::string& reason, const std::string& request_id) {
+  SqliteStatement s(db_,
+                    "INSERT INTO quarantine (mapping, side, record_id, reason, request_id) VALUES (?,?,?,?,?) "
+                    "ON CONFLICT(mapping, side, record_id) DO UPDATE SET reason=excluded.reason, "
+                    "request_id=excluded.request_id, attempts=attempts+1, "
+                    "last_seen=strftime('%Y-%m-%dT%H:%M:%fZ','now')");
+  s.bind(mapping, side, record_id, reason, request_id);
+  s.run();
+}
+
+void StateStore::release_quarantine(const std::string& mapping, const std::string& side, const std::string& record_id) {
+  SqliteStatement s(db_, "DELETE FROM quarantine WHERE mapping=? AND side=? AND record_id=?");
+  s.bind(mapping, side, record_id);
+  s.run();
+}
+
+bool StateStore::is_quarantined(const std::string& mapping, const std::string& side, const std::string& record_id) const {
+  SqliteStatement s(db_, "SELECT 1 FROM quarantine WHERE mapping=? AND side=? AND record_id=?");
+  s.bind(mapping, side, record_id);
+  return s.step();
+}
+
+std::vector<QuarantineEntry> StateStore::quarantined() const {
+  SqliteStatement s(db_,
+                    "SELECT id, mapping, side, record_id, reason, request_id, attempts, first_seen, last_seen "
+                    "FROM quarantine ORDER BY id");
+  std::vector<QuarantineEntry> out;
+  while (s.step()) {
+    out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
+                   static_cast<int>(s.integer(6)), s.text(7), s.text(8)});
+  }
+  return out;
+}
+
+StateStore::Transaction::Transaction(StateStore& store) : store_(store) { store_.exec("BEGIN IMMEDIATE"); }
+
+StateStore::Transaction::~Transaction() {
+  if (!done_) {
+    try {
+      store_.exec("ROLLBACK");
+    } catch (...) {
+    }
+  }
+}
+
+void StateStore::Transaction::commit() {
+  store_.exec("COMMIT");
+  done_ = true;
+}
+
+}  // namespace cosync

@@ -1,0 +1,84 @@
+#pragma once
+// The daemon's durable state in SQLite (WAL): links between records with the shadow of the last
+// synced values, cursors, pending creates and the quarantine. Connectors never see this.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+struct sqlite3;
+
+namespace cosync {
+
+struct Link {
+  std::string mapping;
+  std::string pc_id;
+  std::string crm_id;
+  std::string pc_version;   // PC eTag last seen
+  std::string crm_version;  // CRM version (Salesforce SystemModstamp) last seen
+  nlohmann::json shadow = nlohmann::json::object();  // canonical field name -> last synced value
+};
+
+struct QuarantineEntry {
+  long long id = 0;
+  std::string mapping;
+  std::string side;  // "pc" or "crm"
+  std::string record_id;
+  std::string reason;
+  std::string request_id;
+  int attempts = 0;
+  std::string first_seen;
+  std::string last_seen;
+};
+
+class StateStore {
+ public:
+  // Opens (creating if needed) and migrates the database. Throws std::runtime_error on failure.
+  explicit StateStore(const std::string& path);
+  ~StateStore();
+  StateStore(const StateStore&) = delete;
+  StateStore& operator=(const StateStore&) = delete;
+
+  int schema_version() const;
+
+  std::optional<Link> link_by_pc(const std::string& mapping, const std::string& pc_id) const;
+  std::optional<Link> link_by_crm(const std::string& mapping, const std::string& crm_id) const;
+  std::vector<Link> links(const std::string& mapping) const;
+  void save_link(const Link& link);  // insert or replace
+
+  std::optional<std::string> cursor(const std::string& mapping, const std::string& side) const;
+  void set_cursor(const std::string& mapping, const std::string& side, const std::string& value);
+
+  // A create about to be sent: recorded before the remote call so that a restart looks the
+  // record up instead of creating it again (DESIGN invariant 1).
+  void add_pending_create(const std::string& mapping, const std::string& side, const std::string& key);
+  void remove_pending_create(const std::string& mapping, const std::string& side, const std::string& key);
+  std::vector<std::string> pending_creates(const std::string& mapping, const std::string& side) const;
+
+  void quarantine(const std::string& mapping, const std::string& side, const std::string& record_id,
+                  const std::string& reason, const std::string& request_id);
+  void release_quarantine(const std::string& mapping, const std::string& side, const std::string& record_id);
+  bool is_quarantined(const std::string& mapping, const std::string& side, const std::string& record_id) const;
+  std::vector<QuarantineEntry> quarantined() const;
+
+  // RAII transaction: commits in commit(), rolls back if destroyed first.
+  class Transaction {
+   public:
+    explicit Transaction(StateStore& store);
+    ~Transaction();
+    void commit();
+
+   private:
+    StateStore& store_;
+    bool done_ = false;
+  };
+
+ private:
+  void exec(const char* sql) const;
+  void migrate();
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace cosync

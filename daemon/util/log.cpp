@@ -1,0 +1,113 @@
+#include "daemon/util/log.hpp"
+
+#include "daemon/util/time.hpp"
+
+#include <cstdlib>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/null_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+namespace cosync {
+namespace {
+
+// syslog priorities for journald's "<N>" line prefix.
+int journald_priority(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug: return 7;
+    case spdlog::level::info: return 6;
+    case spdlog::level::warn: return 4;
+    case spdlog::level::err: return 3;
+    case spdlog::level::critical: return 2;
+    default: return 6;
+  }
+}
+
+// One JSON object per line: {"time":..,"level":..,"msg":..}. The message is escaped properly,
+// which a pattern string cannot do.
+class JsonFormatter final : public spdlog::formatter {
+ public:
+  explicit JsonFormatter(bool journald) : journald_(journald) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    nlohmann::json line;
+    line["time"] = format_iso8601(msg.time);
+    line["level"] = std::string(spdlog::level::to_string_view(msg.level).data(),
+                                spdlog::level::to_string_view(msg.level).size());
+    line["msg"] = std::string(msg.payload.data(), msg.payload.size());
+    std::string text = (journald_ ? "<" + std::to_string(journald_priority(msg.level)) + ">" : "") +
+                       line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<JsonFormatter>(journald_); }
+
+ private:
+  bool journald_;
+};
+
+class JournaldPriorityFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    std::string p = "<" + std::to_string(journald_priority(msg.level)) + ">";
+    dest.append(p.data(), p.data() + p.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<JournaldPriorityFlag>(); }
+};
+
+class StringSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit StringSink(std::shared_ptr<std::string> text) : text_(std::move(text)) {}
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    text_->append(formatted.data(), formatted.size());
+  }
+  void flush_() override {}
+
+ private:
+  std::shared_ptr<std::string> text_;
+};
+
+}  // namespace
+
+bool is_valid_log_level(const std::string& level) {
+  return spdlog::level::from_str(level) != spdlog::level::off || level == "off";
+}
+
+Log make_stderr_logger(const LogOptions& options) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
+  if (options.format == LogFormat::json) {
+    sink->set_formatter(std::make_unique<JsonFormatter>(journald));
+  } else {
+    // Under journald the timestamp is the journal's own; elsewhere print it.
+    auto f = std::make_unique<spdlog::pattern_formatter>();
+    f->add_flag<JournaldPriorityFlag>('*');
+    f->set_pattern(journald ? "%*%l %v" : "%Y-%m-%dT%H:%M:%S.%e %l %v");
+    sink->set_formatter(std::move(f));
+  }
+  auto log = std::make_shared<spdlog::logger>("cosync", sink);
+  log->set_level(spdlog::level::from_str(options.level));
+  log->flush_on(spdlog::level::trace);
+  return log;
+}
+
+CapturedLog make_capturing_logger(const std::string& level) {
+  auto text = std::make_shared<std::string>();
+  auto sink = std::make_shared<StringSink>(text);
+  sink->set_pattern("%l %v");
+  auto log = std::make_shared<spdlog::logger>("test", sink);
+  log->set_level(spdlog::level::from_str(level));
+  return {log, text};
+}
+
+Log null_logger() {
+  return std::make_shared<spdlog::logger>("null", std::make_shared<spdlog::sinks::null_sink_mt>());
+}
+
+}  // namespace cosync

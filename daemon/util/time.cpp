@@ -1,0 +1,75 @@
+#include "daemon/util/time.hpp"
+
+#include <charconv>
+
+namespace cosync {
+namespace {
+
+bool read_int(std::string_view s, size_t pos, size_t len, int& out) {
+  if (pos + len > s.size()) return false;
+  auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + len, out);
+  return ec == std::errc() && p == s.data() + pos + len;
+}
+
+}  // namespace
+
+std::optional<TimePoint> parse_iso8601(std::string_view s) {
+  using namespace std::chrono;
+  int y, mo, d, h, mi, sec;
+  if (!read_int(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !read_int(s, 5, 2, mo) || s[7] != '-' ||
+      !read_int(s, 8, 2, d) || (s[10] != 'T' && s[10] != ' ') || !read_int(s, 11, 2, h) || s[13] != ':' ||
+      !read_int(s, 14, 2, mi) || s[16] != ':' || !read_int(s, 17, 2, sec))
+    return std::nullopt;
+  size_t pos = 19;
+  system_clock::duration frac{0};
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    long long value = 0;
+    int digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 9) {
+        value = value * 10 + (s[pos] - '0');
+        ++digits;
+      }
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 9; ++i) value *= 10;
+    frac = duration_cast<system_clock::duration>(nanoseconds(value));
+  }
+  minutes offset{0};
+  if (pos < s.size()) {
+    char c = s[pos];
+    if (c == 'Z' || c == 'z') {
+      ++pos;
+    } else if (c == '+' || c == '-') {
+      int oh, om;
+      size_t mpos = (pos + 3 < s.size() && s[pos + 3] == ':') ? pos + 4 : pos + 3;
+      if (!read_int(s, pos + 1, 2, oh) || !read_int(s, mpos, 2, om)) return std::nullopt;
+      offset = minutes(oh * 60 + om) * (c == '-' ? -1 : 1);
+      pos = mpos + 2;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (pos != s.size()) return std::nullopt;
+  year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
+  if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+  return sys_days(ymd) + hours(h) + minutes(mi) + seconds(sec) + frac - offset;
+}
+
+std::string format_iso8601(TimePoint t) {
+  using namespace std::chrono;
+  auto ms = floor<milliseconds>(t);
+  auto days = floor<std::chrono::days>(ms);
+  year_month_day ymd{days};
+  hh_mm_ss hms{ms - days};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld.%03ldZ", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long>(hms.hours().count()), static_cast<long>(hms.minutes().count()),
+                static_cast<long>(hms.seconds().count()), static_cast<long>(hms.subseconds().count()));
+  return buf;
+}
+
+}  // namespace cosync
