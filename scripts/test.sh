@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Command 2 of the README: installs what is missing, builds a normal and an ASan+UBSan build,
+# and runs every test of both with CTest. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+start=$(date +%s)
+echo "== build (normal)"
+bash scripts/build.sh build
+echo "== build (ASan + UBSan)"
+bash scripts/build.sh build-asan -DCOSYNC_SANITIZE=ON
+echo "== built in $(( $(date +%s) - start ))s"
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+status=0
+for dir in build build-asan; do
+  echo "== tests ($dir)"
+  (cd "$dir" && ctest --output-on-failure --timeout 600 -j2) || status=1
+done
+echo "== total $(( $(date +%s) - start ))s"
+exit $status

@@ -1,0 +1,180 @@
+#include <catch2/catch.hpp>
+#include <cstdlib>
+
+#include "daemon/cli/config.hpp"
+#include "daemon/util/yaml_reader.hpp"
+#include "tests/unit/test_files.hpp"
+
+using namespace cosync;
+
+namespace {
+
+const char* kMapping = R"(name: leads
+crm:
+  connection: salesforce
+  object: Lead
+  link_field: Ref__c
+fields:
+  - name: company
+    pc: customerProfile.name
+    crm: Company
+    direction: to_crm
+)";
+
+std::string config_text(const std::string& extra_top = "", const std::string& secret_line = "client_secret: s3cret") {
+  return "state_dir: state\n" + extra_top +
+         "partner_center:\n"
+         "  base_url: http://127.0.0.1:1\n"
+         "  auth:\n"
+         "    token_url: http://127.0.0.1:2/token\n"
+         "    client_id: pc-client\n"
+         "connections:\n"
+         "  salesforce:\n"
+         "    type: salesforce\n"
+         "    instance_url: http://127.0.0.1:3\n"
+         "    auth:\n"
+         "      token_url: http://127.0.0.1:2/token\n"
+         "      client_id: sf-client\n"
+         "      " + secret_line + "\n"
+         "mappings:\n"
+         "  - leads.yaml\n";
+}
+
+std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  return text.replace(text.find(from), from.size(), to);
+}
+
+std::string error_of(const std::string& path) {
+  try {
+    app::load_config(path);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("config: a valid file loads with its mapping, paths relative to the file") {
+  testing::TempDir dir;
+  dir.write("leads.yaml", kMapping);
+  auto config = app::load_config(dir.write("cosync.yaml", config_text("poll_interval: 2m\n")));
+  CHECK(config.poll_interval == std::chrono::minutes(2));
+  CHECK(config.state_dir == dir.file("state"));
+  CHECK(config.partner_center.auth.refresh_token_file == dir.file("state") + "/pc_refresh_token");
+  REQUIRE(config.mappings.size() == 1);
+  CHECK(config.mappings[0].name == "leads");
+  CHECK(config.salesforce.at("salesforce").auth.client_secret == "s3cret");
+}
+
+TEST_CASE("config: an unknown key is rejected with file, line and key") {
+  testing::TempDir dir;
+  dir.write("leads.yaml", kMapping);
+  auto path = dir.write("cosync.yaml", config_text("pol_interval: 10s\n"));
+  auto message = error_of(path);
+  CHECK_THAT(message, Catch::StartsWith(path + ":2: pol_interval: unknown key"));
+}
+
+TEST_CASE("config: a nested unknown key names its full path") {
+  testing::TempDir dir;
+  dir.write("leads.yaml", kMapping);
+  auto path = dir.write("cosync.yaml", config_text("log:\n  level: info\n  colour: yes\n"));
+  CHECK_THAT(error_of(path), Catch::StartsWith(path + ":4: log.colour: unknown key"));
+}
+
+TEST_CASE("config: missing keys and wrong types are named") {
+  testing::TempDir dir;
+  dir.write("leads.yaml", kMapping);
+  auto no_secret = dir.write("a.yaml", config_text("", "max_token_age: 1h"));
+  CHECK_THAT(error_of(no_secret), Catch::Contains("connections.salesforce.auth.client_secret: missing key"));
+  auto bad_duration = dir.write("b.yaml", config_text("poll_interval: soon\n"));
+  CHECK_THAT(error_of(bad_duration), Catch::StartsWith(bad_duration + ":2: poll_interval: expected a duration"));
+  auto bad_level = dir.write("c.yaml", config_text("log: { level: loud }\n"));
+  CHECK_THAT(error_of(bad_level), Catch::Contains("log.level: expected trace"));
+}
+
+TEST_CASE("config: secrets come from ${ENV} or a *_file, and an unset variable is an error") {
+  testing::TempDir dir;
+  dir.write("leads.yaml", kMapping);
+  ::setenv("COSYNC_TEST_SECRET", "from-env", 1);
+  auto from_env = app::load_config(dir.write("a.yaml", config_text("", "client_secret: ${COSYNC_TEST_SECRET}")));
+  CHECK(from_env.salesforce.at("salesforce").auth.client_secret == "from-env");
+
+  dir.write("secret.txt", "from-file\n");
+  auto from_file = app::load_config(dir.write("b.yaml", config_text("", "client_secret_file: " + dir.file("secret.txt"))));
+  CHECK(from_file.salesforce.at("salesforce").auth.client_secret == "from-file");
+
+  auto unset = dir.write("c.yaml", config_text("", "client_secret: ${COSYNC_TEST_UNSET_VARIABLE}"));
+  auto message = error_of(unset);
+  CHECK_THAT(message, Catch::Contains("COSYNC_TEST_UNSET_VARIABLE is not set"));
+}
+
+TEST_CASE("config: errors in a mapping file name the mapping file") {
+  testing::TempDir dir;
+  auto mapping = dir.write("leads.yaml", std::string(kMapping) + "    owner: everyone\n");
+  CHECK_THAT(error_of(dir.write("cosync.yaml", config_text())),
+             Catch::StartsWith(mapping + ":11: fields[0].owner: expected pc, crm or newest"));
+
+  dir.write("leads.yaml", std::string(kMapping) + "    colour: red\n");
+  CHECK_THAT(error_of(dir.write("cosync.yaml", config_text())), Catch::Contains(":11: fields[0].colour: unknown key"));
+
+  auto wrong_connection = dir.write("leads.yaml", replaced(kMapping, "connection: salesforce", "connection: dynamics"));
+  CHECK_THAT(error_of(dir.write("cosync.yaml", config_text())),
+             Catch::StartsWith(wrong_connection + ":3: crm.connection: no connection named 'dynamics'"));
+}
+
+TEST_CASE("mapping: writes to a path Partner Center does not accept are refused") {
+  testing::TempDir dir;
+  auto path = dir.write("m.yaml", R"(name: m
+crm: { connection: sf, object: Lead, link_field: Ref__c }
+fields:
+  - name: company
+    pc: customerProfile.name
+    crm: Company
+)");
+  try {
+    mapping::load_mapping(path);
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::Contains("Partner Center does not accept writes to customerProfile.name"));
+  }
+}
+
+TEST_CASE("mapping: a value map needs one value per pc path") {
+  testing::TempDir dir;
+  auto path = dir.write("m.yaml", R"(name: m
+crm: { connection: sf, object: Lead, link_field: Ref__c }
+fields:
+  - name: status
+    pc: [status, substatus]
+    crm: Status
+    values:
+      - { pc: New, crm: Open }
+)");
+  try {
+    mapping::load_mapping(path);
+    FAIL("expected a ConfigError");
+  } catch (const ConfigError& e) {
+    CHECK_THAT(e.what(), Catch::StartsWith(path + ":8: fields[0].values[0].pc: expected 2 value(s)"));
+  }
+}
+
+TEST_CASE("mapping: templates, selection and create fields") {
+  testing::TempDir dir;
+  auto m = mapping::load_mapping(dir.write("m.yaml", R"(name: m
+crm: { connection: sf, object: Lead, link_field: Ref__c }
+select: { type: Independent, status: [New, Active] }
+create: { LastName: "[MSFT] {customerProfile.name}" }
+fields:
+  - { name: company, pc: customerProfile.name, crm: Company, direction: to_crm }
+)"));
+  nlohmann::json referral = {{"type", "Independent"}, {"status", "New"}, {"customerProfile", {{"name", "Contoso"}}}};
+  CHECK(m.selects(referral));
+  referral["status"] = "Closed";
+  CHECK_FALSE(m.selects(referral));
+  auto fields = m.crm_fields_for_create(referral);
+  REQUIRE(fields.size() == 2);
+  CHECK(fields[0].path == "Company");
+  CHECK(fields[1].path == "LastName");
+  CHECK(fields[1].value == "[MSFT] Contoso");
+}
