@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -188,14 +189,16 @@ std::optional<std::string> YamlNode::secret(std::string_view key, bool required)
   if (inline_value && file_value) file_value->fail("give either " + std::string(key) + " or " + file_key + ", not both");
   if (inline_value) return inline_value->as_string();
   if (file_value) {
-    std::string path = file_value->as_string();
+    // Relative to the configuration file, like every other path in it.
+    std::filesystem::path path = file_value->as_string();
+    if (path.is_relative()) path = std::filesystem::path(*file_).parent_path() / path;
     std::ifstream in(path);
-    if (!in) file_value->fail("cannot read the secret file " + path);
+    if (!in) file_value->fail("cannot read the secret file " + path.string());
     std::stringstream buffer;
     buffer << in.rdbuf();
     std::string value = buffer.str();
     while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-    if (value.empty()) file_value->fail("the secret file " + path + " is empty");
+    if (value.empty()) file_value->fail("the secret file " + path.string() + " is empty");
     return value;
   }
   if (required) throw ConfigError(*file_, line(), child_key(key), "missing key (or " + file_key + ")");

@@ -52,7 +52,7 @@ class YamlNode {
   std::string string(std::string_view key) const { return get(key).as_string(); }
   std::string string_or(std::string_view key, std::string fallback) const;
   // A secret given as `key: value` (usually `${ENV}`) or as `key_file: /path` whose content
-  // (trailing newline stripped) is the secret. Exactly one of the two must be present unless
+  // (trailing newline stripped; a relative path is relative to the YAML file) is the secret. Exactly one of the two must be present unless
   // `required` is false.
   std::optional<std::string> secret(std::string_view key, bool required = true) const;
 
