@@ -53,7 +53,9 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
   TimePoint newest = parse_iso8601(cursor).value_or(TimePoint{});
   int pages = 0;
   while (!next.empty()) {
-    auto res = co_await call({http::Method::get, next, {}, {}, {}, {}});
+    // Named, not a braced temporary inside co_await: GCC 12 destroys such temporaries twice.
+    http::Request page{http::Method::get, next, {}, {}, {}, {}};
+    auto res = co_await call(std::move(page));
     if (!res) co_return res.failure();
     if (res->status != 200) co_return api_failure(*res, "GET referrals", kRequestIdHeader);
     auto body = nlohmann::json::parse(res->body, nullptr, false);
@@ -81,7 +83,8 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
     next.clear();
     if (!past_cursor && body.contains("@odata.nextLink") && body["@odata.nextLink"].is_string()) {
       // Opaque; absolute or relative to the page that carried it.
-      auto link = boost::urls::parse_uri_reference(body["@odata.nextLink"].get<std::string>());
+      const std::string& text = body["@odata.nextLink"].get_ref<const std::string&>();  // the view below points into it
+      auto link = boost::urls::parse_uri_reference(text);
       if (link) {
         boost::urls::url resolved;
         boost::urls::url base(first);
@@ -96,7 +99,8 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
 }
 
 net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::get(const ObjectSpec&, const std::string& id) {
-  auto res = co_await call({http::Method::get, referral_url(id), {}, {}, {}, {}});
+  http::Request req{http::Method::get, referral_url(id), {}, {}, {}, {}};
+  auto res = co_await call(std::move(req));
   if (!res) co_return res.failure();
   if (res->status != 200) co_return api_failure(*res, "GET referral " + id, kRequestIdHeader);
   std::string reason;

@@ -145,7 +145,8 @@ net::awaitable<void> SyncEngine::sync_item(WorkItem& item, CycleStats& stats) {
       // The create carries the referral id in the CRM's external-id field (upsert), and a pending
       // row is committed first, so a retry or a restart finds the record instead of duplicating it.
       store_.add_pending_create(mapping_.name, "crm", item.pc_id);
-      auto created = co_await crm_.upsert(crm_spec_, item.pc_id, mapping_.crm_fields_for_create(item.pc->fields));
+      auto fields = mapping_.crm_fields_for_create(item.pc->fields);
+      auto created = co_await crm_.upsert(crm_spec_, item.pc_id, fields);
       if (!created) co_return fail("pc", item.pc_id, created.failure());
       link = Link{mapping_.name, item.pc_id, created->id, item.pc->version, created->version, nlohmann::json::object()};
       {

@@ -1,0 +1,90 @@
+#pragma once
+// Stateful fake of the Partner Center referrals API (https://api.partner.microsoft.com/v1.0/engagements),
+// served at the root: the base URL is http://127.0.0.1:PORT and requests go to /referrals..., as
+// they do through Prism. Implements paging ($top, $orderby, $skiptoken -> @odata.nextLink),
+// eTags with If-Match (412), JSON Patch on the contract's allowed paths, the status state machine
+// (New -> Active -> Closed, terminal Closed), PC-format errors, and scripted faults.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/util/clock.hpp"
+#include "tests/fakes/fault_queue.hpp"
+#include "tests/fakes/http_test_server.hpp"
+
+namespace cosync::fakes {
+
+struct FakePartnerCenterOptions {
+  const Clock* clock = nullptr;  // nullptr: the system clock; must outlive the fake
+  unsigned short port = 0;       // 0: ephemeral
+  // Checks the bearer token (e.g. FakeTokenServer::validator()); empty: any token is accepted.
+  std::function<bool(std::string_view)> validate_token;
+  int max_page_size = 100;  // default and maximum $top
+  // PC refuses Closed/Won earlier than this after createdDateTime; zero disables the check.
+  std::chrono::hours won_hold{72};
+  EventSink on_event;  // optional: one line per write accepted
+  // Base of "@odata.nextLink" (e.g. a Prism proxy's address); empty: this server's base URL.
+  std::string public_base_url;
+};
+
+class FakePartnerCenter {
+ public:
+  explicit FakePartnerCenter(FakePartnerCenterOptions options = {});
+
+  std::string base_url() const { return server_.base_url(); }
+
+  // Seeds a referral: `partial` is merged (RFC 7386) over defaults (id, eTag, timestamps, type
+  // Independent, direction Incoming, status New/Pending, customerProfile, details...). Returns the id.
+  std::string add_referral(nlohmann::json partial);
+  nlohmann::json referral(const std::string& id) const;  // null when unknown
+  std::vector<nlohmann::json> all_referrals() const;     // in creation order
+  // A seller's edit in PC: applies `change`, then bumps eTag and updatedDateTime. `change` runs
+  // under the fake's lock: it must not call back into the fake.
+  void edit(const std::string& id, const std::function<void(nlohmann::json&)>& change);
+  // Successful writes (POST, PATCH, PUT) so far.
+  int writes() const;
+
+  // Faults, applied to the next requests before authentication and routing.
+  void fail_next(int count, int status, std::optional<int> retry_after_seconds = std::nullopt,
+                 std::string body = {}) {
+    faults_.fail_next(count, status, retry_after_seconds, std::move(body));
+  }
+  void serve_malformed_next(int count) { faults_.serve_malformed_next(count); }
+
+  HttpTestServer& server() { return server_; }
+
+ private:
+  struct Stored {
+    std::uint64_t seq;  // creation order, breaks ties when sorting
+    nlohmann::json referral;
+  };
+
+  FakeResponse handle(const FakeRequest& request);
+  FakeResponse list(const FakeRequest& request);
+  FakeResponse create(const FakeRequest& request);
+  FakeResponse update(const FakeRequest& request, const std::string& id);
+  // Checks the state machine from `before` to `after`; an error message, or empty when allowed.
+  std::string check_transition(const nlohmann::json& before, const nlohmann::json& after) const;
+  void stamp(nlohmann::json& referral);  // new eTag and updatedDateTime
+  void emit(const std::string& line) const;
+
+  SystemClock system_clock_;
+  const Clock& clock_;
+  FakePartnerCenterOptions options_;
+  FaultQueue faults_;
+  mutable std::mutex mu_;
+  std::map<std::string, Stored> referrals_;
+  std::uint64_t next_seq_ = 0;
+  int writes_ = 0;
+  HttpTestServer server_;  // last: stops before the state above goes away
+};
+
+}  // namespace cosync::fakes

@@ -1,0 +1,121 @@
+#include "tests/fakes/fake_token_server.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "tests/fakes/random_ids.hpp"
+
+namespace cosync::fakes {
+
+namespace {
+
+FakeResponse oauth_error(int status, std::string_view error, std::string_view description) {
+  return FakeResponse::json(status, {{"error", error}, {"error_description", description}});
+}
+
+}  // namespace
+
+FakeTokenServer::FakeTokenServer(FakeTokenServerOptions options)
+    : clock_(options.clock ? *options.clock : system_clock_),
+      options_(std::move(options)),
+      server_([this](const FakeRequest& r) { return handle(r); }, options_.port) {}
+
+void FakeTokenServer::add_client(std::string client_id, std::string secret, TokenClientOptions options) {
+  std::lock_guard lock(mu_);
+  clients_[std::move(client_id)] = {std::move(secret), std::move(options)};
+}
+
+void FakeTokenServer::add_refresh_token(std::string token) {
+  std::lock_guard lock(mu_);
+  latest_refresh_ = token;
+  refresh_tokens_.insert(std::move(token));
+}
+
+bool FakeTokenServer::is_valid_access_token(std::string_view token) const {
+  std::lock_guard lock(mu_);
+  auto it = access_tokens_.find(token);
+  return it != access_tokens_.end() && clock_.now() < it->second;
+}
+
+std::function<bool(std::string_view)> FakeTokenServer::validator() const {
+  return [this](std::string_view token) { return is_valid_access_token(token); };
+}
+
+void FakeTokenServer::expire_all_access_tokens() {
+  std::lock_guard lock(mu_);
+  access_tokens_.clear();
+}
+
+void FakeTokenServer::revoke_refresh_tokens() {
+  std::lock_guard lock(mu_);
+  refresh_tokens_.clear();
+  latest_refresh_.clear();
+}
+
+int FakeTokenServer::tokens_issued() const {
+  std::lock_guard lock(mu_);
+  return issued_;
+}
+
+std::string FakeTokenServer::latest_refresh_token() const {
+  std::lock_guard lock(mu_);
+  return latest_refresh_;
+}
+
+std::string FakeTokenServer::url() const { return server_.base_url() + "/token"; }
+
+// Called with mu_ held.
+FakeResponse FakeTokenServer::issue(const TokenClientOptions& client, bool with_refresh_token,
+                                    const std::string& scope) {
+  std::string token = "fake-at-" + random_hex(40);
+  access_tokens_[token] = clock_.now() + std::chrono::seconds(client.expires_in);
+  ++issued_;
+  nlohmann::json body = {{"access_token", token}, {"token_type", "Bearer"}};
+  if (!client.omit_expires_in) body["expires_in"] = client.expires_in;
+  if (!client.instance_url.empty()) body["instance_url"] = client.instance_url;
+  if (!scope.empty()) body["scope"] = scope;
+  if (with_refresh_token) {
+    latest_refresh_ = "fake-rt-" + random_hex(40);
+    refresh_tokens_.insert(latest_refresh_);
+    body["refresh_token"] = latest_refresh_;
+  }
+  if (options_.on_event) options_.on_event("fake-token-server: issued access token");
+  return FakeResponse::json(200, body);
+}
+
+FakeResponse FakeTokenServer::handle(const FakeRequest& request) {
+  if (auto fault = faults_.take([](int) { return R"({"error":"temporarily_unavailable"})"; })) return *fault;
+  if (!request.path.ends_with("/token")) return oauth_error(404, "not_found", "no such endpoint");
+  if (request.method != "POST") return oauth_error(405, "invalid_request", "the token endpoint takes POST only");
+  if (!request.header("Content-Type").starts_with("application/x-www-form-urlencoded"))
+    return oauth_error(400, "invalid_request", "AADSTS900144: body must be application/x-www-form-urlencoded");
+  auto form = decode_form(request.body);
+  auto field = [&](const std::string& k) { return form.count(k) ? form[k] : std::string{}; };
+  std::string grant = field("grant_type");
+  std::string client_id = field("client_id");
+  std::string secret = field("client_secret");
+
+  std::lock_guard lock(mu_);
+  auto client = clients_.find(client_id);
+  if (grant == "client_credentials") {
+    if (client == clients_.end() || client->second.first != secret)
+      return oauth_error(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
+    return issue(client->second.second, false, field("scope"));
+  }
+  if (grant == "refresh_token") {
+    // Public clients (device-code login) send no secret; a confidential client's must match.
+    if (client != clients_.end() && !secret.empty() && client->second.first != secret)
+      return oauth_error(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
+    auto rt = refresh_tokens_.find(field("refresh_token"));
+    if (rt == refresh_tokens_.end())
+      return oauth_error(400, "invalid_grant",
+                         "AADSTS70000: Provided grant is invalid or malformed (refresh token expired or revoked).");
+    refresh_tokens_.erase(rt);  // rotation: each refresh token is redeemable once
+    // Refresh grants answer Microsoft-style whatever the client: always expires_in, no instance_url.
+    TokenClientOptions options;
+    options.expires_in = client != clients_.end() ? client->second.second.expires_in : options_.refresh_grant_expires_in;
+    return issue(options, true, field("scope"));
+  }
+  return oauth_error(400, "unsupported_grant_type", "AADSTS70003: unsupported grant_type '" + grant + "'");
+}
+
+}  // namespace cosync::fakes

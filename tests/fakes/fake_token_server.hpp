@@ -1,0 +1,69 @@
+#pragma once
+// Fake OAuth 2.0 token endpoint (Microsoft identity platform / Salesforce style): any POST to a
+// path ending in "/token" with a form body. Grants: client_credentials and refresh_token (with
+// rotation: each redemption returns a new refresh token and invalidates the old one).
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "daemon/util/clock.hpp"
+#include "tests/fakes/fault_queue.hpp"
+#include "tests/fakes/http_test_server.hpp"
+
+namespace cosync::fakes {
+
+struct TokenClientOptions {
+  int expires_in = 3600;         // seconds; also the lifetime the server enforces
+  // client_credentials replies only (refresh_token replies are always Microsoft-style):
+  bool omit_expires_in = false;  // Salesforce sends no expires_in
+  std::string instance_url;      // added to the response when set (Salesforce)
+};
+
+struct FakeTokenServerOptions {
+  const Clock* clock = nullptr;  // nullptr: the system clock; must outlive the server
+  unsigned short port = 0;       // 0: ephemeral
+  int refresh_grant_expires_in = 3600;  // token lifetime for refresh grants from unregistered clients
+  EventSink on_event;            // optional: one line per token issued
+};
+
+class FakeTokenServer {
+ public:
+  explicit FakeTokenServer(FakeTokenServerOptions options = {});
+
+  void add_client(std::string client_id, std::string secret, TokenClientOptions options = {});
+  void add_refresh_token(std::string token);  // seed a live refresh token
+
+  bool is_valid_access_token(std::string_view token) const;
+  // For the fakes' Authorization checks; captures `this`, so the token server must outlive them.
+  std::function<bool(std::string_view)> validator() const;
+  void expire_all_access_tokens();
+  void revoke_refresh_tokens();
+  int tokens_issued() const;              // access tokens issued so far
+  std::string latest_refresh_token() const;  // the newest live refresh token ("" if none)
+
+  std::string url() const;  // http://127.0.0.1:PORT/token
+  HttpTestServer& server() { return server_; }
+  FaultQueue& faults() { return faults_; }
+
+ private:
+  FakeResponse handle(const FakeRequest& request);
+  FakeResponse issue(const TokenClientOptions& client, bool with_refresh_token, const std::string& scope);
+
+  SystemClock system_clock_;
+  const Clock& clock_;
+  FakeTokenServerOptions options_;
+  FaultQueue faults_;
+  mutable std::mutex mu_;
+  std::map<std::string, std::pair<std::string, TokenClientOptions>> clients_;  // id -> secret, options
+  std::map<std::string, TimePoint, std::less<>> access_tokens_;               // token -> expiry
+  std::set<std::string> refresh_tokens_;
+  std::string latest_refresh_;
+  int issued_ = 0;
+  HttpTestServer server_;  // last: stops before the state above goes away
+};
+
+}  // namespace cosync::fakes

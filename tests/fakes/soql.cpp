@@ -1,0 +1,383 @@
+#include "tests/fakes/soql.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <functional>
+#include <stdexcept>
+
+#include "daemon/util/time.hpp"
+
+namespace cosync::fakes {
+
+using nlohmann::json;
+
+namespace {
+
+struct Token {
+  enum class Kind { word, literal, op, comma, lparen, rparen, end };
+  Kind kind = Kind::end;
+  std::string text;     // words and operators as written
+  SoqlLiteral literal;  // literals
+};
+
+struct ParseError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool is_date(std::string_view s) {
+  return s.size() == 10 && s[4] == '-' && s[7] == '-' && parse_iso8601(std::string(s) + "T00:00:00Z").has_value();
+}
+
+// An unquoted literal that starts with a digit or '-': number, date or datetime.
+SoqlLiteral classify_bare(const std::string& text) {
+  SoqlLiteral lit;
+  if (text.find('T') != std::string::npos) {
+    auto t = parse_iso8601(text);
+    if (!t) throw ParseError("invalid datetime literal '" + text + "'");
+    lit.kind = SoqlLiteral::Kind::datetime;
+    lit.value = text;
+    lit.time = t;
+    return lit;
+  }
+  if (is_date(text)) {
+    lit.kind = SoqlLiteral::Kind::date;
+    lit.value = text;
+    return lit;
+  }
+  double number = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (ec != std::errc() || p != text.data() + text.size()) throw ParseError("unexpected token '" + text + "'");
+  lit.kind = SoqlLiteral::Kind::number;
+  lit.value = number;
+  return lit;
+}
+
+std::vector<Token> tokenize(std::string_view s) {
+  std::vector<Token> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    char c = s[i];
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      ++i;
+    } else if (c == ',' || c == '(' || c == ')') {
+      Token t;
+      t.kind = c == ',' ? Token::Kind::comma : c == '(' ? Token::Kind::lparen : Token::Kind::rparen;
+      t.text = std::string(1, c);
+      out.push_back(t);
+      ++i;
+    } else if (c == '=' || c == '!' || c == '<' || c == '>') {
+      Token t;
+      t.kind = Token::Kind::op;
+      if (i + 1 < s.size() && s[i + 1] == '=') {
+        t.text = std::string(s.substr(i, 2));
+        i += 2;
+      } else {
+        if (c == '!') throw ParseError("unexpected '!'");
+        t.text = std::string(1, c);
+        ++i;
+      }
+      out.push_back(t);
+    } else if (c == '\'') {
+      std::string value;
+      ++i;
+      bool closed = false;
+      while (i < s.size()) {
+        if (s[i] == '\\' && i + 1 < s.size()) {
+          char e = s[i + 1];
+          value += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+          i += 2;
+        } else if (s[i] == '\'') {
+          closed = true;
+          ++i;
+          break;
+        } else {
+          value += s[i++];
+        }
+      }
+      if (!closed) throw ParseError("unterminated string literal");
+      Token t;
+      t.kind = Token::Kind::literal;
+      t.literal.kind = SoqlLiteral::Kind::string;
+      t.literal.value = value;
+      out.push_back(t);
+    } else if (std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '+') {
+      size_t start = i++;
+      while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == ':' ||
+                              s[i] == '+' || s[i] == '-'))
+        ++i;
+      Token t;
+      t.kind = Token::Kind::literal;
+      t.literal = classify_bare(std::string(s.substr(start, i - start)));
+      out.push_back(t);
+    } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      size_t start = i;
+      while (i < s.size() && (std::isalnum(static_cast<unsigned char>(s[i])) || s[i] == '_' || s[i] == '.')) ++i;
+      Token t;
+      t.kind = Token::Kind::word;
+      t.text = std::string(s.substr(start, i - start));
+      std::string u = upper(t.text);
+      if (u == "NULL" || u == "TRUE" || u == "FALSE") {
+        t.kind = Token::Kind::literal;
+        t.literal.kind = u == "NULL" ? SoqlLiteral::Kind::null : SoqlLiteral::Kind::boolean;
+        t.literal.value = u == "NULL" ? json() : json(u == "TRUE");
+      }
+      out.push_back(t);
+    } else {
+      throw ParseError(std::string("unexpected character '") + c + "'");
+    }
+  }
+  out.push_back(Token{});
+  return out;
+}
+
+class Parser {
+ public:
+  explicit Parser(std::vector<Token> tokens) : tokens_(std::move(tokens)) {}
+
+  SoqlQuery parse() {
+    SoqlQuery q;
+    expect_keyword("SELECT");
+    do q.fields.push_back(field_name());
+    while (accept(Token::Kind::comma));
+    expect_keyword("FROM");
+    q.object = field_name();
+    if (accept_keyword("WHERE")) q.where = or_expr();
+    if (accept_keyword("ORDER")) {
+      expect_keyword("BY");
+      do {
+        SoqlOrder order;
+        order.field = field_name();
+        if (accept_keyword("DESC")) order.descending = true;
+        else accept_keyword("ASC");
+        if (accept_keyword("NULLS")) {
+          if (accept_keyword("FIRST")) order.nulls_first = true;
+          else if (accept_keyword("LAST")) order.nulls_first = false;
+          else throw ParseError("expected FIRST or LAST after NULLS");
+        }
+        q.order_by.push_back(order);
+      } while (accept(Token::Kind::comma));
+    }
+    if (accept_keyword("LIMIT")) q.limit = integer("LIMIT");
+    if (accept_keyword("OFFSET")) q.offset = integer("OFFSET");
+    if (peek().kind != Token::Kind::end) throw ParseError("unexpected token '" + describe(peek()) + "'");
+    return q;
+  }
+
+ private:
+  const Token& peek() const { return tokens_[pos_]; }
+  const Token& next() { return tokens_[pos_ < tokens_.size() - 1 ? pos_++ : pos_]; }
+
+  static std::string describe(const Token& t) {
+    if (t.kind == Token::Kind::end) return "end of query";
+    if (t.kind == Token::Kind::literal) return t.literal.value.dump();
+    return t.text;
+  }
+
+  bool is_keyword(const Token& t, std::string_view kw) const { return t.kind == Token::Kind::word && upper(t.text) == kw; }
+  bool accept_keyword(std::string_view kw) {
+    if (!is_keyword(peek(), kw)) return false;
+    ++pos_;
+    return true;
+  }
+  void expect_keyword(std::string_view kw) {
+    if (!accept_keyword(kw))
+      throw ParseError("expected " + std::string(kw) + " but found '" + describe(peek()) + "'");
+  }
+  bool accept(Token::Kind kind) {
+    if (peek().kind != kind) return false;
+    ++pos_;
+    return true;
+  }
+  std::string field_name() {
+    static const char* reserved[] = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "ORDER", "BY", "LIMIT", "OFFSET", "IN"};
+    const Token& t = peek();
+    if (t.kind != Token::Kind::word) throw ParseError("expected a name but found '" + describe(t) + "'");
+    for (auto* r : reserved)
+      if (upper(t.text) == r) throw ParseError("unexpected keyword '" + t.text + "'");
+    return next().text;
+  }
+  long integer(std::string_view what) {
+    const Token& t = next();
+    if (t.kind != Token::Kind::literal || t.literal.kind != SoqlLiteral::Kind::number || t.literal.value.get<double>() < 0)
+      throw ParseError(std::string(what) + " needs a non-negative integer");
+    return static_cast<long>(t.literal.value.get<double>());
+  }
+  SoqlLiteral literal() {
+    const Token& t = next();
+    if (t.kind != Token::Kind::literal) throw ParseError("expected a value but found '" + describe(t) + "'");
+    return t.literal;
+  }
+
+  SoqlExpr or_expr() {
+    SoqlExpr first = and_expr();
+    if (!is_keyword(peek(), "OR")) return first;
+    SoqlExpr any{SoqlExpr::Kind::any_of, {}, {}, {}, {std::move(first)}};
+    while (accept_keyword("OR")) any.children.push_back(and_expr());
+    return any;
+  }
+  SoqlExpr and_expr() {
+    SoqlExpr first = factor();
+    if (!is_keyword(peek(), "AND")) return first;
+    SoqlExpr all{SoqlExpr::Kind::all_of, {}, {}, {}, {std::move(first)}};
+    while (accept_keyword("AND")) all.children.push_back(factor());
+    return all;
+  }
+  SoqlExpr factor() {
+    if (accept(Token::Kind::lparen)) {
+      SoqlExpr inner = or_expr();
+      if (!accept(Token::Kind::rparen)) throw ParseError("expected ')'");
+      return inner;
+    }
+    if (accept_keyword("NOT")) return SoqlExpr{SoqlExpr::Kind::negate, {}, {}, {}, {factor()}};
+    SoqlExpr cond;
+    cond.field = field_name();
+    bool negated = accept_keyword("NOT");
+    if (accept_keyword("IN")) {
+      cond.kind = negated ? SoqlExpr::Kind::not_in : SoqlExpr::Kind::in;
+      if (!accept(Token::Kind::lparen)) throw ParseError("expected '(' after IN");
+      do cond.values.push_back(literal());
+      while (accept(Token::Kind::comma));
+      if (!accept(Token::Kind::rparen)) throw ParseError("expected ')' after the IN list");
+      return cond;
+    }
+    if (negated) throw ParseError("expected IN after NOT");
+    const Token& op = next();
+    if (op.kind != Token::Kind::op) throw ParseError("expected an operator after " + cond.field);
+    cond.op = op.text;
+    cond.values.push_back(literal());
+    return cond;
+  }
+
+  std::vector<Token> tokens_;
+  size_t pos_ = 0;
+};
+
+int icompare(const std::string& a, const std::string& b) {
+  size_t n = std::min(a.size(), b.size());
+  for (size_t i = 0; i < n; ++i) {
+    int ca = std::tolower(static_cast<unsigned char>(a[i]));
+    int cb = std::tolower(static_cast<unsigned char>(b[i]));
+    if (ca != cb) return ca < cb ? -1 : 1;
+  }
+  return a.size() == b.size() ? 0 : a.size() < b.size() ? -1 : 1;
+}
+
+// Three-way comparison of two JSON values of the same kind; nullopt when not comparable.
+// Strings compare as times when both are timestamps, otherwise case-insensitively (as SOQL does).
+std::optional<int> compare_json(const json& a, const json& b) {
+  if (a.is_number() && b.is_number()) {
+    double x = a.get<double>(), y = b.get<double>();
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  if (a.is_boolean() && b.is_boolean()) return a == b ? 0 : a.get<bool>() ? 1 : -1;
+  if (a.is_string() && b.is_string()) {
+    auto sa = a.get<std::string>(), sb = b.get<std::string>();
+    auto ta = parse_iso8601(sa), tb = parse_iso8601(sb);
+    if (ta && tb) return *ta < *tb ? -1 : *ta > *tb ? 1 : 0;
+    return icompare(sa, sb);
+  }
+  return std::nullopt;
+}
+
+std::optional<int> compare_literal(const json& value, const SoqlLiteral& lit) {
+  if (lit.kind == SoqlLiteral::Kind::datetime) {
+    if (!value.is_string()) return std::nullopt;
+    auto t = parse_iso8601(value.get<std::string>());
+    if (!t) return std::nullopt;
+    return *t < *lit.time ? -1 : *t > *lit.time ? 1 : 0;
+  }
+  return compare_json(value, lit.value);
+}
+
+bool compare_holds(const json& value, const std::string& op, const SoqlLiteral& lit) {
+  bool is_null = value.is_null();
+  if (lit.kind == SoqlLiteral::Kind::null) {
+    if (op == "=") return is_null;
+    if (op == "!=") return !is_null;
+    return false;
+  }
+  if (is_null) return op == "!=";
+  auto c = compare_literal(value, lit);
+  if (!c) return op == "!=";
+  if (op == "=") return *c == 0;
+  if (op == "!=") return *c != 0;
+  if (op == "<") return *c < 0;
+  if (op == "<=") return *c <= 0;
+  if (op == ">") return *c > 0;
+  if (op == ">=") return *c >= 0;
+  return false;
+}
+
+const json& field_of(const json& record, const std::string& field) {
+  static const json null_value;
+  auto it = record.find(field);
+  return it == record.end() ? null_value : *it;
+}
+
+}  // namespace
+
+std::vector<std::string*> SoqlQuery::field_refs() {
+  std::vector<std::string*> refs;
+  for (auto& f : fields) refs.push_back(&f);
+  std::function<void(SoqlExpr&)> walk = [&](SoqlExpr& e) {
+    if (!e.field.empty()) refs.push_back(&e.field);
+    for (auto& c : e.children) walk(c);
+  };
+  if (where) walk(*where);
+  for (auto& o : order_by) refs.push_back(&o.field);
+  return refs;
+}
+
+std::variant<SoqlQuery, std::string> parse_soql(std::string_view text) {
+  try {
+    return Parser(tokenize(text)).parse();
+  } catch (const ParseError& e) {
+    return std::string(e.what());
+  }
+}
+
+bool soql_matches(const SoqlExpr& expr, const json& record) {
+  switch (expr.kind) {
+    case SoqlExpr::Kind::compare:
+      return compare_holds(field_of(record, expr.field), expr.op, expr.values.front());
+    case SoqlExpr::Kind::in:
+    case SoqlExpr::Kind::not_in: {
+      bool found = false;
+      for (const auto& v : expr.values) found = found || compare_holds(field_of(record, expr.field), "=", v);
+      return expr.kind == SoqlExpr::Kind::in ? found : !found;
+    }
+    case SoqlExpr::Kind::all_of:
+      for (const auto& c : expr.children)
+        if (!soql_matches(c, record)) return false;
+      return true;
+    case SoqlExpr::Kind::any_of:
+      for (const auto& c : expr.children)
+        if (soql_matches(c, record)) return true;
+      return false;
+    case SoqlExpr::Kind::negate:
+      return !soql_matches(expr.children.front(), record);
+  }
+  return false;
+}
+
+bool soql_before(const std::vector<SoqlOrder>& order, const json& a, const json& b) {
+  for (const auto& o : order) {
+    const json& va = field_of(a, o.field);
+    const json& vb = field_of(b, o.field);
+    bool nulls_first = o.nulls_first.value_or(!o.descending);
+    if (va.is_null() != vb.is_null()) return va.is_null() == nulls_first;
+    if (va.is_null()) continue;
+    auto c = compare_json(va, vb);
+    if (!c || *c == 0) continue;
+    return o.descending ? *c > 0 : *c < 0;
+  }
+  return false;
+}
+
+}  // namespace cosync::fakes

@@ -1,0 +1,96 @@
+#include <catch2/catch.hpp>
+
+#include "daemon/util/time.hpp"
+#include "tests/unit/connector_fixture.hpp"
+
+using namespace cosync;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+struct SfFixture : testing::ConnectorFixture {
+  connectors::SalesforceConnector sf{client, tokens, {sf_fake.base_url(), "60.0", 300s}, captured.log};
+  connectors::ObjectSpec spec{"Lead", {"Company", "Status"}, "PartnerCenterReferralId__c"};
+
+  std::string add_lead(const std::string& ref) {
+    return sf_fake.insert("Lead", {{"LastName", "L"}, {"Company", "C " + ref}, {"PartnerCenterReferralId__c", ref}});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("salesforce: the pull query selects mapped fields since an unquoted ISO-8601 literal") {
+  connectors::ObjectSpec spec{"Lead", {"Company", "Status"}, "Ref__c"};
+  CHECK(connectors::build_pull_soql(spec, "2024-05-01T10:00:00.000Z") ==
+        "SELECT Id, SystemModstamp, Company, Status, Ref__c FROM Lead WHERE SystemModstamp >= "
+        "2024-05-01T10:00:00.000Z AND Ref__c != null ORDER BY SystemModstamp, Id");
+  CHECK(connectors::build_pull_soql(spec, "") ==
+        "SELECT Id, SystemModstamp, Company, Status, Ref__c FROM Lead WHERE Ref__c != null ORDER BY SystemModstamp, Id");
+}
+
+TEST_CASE_METHOD(SfFixture, "salesforce: a pull follows nextRecordsUrl and skips records not tied to a referral") {
+  sf_fake.set_batch_size(50);
+  for (int i = 0; i < 120; ++i) {
+    add_lead("ref-" + std::to_string(i));
+    clock.advance(1min);
+  }
+  sf_fake.insert("Lead", {{"LastName", "Walk-in"}, {"Company", "Not from Microsoft"}});
+  auto result = run(sf.pull(spec, ""));
+  INFO(testing::describe(result));
+  REQUIRE(result.ok());
+  CHECK(result->records.size() == 120);
+  CHECK(result->records.front().fields.contains("Company"));
+  CHECK_FALSE(result->records.front().fields.contains("attributes"));
+  CHECK(sf_fake.server().count("GET", "/services/data/v60.0/query") == 3);
+
+  clock.advance(1h);
+  auto changed = add_lead("ref-new");
+  auto next = run(sf.pull(spec, result->cursor));
+  INFO(testing::describe(next));
+  REQUIRE(next.ok());
+  // The changed Lead, plus the ones inside the 5-minute overlap before the cursor.
+  REQUIRE(next->records.size() == 1 + 6);
+  CHECK(next->records.back().id == changed);
+}
+
+TEST_CASE_METHOD(SfFixture, "salesforce: upsert by external id never creates a second record") {
+  auto first = run(sf.upsert(spec, "ref-1", {{"LastName", "[MSFT] Contoso"}, {"Company", "Contoso"}}));
+  INFO(testing::describe(first));
+  REQUIRE(first.ok());
+  auto again = run(sf.upsert(spec, "ref-1", {{"LastName", "[MSFT] Contoso"}, {"Company", "Contoso Ltd"}}));
+  INFO(testing::describe(again));
+  REQUIRE(again.ok());
+  CHECK(again->id == first->id);
+  CHECK(sf_fake.records("Lead").size() == 1);
+  CHECK(sf_fake.record("Lead", first->id)["Company"] == "Contoso Ltd");
+}
+
+TEST_CASE_METHOD(SfFixture, "salesforce: an update re-reads SystemModstamp and refuses to overwrite a newer edit") {
+  auto id = add_lead("ref-1");
+  auto current = run(sf.get(spec, id));
+  INFO(testing::describe(current));
+  REQUIRE(current.ok());
+  clock.advance(1s);
+  sf_fake.edit("Lead", id, {{"Company", "Edited by a seller"}});
+  auto result = run(sf.update(spec, *current, {{"Company", "From cosync"}}));
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.failure().kind == FailureKind::conflict);
+  CHECK(sf_fake.record("Lead", id)["Company"] == "Edited by a seller");
+
+  auto fresh = run(sf.get(spec, id));
+  auto ok = run(sf.update(spec, *fresh, {{"Company", "From cosync"}}));
+  INFO(testing::describe(ok));
+  REQUIRE(ok.ok());
+  CHECK(ok->version != fresh->version);
+  CHECK(sf_fake.record("Lead", id)["Company"] == "From cosync");
+}
+
+TEST_CASE_METHOD(SfFixture, "salesforce: a rejected value is a rejected failure carrying Salesforce's message") {
+  auto id = add_lead("ref-1");
+  auto current = run(sf.get(spec, id));
+  auto result = run(sf.update(spec, *current, {{"Status", "Not a picklist value"}}));
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.failure().kind == FailureKind::rejected);
+  CHECK_THAT(result.failure().message, Catch::Contains("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"));
+}
