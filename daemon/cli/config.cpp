@@ -9,10 +9,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Relative paths in a config file are relative to the file's own directory.
+// Relative paths in a config file are relative to the file's own directory; the result is
+// absolute, so that logs name the real file whatever the working directory.
 std::string resolve_path(const std::string& config_file, const std::string& path) {
   if (path.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(config_file).parent_path() / path).lexically_normal().string();
+  return fs::absolute(fs::path(config_file).parent_path() / path).lexically_normal().string();
 }
 
 std::chrono::milliseconds ms(std::chrono::seconds s) { return std::chrono::duration_cast<std::chrono::milliseconds>(s); }
@@ -39,7 +40,8 @@ PartnerCenterConfig read_partner_center(const YamlNode& node, const std::string&
   pc.auth.client_id = a.string("client_id");
   pc.auth.client_secret = a.secret("client_secret", false).value_or("");
   pc.auth.scope = a.string_or("scope", "https://api.partner.microsoft.com/.default offline_access");
-  pc.auth.refresh_token_file = resolve_path(file, a.string_or("refresh_token_file", state_dir + "/pc_refresh_token"));
+  auto token_file = a.find("refresh_token_file");
+  pc.auth.refresh_token_file = token_file ? resolve_path(file, token_file->as_string()) : state_dir + "/pc_refresh_token";
   return pc;
 }
 

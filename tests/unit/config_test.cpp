@@ -67,6 +67,18 @@ TEST_CASE("config: a valid file loads with its mapping, paths relative to the fi
   CHECK(config.salesforce.at("salesforce").auth.client_secret == "s3cret");
 }
 
+TEST_CASE("config: relative paths resolve against the config file's directory, not the working directory") {
+  testing::TempDir dir;
+  dir.write("etc/leads.yaml", kMapping);
+  dir.write("etc/cosync.yaml", config_text());
+  auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  auto config = app::load_config("etc/cosync.yaml");
+  std::filesystem::current_path(cwd);
+  CHECK(config.state_dir == dir.file("etc/state"));
+  CHECK(config.partner_center.auth.refresh_token_file == dir.file("etc/state/pc_refresh_token"));
+}
+
 TEST_CASE("config: an unknown key is rejected with file, line and key") {
   testing::TempDir dir;
   dir.write("leads.yaml", kMapping);
