@@ -17,6 +17,7 @@ struct RemoteRecord {
   std::string version;  // the write precondition: PC eTag, Salesforce SystemModstamp
   TimePoint modified{};
   nlohmann::json fields = nlohmann::json::object();  // the record as the API returned it
+  bool deleted = false;  // deleted remotely (Salesforce IsDeleted via queryAll); fields may be partial
 };
 
 // A record the API returned that cannot be used; it goes to quarantine with the reason.
@@ -43,6 +44,16 @@ struct FieldChange {
   nlohmann::json value;
 };
 
+// One record of a batched update / upsert.
+struct UpdateRequest {
+  RemoteRecord current;
+  std::vector<FieldChange> changes;
+};
+struct UpsertRequest {
+  std::string external_id;
+  std::vector<FieldChange> fields;
+};
+
 class Connector {
  public:
   virtual ~Connector() = default;
@@ -60,8 +71,25 @@ class Connector {
   virtual boost::asio::awaitable<Expected<RemoteRecord>> upsert(const ObjectSpec& spec, const std::string& external_id,
                                                                 const std::vector<FieldChange>& fields) = 0;
 
+  // Batched writes: one result per request, in the same order. A connector whose API has bulk
+  // writes (Salesforce sObject Collections) overrides these; the defaults send one call each.
+  virtual boost::asio::awaitable<std::vector<Expected<RemoteRecord>>> update_many(
+      const ObjectSpec& spec, const std::vector<UpdateRequest>& requests) {
+    std::vector<Expected<RemoteRecord>> results;
+    for (const auto& r : requests) results.push_back(co_await update(spec, r.current, r.changes));
+    co_return results;
+  }
+  virtual boost::asio::awaitable<std::vector<Expected<RemoteRecord>>> upsert_many(
+      const ObjectSpec& spec, const std::vector<UpsertRequest>& requests) {
+    std::vector<Expected<RemoteRecord>> results;
+    for (const auto& r : requests) results.push_back(co_await upsert(spec, r.external_id, r.fields));
+    co_return results;
+  }
+
   // HTTP requests sent so far (token requests included), for the cycle summary.
   virtual std::size_t api_calls() const = 0;
+  // The remote API's own usage report, e.g. "120/15000" (Salesforce api-usage); empty if none.
+  virtual std::string api_usage() const { return {}; }
 };
 
 }  // namespace cosync::connectors

@@ -1,6 +1,7 @@
 #include "connectors/salesforce/salesforce_connector.hpp"
 
 #include <boost/url/url.hpp>
+#include <charconv>
 #include <set>
 
 #include "connectors/api_error.hpp"
@@ -15,7 +16,11 @@ constexpr const char* kRequestIdHeader = "";
 
 SalesforceConnector::SalesforceConnector(http::HttpClient& client, auth::TokenProvider& tokens, SalesforceOptions options,
                                          Log log)
-    : client_(client), tokens_(tokens), options_(std::move(options)), log_(std::move(log)) {
+    : client_(client),
+      tokens_(tokens),
+      options_(std::move(options)),
+      log_(std::move(log)),
+      clock_(options_.clock ? *options_.clock : system_clock_) {
   while (!options_.instance_url.empty() && options_.instance_url.back() == '/') options_.instance_url.pop_back();
 }
 
@@ -30,16 +35,83 @@ std::string SalesforceConnector::sobject_path(const ObjectSpec& spec, const std:
   return std::string(u.buffer());
 }
 
-std::string build_pull_soql(const ObjectSpec& spec, const std::string& since) {
+namespace {
+
+std::string select_list(const ObjectSpec& spec, bool all_fields) {
   std::vector<std::string> fields = {"Id", "SystemModstamp"};
   auto add = [&](const std::string& f) {
     if (!f.empty() && std::find(fields.begin(), fields.end(), f) == fields.end()) fields.push_back(f);
   };
-  for (const auto& f : spec.fields) add(f);
-  add(spec.external_id_field);
-  std::string soql = "SELECT ";
-  for (size_t i = 0; i < fields.size(); ++i) soql += (i ? ", " : "") + fields[i];
-  soql += " FROM " + spec.object;
+  if (all_fields) {
+    add("IsDeleted");
+    for (const auto& f : spec.fields) add(f);
+    add(spec.external_id_field);
+  }
+  std::string list;
+  for (size_t i = 0; i < fields.size(); ++i) list += (i ? ", " : "") + fields[i];
+  return list;
+}
+
+std::string soql_quote(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string build_ids_soql(const ObjectSpec& spec, const std::vector<std::string>& ids, bool all_fields) {
+  std::string soql = "SELECT " + select_list(spec, all_fields) + " FROM " + spec.object + " WHERE Id IN (";
+  for (size_t i = 0; i < ids.size(); ++i) soql += (i ? "," : "") + soql_quote(ids[i]);
+  return soql + ")";
+}
+
+std::optional<ApiUsage> parse_limit_info(std::string_view header) {
+  auto at = header.find("api-usage=");
+  // "per-app-api-usage=" also contains "api-usage=": take the org's, the one not preceded by '-'.
+  while (at != std::string_view::npos && at > 0 && header[at - 1] == '-') at = header.find("api-usage=", at + 1);
+  if (at == std::string_view::npos) return std::nullopt;
+  std::string_view rest = header.substr(at + 10);
+  ApiUsage u;
+  auto slash = rest.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  auto [p1, e1] = std::from_chars(rest.data(), rest.data() + slash, u.used);
+  auto [p2, e2] = std::from_chars(rest.data() + slash + 1, rest.data() + rest.size(), u.limit);
+  if (e1 != std::errc() || e2 != std::errc() || p1 != rest.data() + slash || u.limit <= 0) return std::nullopt;
+  return u;
+}
+
+Failure collection_error(const nlohmann::json& errors, const std::string& what) {
+  std::string code, message;
+  std::vector<std::string> fields;
+  if (errors.is_array() && !errors.empty() && errors[0].is_object()) {
+    code = errors[0].value("statusCode", errors[0].value("errorCode", ""));
+    message = errors[0].value("message", "");
+    if (errors[0].contains("fields") && errors[0]["fields"].is_array())
+      for (const auto& f : errors[0]["fields"])
+        if (f.is_string()) fields.push_back(f.get<std::string>());
+  }
+  FailureKind kind = FailureKind::rejected;
+  if (code == "UNABLE_TO_LOCK_ROW" || code == "REQUEST_LIMIT_EXCEEDED" || code == "SERVER_UNAVAILABLE" ||
+      code == "UNKNOWN_EXCEPTION" || code == "ALL_OR_NONE_OPERATION_ROLLED_BACK" || code.empty())
+    kind = FailureKind::transient;
+  else if (code == "ENTITY_IS_DELETED" || code == "NOT_FOUND")
+    kind = FailureKind::not_found;
+  std::string text = what + " failed: " + (code.empty() ? "no error detail" : code) +
+                     (message.empty() ? "" : ": " + message.substr(0, 300));
+  if (!fields.empty()) {
+    text += " (fields:";
+    for (const auto& f : fields) text += " " + f;
+    text += ")";
+  }
+  return Failure{kind, text, 200, ""};
+}
+
+std::string build_pull_soql(const ObjectSpec& spec, const std::string& since) {
+  std::string soql = "SELECT " + select_list(spec, true) + " FROM " + spec.object;
   std::vector<std::string> where;
   if (!since.empty()) where.push_back("SystemModstamp >= " + since);
   // Only records tied to Partner Center belong to a mapping that has an external-id field.
@@ -67,13 +139,36 @@ std::optional<RemoteRecord> parse_sobject(const nlohmann::json& body, std::strin
     return std::nullopt;
   }
   r.modified = *modified;
+  r.deleted = body.contains("IsDeleted") && body["IsDeleted"].is_boolean() && body["IsDeleted"].get<bool>();
   r.fields = body;
   r.fields.erase("attributes");
   return r;
 }
 
+std::string SalesforceConnector::api_usage() const {
+  if (!usage_.known()) return {};
+  return std::to_string(usage_.used) + "/" + std::to_string(usage_.limit);
+}
+
 net::awaitable<Expected<http::Response>> SalesforceConnector::call(http::Method method, const std::string& path_or_url,
-                                                                   std::string body) {
+                                                                   std::string body, bool essential) {
+  // Paused after REQUEST_LIMIT_EXCEEDED: nothing goes out until the pause ends (no hammering).
+  if (now() < paused_until_)
+    co_return Failure{FailureKind::transient,
+                      "salesforce API paused until " + format_iso8601(paused_until_) + " (daily request limit; " +
+                          "api-usage=" + api_usage() + ")",
+                      0, ""};
+  // Above the configured share only essential calls go out, and a non-essential probe once per
+  // pause, so that the usage is learnt again when the rolling window frees allowance.
+  if (!essential && usage_.known() && usage_.share() >= options_.max_api_usage) {
+    if (now() < next_probe_)
+      co_return Failure{FailureKind::transient,
+                        "salesforce api-usage=" + api_usage() + " is at or above " +
+                            std::to_string(static_cast<int>(options_.max_api_usage * 100 + 0.5)) +
+                            "% of the daily allowance: non-essential calls stopped",
+                        0, ""};
+    next_probe_ = now() + options_.limit_pause;  // this call is the probe; the next waits again
+  }
   http::Request req;
   req.method = method;
   req.url = path_or_url.starts_with("/") ? options_.instance_url + path_or_url : path_or_url;
@@ -82,28 +177,46 @@ net::awaitable<Expected<http::Response>> SalesforceConnector::call(http::Method 
   req.body = std::move(body);
   // PATCH by id or by external id sets the same values again when repeated.
   if (method == http::Method::patch) req.idempotent = true;
-  co_return co_await auth::authorized_send(client_, tokens_, std::move(req));
+  auto res = co_await auth::authorized_send(client_, tokens_, std::move(req));
+  if (!res) co_return res;
+  if (auto u = parse_limit_info(res->header("Sforce-Limit-Info"))) {
+    bool crossed = usage_.share() < options_.max_api_usage && u->share() >= options_.max_api_usage;
+    usage_ = *u;
+    if (crossed) {
+      next_probe_ = now() + options_.limit_pause;
+      log_->warn("salesforce: api-usage={} reached {}% of the org's daily allowance: pulls and describes stop, "
+                 "writes of work already pulled continue",
+                 api_usage(), static_cast<int>(options_.max_api_usage * 100 + 0.5));
+    }
+  }
+  if (res->status == 403 && res->body.find("REQUEST_LIMIT_EXCEEDED") != std::string::npos) {
+    paused_until_ = now() + options_.limit_pause;
+    next_probe_ = paused_until_;
+    log_->error("salesforce: REQUEST_LIMIT_EXCEEDED (api-usage={}): the org's daily API allowance is used up; "
+                "this connection makes no calls until {}",
+                api_usage().empty() ? "unknown" : api_usage(), format_iso8601(paused_until_));
+    co_return Failure{FailureKind::transient,
+                      "salesforce answered 403 REQUEST_LIMIT_EXCEEDED; paused until " + format_iso8601(paused_until_),
+                      403, ""};
+  }
+  co_return res;
 }
 
-net::awaitable<Expected<PullResult>> SalesforceConnector::pull(const ObjectSpec& spec, const std::string& cursor) {
-  std::string since;
-  if (auto c = parse_iso8601(cursor)) since = format_iso8601(*c - options_.overlap);
+net::awaitable<Expected<PullResult>> SalesforceConnector::run_query(const std::string& soql, bool include_deleted,
+                                                                    bool essential, const std::string& what) {
   boost::urls::url u(options_.instance_url);
-  u.set_path(data_path() + "/query");
-  u.params().append({"q", build_pull_soql(spec, since)});
+  u.set_path(data_path() + (include_deleted ? "/queryAll" : "/query"));
+  u.params().append({"q", soql});
   std::string next = std::string(u.buffer());
-
   PullResult result;
-  result.cursor = cursor;
-  TimePoint newest = parse_iso8601(cursor).value_or(TimePoint{});
   std::set<std::string> seen;
   while (!next.empty()) {
-    auto res = co_await call(http::Method::get, next);
+    auto res = co_await call(http::Method::get, next, {}, essential);
     if (!res) co_return res.failure();
-    if (res->status != 200) co_return api_failure(*res, "SOQL query on " + spec.object, kRequestIdHeader);
+    if (res->status != 200) co_return api_failure(*res, what, kRequestIdHeader);
     auto body = nlohmann::json::parse(res->body, nullptr, false);
     if (!body.is_object() || !body.contains("records") || !body["records"].is_array())
-      co_return Failure{FailureKind::transient, "SOQL query answered 200 with a malformed body", 200, ""};
+      co_return Failure{FailureKind::transient, what + " answered 200 with a malformed body", 200, ""};
     for (const auto& item : body["records"]) {
       std::string reason;
       auto record = parse_sobject(item, reason);
@@ -112,16 +225,40 @@ net::awaitable<Expected<PullResult>> SalesforceConnector::pull(const ObjectSpec&
         continue;
       }
       if (!seen.insert(record->id).second) continue;
-      newest = std::max(newest, record->modified);
       result.records.push_back(std::move(*record));
     }
     next.clear();
     if (!body.value("done", true) && body.contains("nextRecordsUrl") && body["nextRecordsUrl"].is_string())
       next = body["nextRecordsUrl"].get<std::string>();
   }
-  if (newest != TimePoint{}) result.cursor = format_iso8601(newest);
-  log_->debug("salesforce: pulled {} {} records", result.records.size(), spec.object);
   co_return result;
+}
+
+net::awaitable<Expected<PullResult>> SalesforceConnector::pull(const ObjectSpec& spec, const std::string& cursor) {
+  std::string since;
+  if (auto c = parse_iso8601(cursor)) since = format_iso8601(*c - options_.overlap);
+  // queryAll: deleted records (IsDeleted = true, still in the recycle bin) come too.
+  auto result = co_await run_query(build_pull_soql(spec, since), true, false, "SOQL query on " + spec.object);
+  if (!result) co_return result.failure();
+  result->cursor = cursor;
+  TimePoint newest = parse_iso8601(cursor).value_or(TimePoint{});
+  for (const auto& r : result->records) newest = std::max(newest, r.modified);
+  if (newest != TimePoint{}) result->cursor = format_iso8601(newest);
+  log_->debug("salesforce: pulled {} {} records", result->records.size(), spec.object);
+  co_return std::move(*result);
+}
+
+net::awaitable<Expected<std::map<std::string, RemoteRecord>>> SalesforceConnector::read_by_ids(
+    const ObjectSpec& spec, const std::vector<std::string>& ids, bool all_fields) {
+  std::map<std::string, RemoteRecord> out;
+  if (ids.empty()) co_return out;
+  auto result = co_await run_query(build_ids_soql(spec, ids, all_fields), false, true, "SOQL read of " + spec.object);
+  if (!result) co_return result.failure();
+  for (auto& r : result->records) {
+    std::string id = r.id;
+    out.emplace(std::move(id), std::move(r));
+  }
+  co_return out;
 }
 
 net::awaitable<Expected<RemoteRecord>> SalesforceConnector::get(const ObjectSpec& spec, const std::string& id) {
@@ -171,6 +308,142 @@ net::awaitable<Expected<RemoteRecord>> SalesforceConnector::upsert(const ObjectS
   if (!answer.is_object() || !answer.contains("id") || !answer["id"].is_string())
     co_return Failure{FailureKind::transient, "upsert answered without the record id", res->status, ""};
   co_return co_await get(spec, answer["id"].get<std::string>());
+}
+
+namespace {
+
+constexpr std::size_t kCollectionSize = 200;  // sObject Collections' limit per call
+
+nlohmann::json collection_record(const ObjectSpec& spec, const std::vector<FieldChange>& changes) {
+  nlohmann::json r = {{"attributes", {{"type", spec.object}}}};
+  for (const auto& c : changes) r[c.path] = c.value;
+  return r;
+}
+
+std::vector<Expected<RemoteRecord>> unwrap(std::vector<std::optional<Expected<RemoteRecord>>>& results) {
+  std::vector<Expected<RemoteRecord>> out;
+  out.reserve(results.size());
+  for (auto& r : results)
+    out.push_back(r ? std::move(*r) : Expected<RemoteRecord>(Failure{FailureKind::fatal, "no result", 0, ""}));
+  return out;
+}
+
+}  // namespace
+
+net::awaitable<void> SalesforceConnector::collect_results(const ObjectSpec& spec, const http::Response& res,
+                                                          const std::vector<std::size_t>& indexes,
+                                                          const std::string& what,
+                                                          std::vector<std::optional<Expected<RemoteRecord>>>& out) {
+  if (res.status != 200) {
+    auto f = api_failure(res, what, kRequestIdHeader);
+    for (auto i : indexes) out[i] = f;
+    co_return;
+  }
+  auto body = nlohmann::json::parse(res.body, nullptr, false);
+  if (!body.is_array() || body.size() != indexes.size()) {
+    Failure f{FailureKind::transient, what + " answered 200 with a malformed body", 200, ""};
+    for (auto i : indexes) out[i] = f;
+    co_return;
+  }
+  std::vector<std::string> ids;
+  std::vector<std::pair<std::size_t, std::string>> written;  // request index, record id
+  for (std::size_t k = 0; k < indexes.size(); ++k) {
+    const auto& r = body[k];
+    if (r.is_object() && r.value("success", false) && r.contains("id") && r["id"].is_string()) {
+      written.emplace_back(indexes[k], r["id"].get<std::string>());
+      ids.push_back(r["id"].get<std::string>());
+    } else {
+      out[indexes[k]] = collection_error(r.is_object() && r.contains("errors") ? r["errors"] : nlohmann::json(), what);
+    }
+  }
+  // Read back what was written, for the new SystemModstamp: one query for the whole batch.
+  auto fresh = co_await read_by_ids(spec, ids, true);
+  for (const auto& [i, id] : written) {
+    if (!fresh) {
+      out[i] = Failure{FailureKind::transient, what + " written, but reading it back failed: " + fresh.failure().message,
+                       fresh.failure().http_status, ""};
+    } else if (auto it = fresh->find(id); it != fresh->end()) {
+      out[i] = it->second;
+    } else {
+      out[i] = Failure{FailureKind::transient, what + ": " + spec.object + " " + id + " written but not found after", 0, ""};
+    }
+  }
+}
+
+net::awaitable<std::vector<Expected<RemoteRecord>>> SalesforceConnector::update_many(
+    const ObjectSpec& spec, const std::vector<UpdateRequest>& requests) {
+  std::vector<std::optional<Expected<RemoteRecord>>> results(requests.size());
+  for (std::size_t begin = 0; begin < requests.size(); begin += kCollectionSize) {
+    std::size_t end = std::min(requests.size(), begin + kCollectionSize);
+    // Lead and Opportunity have no ETag: re-read SystemModstamp of the whole batch in one query
+    // just before writing, and write only the records that did not move. The remaining window
+    // is the time between this query and the Collections PATCH below (one round trip, typically
+    // well under a second for 200 records): a user's edit landing in it to a field we also write
+    // is overwritten, because Salesforce offers no conditional update for these objects. Fields
+    // we do not write are untouched, and the next pull sees the record changed.
+    std::vector<std::string> ids;
+    for (std::size_t i = begin; i < end; ++i) ids.push_back(requests[i].current.id);
+    auto fresh = co_await read_by_ids(spec, ids, false);
+    if (!fresh) {
+      for (std::size_t i = begin; i < end; ++i) results[i] = fresh.failure();
+      continue;
+    }
+    nlohmann::json body = {{"allOrNone", false}, {"records", nlohmann::json::array()}};
+    std::vector<std::size_t> sent;
+    for (std::size_t i = begin; i < end; ++i) {
+      const auto& current = requests[i].current;
+      auto it = fresh->find(current.id);
+      if (it == fresh->end()) {
+        results[i] = Failure{FailureKind::not_found, spec.object + " " + current.id + " no longer exists", 404, ""};
+      } else if (it->second.version != current.version) {
+        results[i] = Failure{FailureKind::conflict, spec.object + " " + current.id + " changed since it was read", 0, ""};
+      } else {
+        auto record = collection_record(spec, requests[i].changes);
+        record["id"] = current.id;
+        body["records"].push_back(std::move(record));
+        sent.push_back(i);
+      }
+    }
+    if (sent.empty()) continue;
+    auto res = co_await call(http::Method::patch, data_path() + "/composite/sobjects", body.dump());
+    if (!res) {
+      for (auto i : sent) results[i] = res.failure();
+      continue;
+    }
+    co_await collect_results(spec, *res, sent, "update of " + spec.object, results);
+  }
+  co_return unwrap(results);
+}
+
+net::awaitable<std::vector<Expected<RemoteRecord>>> SalesforceConnector::upsert_many(
+    const ObjectSpec& spec, const std::vector<UpsertRequest>& requests) {
+  std::vector<std::optional<Expected<RemoteRecord>>> results(requests.size());
+  boost::urls::url u(options_.instance_url);
+  u.set_path(data_path() + "/composite/sobjects");
+  u.segments().push_back(spec.object);
+  u.segments().push_back(spec.external_id_field);
+  const std::string url(u.buffer());
+  for (std::size_t begin = 0; begin < requests.size(); begin += kCollectionSize) {
+    std::size_t end = std::min(requests.size(), begin + kCollectionSize);
+    nlohmann::json body = {{"allOrNone", false}, {"records", nlohmann::json::array()}};
+    std::vector<std::size_t> sent;
+    for (std::size_t i = begin; i < end; ++i) {
+      std::vector<FieldChange> fields;
+      for (const auto& c : requests[i].fields)
+        if (c.path != spec.external_id_field) fields.push_back(c);
+      auto record = collection_record(spec, fields);
+      record[spec.external_id_field] = requests[i].external_id;
+      body["records"].push_back(std::move(record));
+      sent.push_back(i);
+    }
+    auto res = co_await call(http::Method::patch, url, body.dump());
+    if (!res) {
+      for (auto i : sent) results[i] = res.failure();
+      continue;
+    }
+    co_await collect_results(spec, *res, sent, "upsert of " + spec.object + " by " + spec.external_id_field, results);
+  }
+  co_return unwrap(results);
 }
 
 }  // namespace cosync::connectors

@@ -3,7 +3,10 @@
 // external id (no duplicates on retry), and updates guarded by re-reading SystemModstamp
 // (Lead and Opportunity have no ETag).
 #include <chrono>
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "connectors/connector.hpp"
 #include "daemon/auth/token_provider.hpp"
@@ -16,7 +19,23 @@ struct SalesforceOptions {
   std::string instance_url;            // https://<my-domain>.my.salesforce.com
   std::string api_version = "60.0";
   std::chrono::seconds overlap{300};   // re-read this much before the cursor
+  // Share of the org's daily API allowance (Sforce-Limit-Info api-usage=N/M) at which this
+  // connection stops its non-essential calls (pulls, describes); writes of a cycle still finish.
+  double max_api_usage = 0.8;
+  // After 403 REQUEST_LIMIT_EXCEEDED, or above max_api_usage, calls wait this long before one
+  // probe is let through (the allowance is a rolling 24-hour window).
+  std::chrono::seconds limit_pause{900};
+  const Clock* clock = nullptr;        // nullptr: the system clock; must outlive the connector
 };
+
+// Sforce-Limit-Info: "api-usage=18/5000[; per-app-api-usage=...]".
+struct ApiUsage {
+  long used = 0;
+  long limit = 0;
+  bool known() const { return limit > 0; }
+  double share() const { return known() ? static_cast<double>(used) / static_cast<double>(limit) : 0.0; }
+};
+std::optional<ApiUsage> parse_limit_info(std::string_view header);
 
 class SalesforceConnector final : public Connector {
  public:
@@ -29,11 +48,32 @@ class SalesforceConnector final : public Connector {
                                                         const std::vector<FieldChange>& changes) override;
   boost::asio::awaitable<Expected<RemoteRecord>> upsert(const ObjectSpec& spec, const std::string& external_id,
                                                         const std::vector<FieldChange>& fields) override;
+  // sObject Collections: 200 records a call, allOrNone=false, one result per record.
+  boost::asio::awaitable<std::vector<Expected<RemoteRecord>>> update_many(
+      const ObjectSpec& spec, const std::vector<UpdateRequest>& requests) override;
+  boost::asio::awaitable<std::vector<Expected<RemoteRecord>>> upsert_many(
+      const ObjectSpec& spec, const std::vector<UpsertRequest>& requests) override;
   std::size_t api_calls() const override { return client_.requests_sent(); }
+  std::string api_usage() const override;
+  ApiUsage usage() const { return usage_; }
 
  private:
+  // `essential`: part of finishing work already pulled (writes, their re-reads); other calls
+  // stop once usage reaches max_api_usage.
   boost::asio::awaitable<Expected<http::Response>> call(http::Method method, const std::string& path_or_url,
-                                                        std::string body = {});
+                                                        std::string body = {}, bool essential = true);
+  // Runs a SOQL query (query or queryAll) and follows nextRecordsUrl.
+  boost::asio::awaitable<Expected<PullResult>> run_query(const std::string& soql, bool include_deleted, bool essential,
+                                                         const std::string& what);
+  // The records with these ids (at most 200), in one `WHERE Id IN (...)` query.
+  boost::asio::awaitable<Expected<std::map<std::string, RemoteRecord>>> read_by_ids(const ObjectSpec& spec,
+                                                                                    const std::vector<std::string>& ids,
+                                                                                    bool all_fields);
+  // Turns sObject Collections results into records (read back) or per-record failures.
+  boost::asio::awaitable<void> collect_results(const ObjectSpec& spec, const http::Response& res,
+                                               const std::vector<std::size_t>& indexes, const std::string& what,
+                                               std::vector<std::optional<Expected<RemoteRecord>>>& out);
+  TimePoint now() const { return clock_.now(); }
   std::string data_path() const;  // /services/data/vNN.N
   std::string sobject_path(const ObjectSpec& spec, const std::string& id) const;
 
@@ -41,11 +81,21 @@ class SalesforceConnector final : public Connector {
   auth::TokenProvider& tokens_;
   SalesforceOptions options_;
   Log log_;
+  SystemClock system_clock_;
+  const Clock& clock_;
+  ApiUsage usage_;
+  TimePoint paused_until_{};  // no calls at all before this (after REQUEST_LIMIT_EXCEEDED)
+  TimePoint next_probe_{};    // above max_api_usage: no non-essential call before this
 };
 
-// The pull query: mapped fields plus Id and SystemModstamp, changed since `since` (an unquoted
+// The pull query (run through queryAll, so deletions come too): mapped fields plus Id,
+// SystemModstamp and IsDeleted, changed since `since` (an unquoted
 // ISO-8601 literal, as SOQL requires), oldest first.
 std::string build_pull_soql(const ObjectSpec& spec, const std::string& since);
 std::optional<RemoteRecord> parse_sobject(const nlohmann::json& body, std::string& reason);
+// `SELECT <fields> FROM <object> WHERE Id IN ('a','b')`.
+std::string build_ids_soql(const ObjectSpec& spec, const std::vector<std::string>& ids, bool all_fields);
+// The failure for one record of an sObject Collections answer ({"statusCode","message","fields"}).
+Failure collection_error(const nlohmann::json& errors, const std::string& what);
 
 }  // namespace cosync::connectors

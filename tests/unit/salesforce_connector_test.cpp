@@ -9,8 +9,15 @@ using nlohmann::json;
 
 namespace {
 
+connectors::SalesforceOptions sf_options(const std::string& url) {
+  connectors::SalesforceOptions o;
+  o.instance_url = url;
+  o.overlap = 300s;
+  return o;
+}
+
 struct SfFixture : testing::ConnectorFixture {
-  connectors::SalesforceConnector sf{client, tokens, {sf_fake.base_url(), "60.0", 300s}, captured.log};
+  connectors::SalesforceConnector sf{client, tokens, sf_options(sf_fake.base_url()), captured.log};
   connectors::ObjectSpec spec{"Lead", {"Company", "Status"}, "PartnerCenterReferralId__c"};
 
   std::string add_lead(const std::string& ref) {
@@ -23,10 +30,11 @@ struct SfFixture : testing::ConnectorFixture {
 TEST_CASE("salesforce: the pull query selects mapped fields since an unquoted ISO-8601 literal") {
   connectors::ObjectSpec spec{"Lead", {"Company", "Status"}, "Ref__c"};
   CHECK(connectors::build_pull_soql(spec, "2024-05-01T10:00:00.000Z") ==
-        "SELECT Id, SystemModstamp, Company, Status, Ref__c FROM Lead WHERE SystemModstamp >= "
+        "SELECT Id, SystemModstamp, IsDeleted, Company, Status, Ref__c FROM Lead WHERE SystemModstamp >= "
         "2024-05-01T10:00:00.000Z AND Ref__c != null ORDER BY SystemModstamp, Id");
   CHECK(connectors::build_pull_soql(spec, "") ==
-        "SELECT Id, SystemModstamp, Company, Status, Ref__c FROM Lead WHERE Ref__c != null ORDER BY SystemModstamp, Id");
+        "SELECT Id, SystemModstamp, IsDeleted, Company, Status, Ref__c FROM Lead WHERE Ref__c != null ORDER BY "
+        "SystemModstamp, Id");
 }
 
 TEST_CASE_METHOD(SfFixture, "salesforce: a pull follows nextRecordsUrl and skips records not tied to a referral") {
@@ -42,6 +50,7 @@ TEST_CASE_METHOD(SfFixture, "salesforce: a pull follows nextRecordsUrl and skips
   CHECK(result->records.size() == 120);
   CHECK(result->records.front().fields.contains("Company"));
   CHECK_FALSE(result->records.front().fields.contains("attributes"));
+  // queryAll, then its nextRecordsUrl pages (".../query/01g...").
   CHECK(sf_fake.server().count("GET", "/services/data/v60.0/query") == 3);
 
   clock.advance(1h);
