@@ -45,18 +45,43 @@ PartnerCenterConfig read_partner_center(const YamlNode& node, const std::string&
   return pc;
 }
 
-SalesforceConfig read_salesforce(const YamlNode& node) {
-  node.allow_only({"type", "instance_url", "api_version", "overlap", "auth"});
+SalesforceConfig read_salesforce(const YamlNode& node, const std::string& file) {
+  node.allow_only({"type", "instance_url", "api_version", "overlap", "max_api_usage_percent", "limit_pause", "auth"});
   SalesforceConfig sf;
   sf.api.instance_url = node.string("instance_url");
   sf.api.api_version = node.string_or("api_version", sf.api.api_version);
   if (auto v = node.find("overlap")) sf.api.overlap = v->as_seconds();
+  if (auto v = node.find("max_api_usage_percent")) sf.api.max_api_usage = static_cast<double>(v->as_int(1, 100)) / 100.0;
+  if (auto v = node.find("limit_pause")) sf.api.limit_pause = v->as_seconds();
   auto a = node.get("auth");
-  a.expect_map().allow_only({"token_url", "client_id", "client_secret", "client_secret_file", "max_token_age"});
+  a.expect_map().allow_only({"flow", "token_url", "client_id", "client_secret", "client_secret_file", "username",
+                             "private_key_file", "audience", "max_token_age"});
+  if (auto flow = a.find("flow")) {
+    std::string f = flow->as_string();
+    if (f == "jwt_bearer") sf.jwt_bearer = true;
+    else if (f != "client_credentials") flow->fail("expected client_credentials or jwt_bearer, got '" + f + "'");
+  }
   sf.auth.token_url = a.string("token_url");
   sf.auth.client_id = a.string("client_id");
-  sf.auth.client_secret = *a.secret("client_secret");
   if (auto v = a.find("max_token_age")) sf.auth.max_token_age = v->as_seconds();
+  if (sf.jwt_bearer) {
+    for (const char* key : {"client_secret", "client_secret_file"})
+      if (auto v = a.find(key)) v->fail("not used by the jwt_bearer flow (it signs with private_key_file)");
+    sf.jwt.token_url = sf.auth.token_url;
+    sf.jwt.client_id = sf.auth.client_id;
+    sf.jwt.max_token_age = sf.auth.max_token_age;
+    sf.jwt.username = a.string("username");
+    sf.jwt.private_key_file = resolve_path(file, a.string("private_key_file"));
+    if (auto v = a.find("audience")) {
+      sf.jwt.audience = v->as_string();
+      if (sf.jwt.audience != "https://login.salesforce.com" && sf.jwt.audience != "https://test.salesforce.com")
+        v->fail("expected https://login.salesforce.com or https://test.salesforce.com");
+    }
+  } else {
+    for (const char* key : {"username", "private_key_file", "audience"})
+      if (auto v = a.find(key)) v->fail("only used by flow: jwt_bearer");
+    sf.auth.client_secret = *a.secret("client_secret");
+  }
   return sf;
 }
 
@@ -93,7 +118,7 @@ Config load_config(const std::string& path) {
       node.expect_map();
       auto type = node.get("type");
       if (type.as_string() != "salesforce") type.fail("expected salesforce (the only CRM supported so far)");
-      c.salesforce.emplace(name, read_salesforce(node));
+      c.salesforce.emplace(name, read_salesforce(node, path));
     }
   }
 

@@ -9,6 +9,7 @@
 #include "connectors/partner_center/partner_center_connector.hpp"
 #include "connectors/salesforce/salesforce_connector.hpp"
 #include "daemon/auth/client_credentials.hpp"
+#include "daemon/auth/jwt_bearer.hpp"
 #include "daemon/auth/refresh_token.hpp"
 #include "daemon/mapping/mapping.hpp"
 
@@ -21,7 +22,9 @@ struct PartnerCenterConfig {
 
 struct SalesforceConfig {
   connectors::SalesforceOptions api;
-  auth::ClientCredentialsOptions auth;
+  auth::ClientCredentialsOptions auth;  // flow: client_credentials (the default)
+  bool jwt_bearer = false;              // flow: jwt_bearer
+  auth::JwtBearerOptions jwt;
 };
 
 struct Config {

@@ -58,7 +58,10 @@ struct Runtime::Impl {
     for (const auto& [name, sf] : config.salesforce) {
       Connection c;
       c.http = std::make_unique<http::HttpClient>(io.get_executor(), config.http, log);
-      c.tokens = std::make_unique<auth::ClientCredentialsProvider>(*c.http, sf.auth, clock, log, name);
+      if (sf.jwt_bearer)
+        c.tokens = std::make_unique<auth::JwtBearerProvider>(*c.http, sf.jwt, clock, log, name);
+      else
+        c.tokens = std::make_unique<auth::ClientCredentialsProvider>(*c.http, sf.auth, clock, log, name);
       c.connector = std::make_unique<connectors::SalesforceConnector>(*c.http, *c.tokens, sf.api, log);
       crms.emplace(name, std::move(c));
     }

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/fakes/jwt_verify.hpp"
 #include "tests/fakes/random_ids.hpp"
 
 namespace cosync::fakes {
@@ -115,7 +116,48 @@ FakeResponse FakeTokenServer::handle(const FakeRequest& request) {
     options.expires_in = client != clients_.end() ? client->second.second.expires_in : options_.refresh_grant_expires_in;
     return issue(options, true, field("scope"));
   }
+  if (grant == "urn:ietf:params:oauth:grant-type:jwt-bearer") return jwt_grant(field("assertion"));
   return oauth_error(400, "unsupported_grant_type", "AADSTS70003: unsupported grant_type '" + grant + "'");
+}
+
+void FakeTokenServer::add_jwt_client(std::string client_id, std::string public_key_pem, std::string audience,
+                                     TokenClientOptions options) {
+  std::lock_guard lock(mu_);
+  jwt_clients_[std::move(client_id)] = {std::move(public_key_pem), std::move(audience), std::move(options)};
+}
+
+std::string FakeTokenServer::last_jwt_claims() const {
+  std::lock_guard lock(mu_);
+  return last_jwt_claims_;
+}
+
+// Salesforce answers every bad assertion 400 invalid_grant with a short description.
+FakeResponse FakeTokenServer::jwt_grant(const std::string& assertion) {
+  auto payload = assertion.find('.');
+  auto payload_end = payload == std::string::npos ? payload : assertion.find('.', payload + 1);
+  if (payload_end == std::string::npos) return oauth_error(400, "invalid_grant", "invalid assertion");
+  // Whose key to verify with comes from `iss`, read before the signature is checked.
+  std::string iss;
+  for (const auto& [id, client] : jwt_clients_) {
+    auto verified = verify_jwt_rs256(assertion, client.public_key_pem);
+    if (auto* claims = std::get_if<nlohmann::json>(&verified); claims && claims->value("iss", "") == id) {
+      iss = id;
+      break;
+    }
+  }
+  if (iss.empty()) return oauth_error(400, "invalid_grant", "invalid assertion (signature or client)");
+  const JwtClient& client = jwt_clients_.at(iss);
+  auto claims = std::get<nlohmann::json>(verify_jwt_rs256(assertion, client.public_key_pem));
+  last_jwt_claims_ = claims.dump();
+  if (claims.value("aud", "") != client.audience) return oauth_error(400, "invalid_grant", "audience is invalid");
+  if (!claims.contains("sub") || !claims["sub"].is_string() || claims["sub"].get<std::string>().empty())
+    return oauth_error(400, "invalid_grant", "user hasn't approved this consumer");
+  if (!claims.contains("exp") || !claims["exp"].is_number_integer())
+    return oauth_error(400, "invalid_grant", "expiration is invalid");
+  auto exp = TimePoint(std::chrono::seconds(claims["exp"].get<long long>()));
+  if (exp <= clock_.now()) return oauth_error(400, "invalid_grant", "expired authorization code");
+  if (exp > clock_.now() + std::chrono::minutes(5)) return oauth_error(400, "invalid_grant", "expiration is invalid");
+  return issue(client.options, false, "");
 }
 
 }  // namespace cosync::fakes

@@ -46,6 +46,12 @@ class FakeTokenServer {
   std::string latest_refresh_token() const;  // the newest live refresh token ("" if none)
 
   std::string url() const;  // http://127.0.0.1:PORT/token
+  // JWT bearer clients (Salesforce, grant_type urn:ietf:params:oauth:grant-type:jwt-bearer): the
+  // assertion issued by `client_id` must verify with the PEM public key, name `audience` and
+  // expire in the future but no more than 5 minutes ahead.
+  void add_jwt_client(std::string client_id, std::string public_key_pem, std::string audience,
+                      TokenClientOptions options = {});
+  std::string last_jwt_claims() const;  // the claims of the last assertion verified (JSON text)
   HttpTestServer& server() { return server_; }
   FaultQueue& faults() { return faults_; }
 
@@ -63,6 +69,14 @@ class FakeTokenServer {
   std::set<std::string> refresh_tokens_;
   std::string latest_refresh_;
   int issued_ = 0;
+  struct JwtClient {
+    std::string public_key_pem;
+    std::string audience;
+    TokenClientOptions options;
+  };
+  std::map<std::string, JwtClient> jwt_clients_;
+  std::string last_jwt_claims_;
+  FakeResponse jwt_grant(const std::string& assertion);  // with mu_ held
   HttpTestServer server_;  // last: stops before the state above goes away
 };
 
