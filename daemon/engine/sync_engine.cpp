@@ -17,6 +17,19 @@ struct SyncEngine::WorkItem {
   std::string pc_id;
   std::optional<RemoteRecord> pc;   // as pulled or re-read this cycle
   std::optional<RemoteRecord> crm;
+  bool done = false;                // failed, quarantined or not selected: nothing more this cycle
+};
+
+// One item's merge result and the writes it needs, while the batch is sent.
+struct SyncEngine::Planned {
+  WorkItem* item = nullptr;
+  Link link;
+  MergePlan plan;
+  std::vector<FieldChange> pc_changes;
+  std::vector<FieldChange> crm_changes;
+  nlohmann::json shadow;  // link.shadow plus what is agreed or written so far
+  bool again = false;     // a precondition failed: re-read, merge again next round
+  bool failed = false;
 };
 
 SyncEngine::SyncEngine(const mapping::Mapping& mapping, connectors::Connector& pc, connectors::Connector& crm,
@@ -44,12 +57,14 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
 
   auto finish = [&](const char* outcome) {
     stats.api_calls = pc_.api_calls() + crm_.api_calls() - calls_before;
+    stats.crm_api_usage = crm_.api_usage();
     stats.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     log_->info(
         "cycle mapping={} result={} pulled_pc={} pulled_crm={} created={} updated_pc={} updated_crm={} conflicts={} "
-        "quarantined={} failed={} api_calls={} duration_ms={}",
+        "quarantined={} failed={} api_calls={} crm_api_usage={} duration_ms={}",
         mapping_.name, outcome, stats.pulled_pc, stats.pulled_crm, stats.created, stats.updated_pc, stats.updated_crm,
-        stats.conflicts, stats.quarantined, stats.failed, stats.api_calls, stats.duration.count());
+        stats.conflicts, stats.quarantined, stats.failed, stats.api_calls,
+        stats.crm_api_usage.empty() ? "n/a" : stats.crm_api_usage, stats.duration.count());
   };
 
   std::string pc_cursor = store_.cursor(mapping_.name, "pc").value_or("");
@@ -84,6 +99,13 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
     item.pc = std::move(r);
   }
   for (auto& r : crm_pull->records) {
+    if (r.deleted) {
+      // The delete policy (unlink, close the referral, ...) is not decided yet: log it only.
+      auto link = store_.link_by_crm(mapping_.name, r.id);
+      log_->info("mapping={} {} {} was deleted in {}{}: no delete policy applied", mapping_.name, crm_spec_.object,
+                 r.id, crm_.system(), link ? " (linked to referral " + link->pc_id + ")" : "");
+      continue;
+    }
     std::string pc_id;
     if (auto link = store_.link_by_crm(mapping_.name, r.id)) {
       pc_id = link->pc_id;
@@ -102,14 +124,10 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
     item.crm = std::move(r);
   }
 
-  bool stopped = false;
-  for (auto& [id, item] : items) {
-    if (stop.load()) {
-      stopped = true;
-      break;
-    }
-    co_await sync_item(item, stats);
-  }
+  // Writes go in batches per side (Salesforce sObject Collections: 200 records a call).
+  std::vector<WorkItem*> work;
+  for (auto& [id, item] : items) work.push_back(&item);
+  bool stopped = !(co_await sync_items(std::move(work), stats, stop));
 
   // The cursors move only past changes that were applied or quarantined (DESIGN invariant 5).
   if (!stopped && stats.failed == 0) {
@@ -122,132 +140,261 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
   co_return stats;
 }
 
-net::awaitable<void> SyncEngine::sync_item(WorkItem& item, CycleStats& stats) {
-  auto fail = [&](const std::string& side, const std::string& id, const Failure& f) {
-    if (f.kind == FailureKind::rejected || f.kind == FailureKind::not_found) {
-      quarantine(side, id, f, stats);
-    } else {
-      ++stats.failed;
-      log_->warn("mapping={} side={} record={} not synced this cycle ({}): {}{}", mapping_.name, side, id,
-                 to_string(f.kind), f.message, f.request_id.empty() ? "" : " request_id=" + f.request_id);
-    }
-  };
+void SyncEngine::fail(const std::string& side, const std::string& id, const Failure& f, CycleStats& stats) {
+  if (f.kind == FailureKind::rejected || f.kind == FailureKind::not_found) {
+    quarantine(side, id, f, stats);
+  } else {
+    ++stats.failed;
+    log_->warn("mapping={} side={} record={} not synced this cycle ({}): {}{}", mapping_.name, side, id,
+               to_string(f.kind), f.message, f.request_id.empty() ? "" : " request_id=" + f.request_id);
+  }
+}
 
-  for (int attempt = 0; attempt < kMaxMergeAttempts; ++attempt) {
+net::awaitable<void> SyncEngine::create_missing(std::vector<WorkItem*>& items, CycleStats& stats) {
+  std::vector<WorkItem*> to_create;
+  for (auto* item : items) {
+    if (store_.link_by_pc(mapping_.name, item->pc_id)) continue;
+    if (!item->pc) {
+      auto pc = co_await pc_.get(pc_spec_, item->pc_id);
+      if (!pc) {
+        fail("pc", item->pc_id, pc.failure(), stats);
+        item->done = true;
+        continue;
+      }
+      item->pc = std::move(*pc);
+    }
+    if (!mapping_.selects(item->pc->fields)) {
+      item->done = true;
+      continue;
+    }
+    to_create.push_back(item);
+  }
+  if (to_create.empty()) co_return;
+  // The create carries the referral id in the CRM's external-id field (upsert), and a pending
+  // row is committed first, so a retry or a restart finds the record instead of duplicating it.
+  std::vector<connectors::UpsertRequest> requests;
+  for (auto* item : to_create) {
+    store_.add_pending_create(mapping_.name, "crm", item->pc_id);
+    connectors::UpsertRequest request;
+    request.external_id = item->pc_id;
+    request.fields = mapping_.crm_fields_for_create(item->pc->fields);
+    requests.push_back(std::move(request));
+  }
+  auto results = co_await crm_.upsert_many(crm_spec_, requests);
+  for (std::size_t k = 0; k < to_create.size() && k < results.size(); ++k) {
+    WorkItem& item = *to_create[k];
+    auto& created = results[k];
+    if (!created) {
+      fail("pc", item.pc_id, created.failure(), stats);
+      item.done = true;
+      continue;
+    }
+    Link link{mapping_.name, item.pc_id, created->id, item.pc->version, created->version, nlohmann::json::object()};
+    {
+      StateStore::Transaction tx(store_);
+      store_.save_link(link);
+      store_.remove_pending_create(mapping_.name, "crm", item.pc_id);
+      tx.commit();
+    }
+    ++stats.created;
+    log_->info("mapping={} created {} {} from referral {}", mapping_.name, crm_spec_.object, created->id, item.pc_id);
+    item.crm = std::move(*created);
+  }
+}
+
+net::awaitable<std::optional<SyncEngine::Planned>> SyncEngine::plan_item(WorkItem& item, CycleStats& stats) {
+  // At most one read per side before the plan is final.
+  for (int reads = 0; reads < 3; ++reads) {
     auto link = store_.link_by_pc(mapping_.name, item.pc_id);
     if (!link) {
-      if (!item.pc) {
-        auto pc = co_await pc_.get(pc_spec_, item.pc_id);
-        if (!pc) co_return fail("pc", item.pc_id, pc.failure());
-        item.pc = std::move(*pc);
-      }
-      if (!mapping_.selects(item.pc->fields)) co_return;
-      // The create carries the referral id in the CRM's external-id field (upsert), and a pending
-      // row is committed first, so a retry or a restart finds the record instead of duplicating it.
-      store_.add_pending_create(mapping_.name, "crm", item.pc_id);
-      auto fields = mapping_.crm_fields_for_create(item.pc->fields);
-      auto created = co_await crm_.upsert(crm_spec_, item.pc_id, fields);
-      if (!created) co_return fail("pc", item.pc_id, created.failure());
-      link = Link{mapping_.name, item.pc_id, created->id, item.pc->version, created->version, nlohmann::json::object()};
-      {
-        StateStore::Transaction tx(store_);
-        store_.save_link(*link);
-        store_.remove_pending_create(mapping_.name, "crm", item.pc_id);
-        tx.commit();
-      }
-      ++stats.created;
-      log_->info("mapping={} created {} {} from referral {}", mapping_.name, crm_spec_.object, created->id, item.pc_id);
-      item.crm = std::move(*created);
+      item.done = true;
+      co_return std::nullopt;
     }
-
     SideState pc_side{item.pc ? &item.pc->fields : nullptr, item.pc ? item.pc->modified : TimePoint{}};
     SideState crm_side{item.crm ? &item.crm->fields : nullptr, item.crm ? item.crm->modified : TimePoint{}};
-    auto plan = merge(mapping_, pc_side, crm_side, link->shadow);
-
-    std::vector<FieldChange> pc_changes, crm_changes;
-    for (const auto& w : plan.to_pc)
-      for (auto& c : mapping_.pc_changes(*w.rule, w.value)) pc_changes.push_back(std::move(c));
-    for (const auto& w : plan.to_crm)
-      for (auto& c : mapping_.crm_changes(*w.rule, w.value)) crm_changes.push_back(std::move(c));
+    Planned p;
+    p.item = &item;
+    p.plan = merge(mapping_, pc_side, crm_side, link->shadow);
+    for (const auto& w : p.plan.to_pc)
+      for (auto& c : mapping_.pc_changes(*w.rule, w.value)) p.pc_changes.push_back(std::move(c));
+    for (const auto& w : p.plan.to_crm)
+      for (auto& c : mapping_.crm_changes(*w.rule, w.value)) p.crm_changes.push_back(std::move(c));
     // The referral carries the CRM id, so that sellers in Partner Center see the pairing.
-    if (item.pc && !mapping_.pc_link_field.empty() && json_at(item.pc->fields, mapping_.pc_link_field) != link->crm_id)
-      pc_changes.push_back({mapping_.pc_link_field, link->crm_id});
+    bool link_field_stale = item.pc && !mapping_.pc_link_field.empty() &&
+                            json_at(item.pc->fields, mapping_.pc_link_field) != link->crm_id;
+    if (link_field_stale) p.pc_changes.push_back({mapping_.pc_link_field, link->crm_id});
 
     // A side that must be written but was not pulled is read first, then merged again.
-    if (!pc_changes.empty() && !item.pc) {
+    if (!p.pc_changes.empty() && !item.pc) {
       auto pc = co_await pc_.get(pc_spec_, item.pc_id);
-      if (!pc) co_return fail("pc", item.pc_id, pc.failure());
+      if (!pc) {
+        fail("pc", item.pc_id, pc.failure(), stats);
+        item.done = true;
+        co_return std::nullopt;
+      }
       item.pc = std::move(*pc);
       continue;
     }
-    if (!crm_changes.empty() && !item.crm) {
+    if (!p.crm_changes.empty() && !item.crm) {
       auto crm = co_await crm_.get(crm_spec_, link->crm_id);
-      if (!crm) co_return fail("crm", link->crm_id, crm.failure());
+      if (!crm) {
+        fail("crm", link->crm_id, crm.failure(), stats);
+        item.done = true;
+        co_return std::nullopt;
+      }
       item.crm = std::move(*crm);
       continue;
     }
 
-    for (const auto& u : plan.unmapped) log_->warn("mapping={} referral={} {}", mapping_.name, item.pc_id, u);
-    nlohmann::json shadow = link->shadow;
-    for (auto& [k, v] : plan.agreed.items()) shadow[k] = v;
-    auto save = [&] {
-      link->shadow = shadow;
-      if (item.pc) link->pc_version = item.pc->version;
-      if (item.crm) link->crm_version = item.crm->version;
-      store_.save_link(*link);
-    };
-
-    if (!crm_changes.empty()) {
-      auto written = co_await crm_.update(crm_spec_, *item.crm, crm_changes);
-      if (!written) {
-        if (written.failure().kind == FailureKind::conflict) {
-          log_->info("mapping={} {} {} changed while syncing; re-reading", mapping_.name, crm_spec_.object, link->crm_id);
-          item.crm.reset();
-          auto crm = co_await crm_.get(crm_spec_, link->crm_id);
-          if (!crm) co_return fail("crm", link->crm_id, crm.failure());
-          item.crm = std::move(*crm);
-          continue;
-        }
-        co_return fail("crm", link->crm_id, written.failure());
-      }
-      item.crm = std::move(*written);
-      for (const auto& w : plan.to_crm) {
-        shadow[w.rule->name] = w.value;
-        log_->info("mapping={} referral={} {}={} -> {} {} ({})", mapping_.name, item.pc_id, w.rule->name, w.value.dump(),
-                   crm_spec_.object, link->crm_id, w.reason);
-      }
-      ++stats.updated_crm;
-    }
-    if (!pc_changes.empty()) {
-      auto written = co_await pc_.update(pc_spec_, *item.pc, pc_changes);
-      if (!written) {
-        save();  // keep what the CRM write achieved
-        if (written.failure().kind == FailureKind::conflict) {
-          log_->info("mapping={} referral {} changed while syncing; re-reading", mapping_.name, item.pc_id);
-          auto pc = co_await pc_.get(pc_spec_, item.pc_id);
-          if (!pc) co_return fail("pc", item.pc_id, pc.failure());
-          item.pc = std::move(*pc);
-          continue;
-        }
-        co_return fail("pc", item.pc_id, written.failure());
-      }
-      item.pc = std::move(*written);
-      for (const auto& w : plan.to_pc) {
-        shadow[w.rule->name] = w.value;
-        log_->info("mapping={} referral={} {}={} <- {} {} ({})", mapping_.name, item.pc_id, w.rule->name, w.value.dump(),
-                   crm_spec_.object, link->crm_id, w.reason);
-      }
-      ++stats.updated_pc;
-    }
-    for (const auto& c : plan.conflicts) log_->info("mapping={} referral={} conflict {}", mapping_.name, item.pc_id, c);
-    stats.conflicts += plan.conflicts.size();
-    save();
-    store_.release_quarantine(mapping_.name, "pc", item.pc_id);
-    co_return;
+    for (const auto& u : p.plan.unmapped) log_->warn("mapping={} referral={} {}", mapping_.name, item.pc_id, u);
+    p.shadow = link->shadow;
+    for (auto& [k, v] : p.plan.agreed.items()) p.shadow[k] = v;
+    p.link = std::move(*link);
+    co_return p;
   }
-  ++stats.failed;
-  log_->warn("mapping={} referral={} kept changing during {} attempts; retried next cycle", mapping_.name, item.pc_id,
-             kMaxMergeAttempts);
+  co_return std::nullopt;  // not reached: each side is read at most once
+}
+
+void SyncEngine::save(Planned& p) {
+  p.link.shadow = p.shadow;
+  if (p.item->pc) p.link.pc_version = p.item->pc->version;
+  if (p.item->crm) p.link.crm_version = p.item->crm->version;
+  store_.save_link(p.link);
+}
+
+void SyncEngine::record_writes(Planned& p, const std::vector<FieldWrite>& writes, Origin origin) {
+  // Only fields actually written join the shadow.
+  for (const auto& w : writes) {
+    p.shadow[w.rule->name] = w.value;
+    log_->info("mapping={} referral={} {}={} {} {} {} ({})", mapping_.name, p.item->pc_id, w.rule->name,
+               w.value.dump(), origin == Origin::pc ? "->" : "<-", crm_spec_.object, p.link.crm_id, w.reason);
+  }
+}
+
+void SyncEngine::finish(Planned& p, CycleStats& stats) {
+  for (const auto& c : p.plan.conflicts) log_->info("mapping={} referral={} conflict {}", mapping_.name, p.item->pc_id, c);
+  stats.conflicts += p.plan.conflicts.size();
+  save(p);
+  store_.release_quarantine(mapping_.name, "pc", p.item->pc_id);
+}
+
+net::awaitable<bool> SyncEngine::sync_items(std::vector<WorkItem*> items, CycleStats& stats,
+                                            const std::atomic<bool>& stop) {
+  // A requested stop lets the batch in flight finish and commit; the rest waits for the next run.
+  if (stop.load()) co_return false;
+  co_await create_missing(items, stats);
+
+  std::vector<WorkItem*> todo;
+  for (auto* item : items)
+    if (!item->done) todo.push_back(item);
+  for (int attempt = 0; attempt < kMaxMergeAttempts && !todo.empty(); ++attempt) {
+    if (stop.load()) co_return false;
+    std::vector<Planned> planned;
+    for (auto* item : todo) {
+      auto p = co_await plan_item(*item, stats);
+      if (p) planned.push_back(std::move(*p));
+    }
+
+    // The CRM side first, as one batched call per 200 records.
+    std::vector<connectors::UpdateRequest> crm_requests;
+    std::vector<std::size_t> crm_index;
+    for (std::size_t i = 0; i < planned.size(); ++i) {
+      if (planned[i].crm_changes.empty()) continue;
+      connectors::UpdateRequest request;
+      request.current = *planned[i].item->crm;
+      request.changes = planned[i].crm_changes;
+      crm_requests.push_back(std::move(request));
+      crm_index.push_back(i);
+    }
+    if (!crm_requests.empty()) {
+      auto written = co_await crm_.update_many(crm_spec_, crm_requests);
+      for (std::size_t k = 0; k < crm_index.size() && k < written.size(); ++k) {
+        Planned& p = planned[crm_index[k]];
+        WorkItem& item = *p.item;
+        if (!written[k]) {
+          Failure f = written[k].failure();
+          if (f.kind == FailureKind::conflict) {
+            log_->info("mapping={} {} {} changed while syncing; re-reading", mapping_.name, crm_spec_.object,
+                       p.link.crm_id);
+            auto crm = co_await crm_.get(crm_spec_, p.link.crm_id);
+            if (!crm) {
+              fail("crm", p.link.crm_id, crm.failure(), stats);
+              p.failed = true;
+            } else {
+              item.crm = std::move(*crm);
+              p.again = true;
+            }
+          } else {
+            fail("crm", p.link.crm_id, f, stats);
+            p.failed = true;
+          }
+          continue;
+        }
+        item.crm = std::move(*written[k]);
+        record_writes(p, p.plan.to_crm, Origin::pc);
+        ++stats.updated_crm;
+      }
+    }
+
+    // Then Partner Center, for the items whose CRM write (if any) went through.
+    std::vector<connectors::UpdateRequest> pc_requests;
+    std::vector<std::size_t> pc_index;
+    for (std::size_t i = 0; i < planned.size(); ++i) {
+      if (planned[i].pc_changes.empty() || planned[i].failed || planned[i].again) continue;
+      connectors::UpdateRequest request;
+      request.current = *planned[i].item->pc;
+      request.changes = planned[i].pc_changes;
+      pc_requests.push_back(std::move(request));
+      pc_index.push_back(i);
+    }
+    if (!pc_requests.empty()) {
+      auto written = co_await pc_.update_many(pc_spec_, pc_requests);
+      for (std::size_t k = 0; k < pc_index.size() && k < written.size(); ++k) {
+        Planned& p = planned[pc_index[k]];
+        WorkItem& item = *p.item;
+        if (!written[k]) {
+          save(p);  // keep what the CRM write achieved
+          Failure f = written[k].failure();
+          if (f.kind == FailureKind::conflict) {
+            log_->info("mapping={} referral {} changed while syncing; re-reading", mapping_.name, item.pc_id);
+            auto pc = co_await pc_.get(pc_spec_, item.pc_id);
+            if (!pc) {
+              fail("pc", item.pc_id, pc.failure(), stats);
+              p.failed = true;
+            } else {
+              item.pc = std::move(*pc);
+              p.again = true;
+            }
+          } else {
+            fail("pc", item.pc_id, f, stats);
+            p.failed = true;
+          }
+          continue;
+        }
+        item.pc = std::move(*written[k]);
+        record_writes(p, p.plan.to_pc, Origin::crm);
+        ++stats.updated_pc;
+      }
+    }
+
+    // Shadows and versions of the batch, committed together.
+    std::vector<WorkItem*> again;
+    {
+      StateStore::Transaction tx(store_);
+      for (auto& p : planned) {
+        if (p.again) again.push_back(p.item);
+        else if (!p.failed) finish(p, stats);
+      }
+      tx.commit();
+    }
+    todo = std::move(again);
+  }
+  for (auto* item : todo) {
+    ++stats.failed;
+    log_->warn("mapping={} referral={} kept changing during {} attempts; retried next cycle", mapping_.name,
+               item->pc_id, kMaxMergeAttempts);
+  }
+  co_return true;
 }
 
 }  // namespace cosync::engine

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "connectors/connector.hpp"
 #include "daemon/engine/merge.hpp"
@@ -26,6 +28,7 @@ struct CycleStats {
   std::size_t quarantined = 0;
   std::size_t failed = 0;      // transient failures: retried next cycle
   std::size_t api_calls = 0;
+  std::string crm_api_usage;   // the CRM's own report, e.g. Salesforce "120/15000"; empty if none
   std::chrono::milliseconds duration{0};
   bool pull_failed = false;
 
@@ -43,7 +46,20 @@ class SyncEngine {
 
  private:
   struct WorkItem;
-  boost::asio::awaitable<void> sync_item(WorkItem& item, CycleStats& stats);
+  struct Planned;
+  // Creates the CRM records of referrals not linked yet, in batches (upsert on the external id).
+  boost::asio::awaitable<void> create_missing(std::vector<WorkItem*>& items, CycleStats& stats);
+  // Merges one item; reads a side that must be written but was not pulled. nullopt: nothing to
+  // write (finished) or failed.
+  boost::asio::awaitable<std::optional<Planned>> plan_item(WorkItem& item, CycleStats& stats);
+  // Merges every item and sends the writes of each side in batches (Salesforce sObject
+  // Collections); re-merges what moved. Returns false when `stop` interrupted it.
+  boost::asio::awaitable<bool> sync_items(std::vector<WorkItem*> items, CycleStats& stats,
+                                          const std::atomic<bool>& stop);
+  void fail(const std::string& side, const std::string& id, const Failure& failure, CycleStats& stats);
+  void save(Planned& p);
+  void record_writes(Planned& p, const std::vector<FieldWrite>& writes, Origin origin);
+  void finish(Planned& p, CycleStats& stats);
   void quarantine(const std::string& side, const std::string& id, const Failure& failure, CycleStats& stats);
 
   const mapping::Mapping& mapping_;
