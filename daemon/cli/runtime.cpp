@@ -133,6 +133,18 @@ Runtime::~Runtime() = default;
 
 int Runtime::run_once() { return impl_->run(impl_->cycle()); }
 
+std::vector<engine::PlannedChange> Runtime::plan() {
+  auto all = [](Impl& impl) -> net::awaitable<std::vector<engine::PlannedChange>> {
+    std::vector<engine::PlannedChange> changes;
+    for (auto& e : impl.engines) {
+      auto some = co_await e->plan();
+      changes.insert(changes.end(), some.begin(), some.end());
+    }
+    co_return changes;
+  };
+  return impl_->run(all(*impl_));
+}
+
 int Runtime::run_forever() {
   if (auto interval = systemd_watchdog_interval())
     net::co_spawn(impl_->io, impl_->watchdog(*interval), [](std::exception_ptr e) {

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "daemon/cli/config.hpp"
+#include "daemon/engine/sync_engine.hpp"
 #include "daemon/util/clock.hpp"
 #include "daemon/util/log.hpp"
 
@@ -19,6 +20,8 @@ class Runtime {
   int run_once();
   // Runs until SIGTERM or SIGINT; finishes the record in flight, commits, returns 0.
   int run_forever();
+  // A dry run of every mapping: what would change, with no write anywhere.
+  std::vector<engine::PlannedChange> plan();
 
  private:
   struct Impl;

@@ -4,11 +4,12 @@
 
 namespace cosync::engine {
 
-namespace {
+const char* to_string(Origin o) { return o == Origin::pc ? "pc" : "crm"; }
 
-std::string shown(const std::optional<nlohmann::json>& v) { return v ? v->dump() : "(none)"; }
-
-}  // namespace
+std::string Conflict::describe() const {
+  return rule->name + ": pc=" + pc_value.dump() + " crm=" + crm_value.dump() + ", " + to_string(winner) +
+         " wins (owner " + mapping::to_string(rule->owner) + ")";
+}
 
 MergePlan merge(const mapping::Mapping& m, const SideState& pc, const SideState& crm, const nlohmann::json& shadow) {
   MergePlan plan;
@@ -49,9 +50,7 @@ MergePlan merge(const mapping::Mapping& m, const SideState& pc, const SideState&
         case mapping::Owner::newest: winner = crm.modified > pc.modified ? Origin::crm : Origin::pc; break;
       }
       reason = std::string("changed on both sides, owner ") + mapping::to_string(f.owner) + " wins";
-      if (base)
-        plan.conflicts.push_back(f.name + ": pc=" + shown(pc_value) + " crm=" + shown(crm_value) + ", " +
-                                 (winner == Origin::pc ? "pc" : "crm") + " wins (owner " + mapping::to_string(f.owner) + ")");
+      if (base) plan.conflicts.push_back({&f, *base, *pc_value, *crm_value, winner});
     }
     // A one-way field only ever flows from its source side; an edit on the other side is left
     // alone until the source changes again.

@@ -26,12 +26,24 @@ struct FieldWrite {
   std::string reason;          // why, for logs and `plan`
 };
 
+// Both sides changed a field since the last sync; the field's owner picked the winner.
+struct Conflict {
+  const mapping::FieldRule* rule = nullptr;
+  nlohmann::json base;  // the shadow both started from
+  nlohmann::json pc_value;
+  nlohmann::json crm_value;
+  Origin winner = Origin::pc;
+  std::string describe() const;  // "status: pc=... crm=..., crm wins (owner crm)"
+};
+
+const char* to_string(Origin o);
+
 struct MergePlan {
   std::vector<FieldWrite> to_pc;
   std::vector<FieldWrite> to_crm;
   // Fields both sides already agree on (the shadow catches up with them).
   nlohmann::json agreed = nlohmann::json::object();
-  std::vector<std::string> conflicts;      // "field: pc=..., crm=..., winner ..."
+  std::vector<Conflict> conflicts;
   std::vector<std::string> unmapped;       // "field: crm value 'X' has no entry in the value map"
   bool empty() const { return to_pc.empty() && to_crm.empty(); }
 };

@@ -1,8 +1,10 @@
 #include "daemon/engine/sync_engine.hpp"
 
+#include <algorithm>
 #include <map>
 
 #include "daemon/util/json_path.hpp"
+#include "daemon/util/time.hpp"
 
 namespace cosync::engine {
 
@@ -15,8 +17,9 @@ constexpr int kMaxMergeAttempts = 4;
 
 struct SyncEngine::WorkItem {
   std::string pc_id;
-  std::optional<RemoteRecord> pc;   // as pulled or re-read this cycle
+  std::optional<RemoteRecord> pc;  // as pulled or re-read this cycle
   std::optional<RemoteRecord> crm;
+  bool retry = false;  // a quarantined record due for retry: read both sides afresh
   bool done = false;                // failed, quarantined or not selected: nothing more this cycle
 };
 
@@ -33,7 +36,7 @@ struct SyncEngine::Planned {
 };
 
 SyncEngine::SyncEngine(const mapping::Mapping& mapping, connectors::Connector& pc, connectors::Connector& crm,
-                       StateStore& store, const Clock& clock, Log log)
+                       StateStore& store, const Clock& clock, Log log, EngineOptions options)
     : mapping_(mapping),
       pc_(pc),
       crm_(crm),
@@ -41,13 +44,47 @@ SyncEngine::SyncEngine(const mapping::Mapping& mapping, connectors::Connector& p
       clock_(clock),
       log_(std::move(log)),
       pc_spec_(mapping.pc_spec()),
-      crm_spec_(mapping.crm_spec()) {}
+      crm_spec_(mapping.crm_spec()),
+      options_(options) {}
 
 void SyncEngine::quarantine(const std::string& side, const std::string& id, const Failure& failure, CycleStats& stats) {
-  store_.quarantine(mapping_.name, side, id, failure.message, failure.request_id);
   ++stats.quarantined;
-  log_->warn("mapping={} side={} record={} quarantined: {}{}", mapping_.name, side, id, failure.message,
-             failure.request_id.empty() ? "" : " request_id=" + failure.request_id);
+  std::string request_id = failure.request_id.empty() ? "" : " request_id=" + failure.request_id;
+  if (planning_) {
+    log_->warn("mapping={} side={} record={} would be quarantined: {}{}", mapping_.name, side, id, failure.message,
+               request_id);
+    return;
+  }
+  // Exponential backoff between automatic retries, capped; `cosyncd quarantine retry` skips it.
+  int attempts = 0;
+  for (const auto& q : store_.quarantined())
+    if (q.mapping == mapping_.name && q.side == side && q.record_id == id) attempts = q.attempts;
+  auto delay = options_.quarantine_retry * (1LL << std::min(attempts, 16));
+  auto next_retry = clock_.now() + std::min<std::chrono::seconds>(delay, options_.quarantine_retry_max);
+  store_.quarantine(mapping_.name, side, id, failure.message, failure.request_id, format_iso8601(next_retry));
+  log_->warn("mapping={} side={} record={} quarantined (attempt {}, next retry {}): {}{}", mapping_.name, side, id,
+             attempts + 1, format_iso8601(next_retry), failure.message, request_id);
+}
+
+void SyncEngine::audit(const Link& link, const std::string& field, const nlohmann::json& old_value,
+                       const nlohmann::json& new_value, Origin origin, const std::string& kind,
+                       const std::string& detail) {
+  store_.add_audit({format_iso8601(clock_.now()), mapping_.name, link.pc_id, link.crm_id, field, old_value, new_value,
+                    to_string(origin), kind, detail, ""});
+}
+
+net::awaitable<std::vector<PlannedChange>> SyncEngine::plan() {
+  std::vector<PlannedChange> changes;
+  planning_ = &changes;
+  std::atomic<bool> never_stop{false};
+  try {
+    co_await run_cycle(never_stop);
+  } catch (...) {
+    planning_ = nullptr;
+    throw;
+  }
+  planning_ = nullptr;
+  co_return changes;
 }
 
 net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) {
@@ -60,11 +97,18 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
     stats.crm_api_usage = crm_.api_usage();
     stats.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     log_->info(
-        "cycle mapping={} result={} pulled_pc={} pulled_crm={} created={} updated_pc={} updated_crm={} conflicts={} "
+        "{} mapping={} result={} pulled_pc={} pulled_crm={} created={} updated_pc={} updated_crm={} conflicts={} "
         "quarantined={} failed={} api_calls={} crm_api_usage={} duration_ms={}",
-        mapping_.name, outcome, stats.pulled_pc, stats.pulled_crm, stats.created, stats.updated_pc, stats.updated_crm,
-        stats.conflicts, stats.quarantined, stats.failed, stats.api_calls,
+        planning_ ? "plan" : "cycle", mapping_.name, outcome, stats.pulled_pc, stats.pulled_crm, stats.created,
+        stats.updated_pc, stats.updated_crm, stats.conflicts, stats.quarantined, stats.failed, stats.api_calls,
         stats.crm_api_usage.empty() ? "n/a" : stats.crm_api_usage, stats.duration.count());
+    if (planning_) return;
+    nlohmann::json summary = {{"pulled_pc", stats.pulled_pc},     {"pulled_crm", stats.pulled_crm},
+                              {"created", stats.created},         {"updated_pc", stats.updated_pc},
+                              {"updated_crm", stats.updated_crm}, {"conflicts", stats.conflicts},
+                              {"quarantined", stats.quarantined}, {"failed", stats.failed},
+                              {"api_calls", stats.api_calls}};
+    store_.record_cycle({mapping_.name, format_iso8601(clock_.now()), outcome, stats.duration.count(), summary});
   };
 
   std::string pc_cursor = store_.cursor(mapping_.name, "pc").value_or("");
@@ -123,6 +167,19 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
     item.pc_id = pc_id;
     item.crm = std::move(r);
   }
+  // Quarantined records whose retry time has come are read afresh from both sides.
+  for (const auto& q : store_.due_quarantine(mapping_.name, format_iso8601(clock_.now()))) {
+    std::string pc_id = q.record_id;
+    if (q.side == "crm") {
+      auto link = store_.link_by_crm(mapping_.name, q.record_id);
+      if (!link) continue;  // an unlinked CRM record is retried when it changes
+      pc_id = link->pc_id;
+    }
+    if (pc_id == "(no id)") continue;
+    auto& item = items[pc_id];
+    item.pc_id = pc_id;
+    item.retry = true;
+  }
 
   // Writes go in batches per side (Salesforce sObject Collections: 200 records a call).
   std::vector<WorkItem*> work;
@@ -130,7 +187,7 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
   bool stopped = !(co_await sync_items(std::move(work), stats, stop));
 
   // The cursors move only past changes that were applied or quarantined (DESIGN invariant 5).
-  if (!stopped && stats.failed == 0) {
+  if (!stopped && stats.failed == 0 && !planning_) {
     StateStore::Transaction tx(store_);
     store_.set_cursor(mapping_.name, "pc", pc_pull->cursor);
     store_.set_cursor(mapping_.name, "crm", crm_pull->cursor);
@@ -153,6 +210,24 @@ void SyncEngine::fail(const std::string& side, const std::string& id, const Fail
 net::awaitable<void> SyncEngine::create_missing(std::vector<WorkItem*>& items, CycleStats& stats) {
   std::vector<WorkItem*> to_create;
   for (auto* item : items) {
+    if (item->retry) {  // a quarantined record due for retry: read both sides afresh
+      auto pc = co_await pc_.get(pc_spec_, item->pc_id);
+      if (!pc) {
+        fail("pc", item->pc_id, pc.failure(), stats);
+        item->done = true;
+        continue;
+      }
+      item->pc = std::move(*pc);
+      if (auto link = store_.link_by_pc(mapping_.name, item->pc_id)) {
+        auto crm = co_await crm_.get(crm_spec_, link->crm_id);
+        if (!crm) {
+          fail("crm", link->crm_id, crm.failure(), stats);
+          item->done = true;
+          continue;
+        }
+        item->crm = std::move(*crm);
+      }
+    }
     if (store_.link_by_pc(mapping_.name, item->pc_id)) continue;
     if (!item->pc) {
       auto pc = co_await pc_.get(pc_spec_, item->pc_id);
@@ -164,6 +239,18 @@ net::awaitable<void> SyncEngine::create_missing(std::vector<WorkItem*>& items, C
       item->pc = std::move(*pc);
     }
     if (!mapping_.selects(item->pc->fields)) {
+      item->done = true;
+      continue;
+    }
+    if (planning_) {
+      ++stats.created;
+      for (const auto& f : mapping_.crm_fields_for_create(item->pc->fields))
+        planning_->push_back({mapping_.name, item->pc_id, "", "create in CRM", f.path, nullptr, f.value,
+                              "new referral selected by the mapping"});
+      if (!mapping_.pc_link_field.empty())
+        planning_->push_back({mapping_.name, item->pc_id, "", "update Partner Center", mapping_.pc_link_field,
+                              json_at(item->pc->fields, mapping_.pc_link_field), "(id of the new CRM record)",
+                              "link the referral to the new record"});
       item->done = true;
       continue;
     }
@@ -194,6 +281,7 @@ net::awaitable<void> SyncEngine::create_missing(std::vector<WorkItem*>& items, C
       StateStore::Transaction tx(store_);
       store_.save_link(link);
       store_.remove_pending_create(mapping_.name, "crm", item.pc_id);
+      audit(link, "(record)", nullptr, created->id, Origin::pc, "create", "created " + crm_spec_.object + " from referral");
       tx.commit();
     }
     ++stats.created;
@@ -247,6 +335,27 @@ net::awaitable<std::optional<SyncEngine::Planned>> SyncEngine::plan_item(WorkIte
     }
 
     for (const auto& u : p.plan.unmapped) log_->warn("mapping={} referral={} {}", mapping_.name, item.pc_id, u);
+    if (planning_) {
+      auto base = [&](const mapping::FieldRule* r) { return link->shadow.value(r->name, nlohmann::json()); };
+      for (const auto& w : p.plan.to_crm)
+        planning_->push_back({mapping_.name, item.pc_id, link->crm_id, "update CRM", w.rule->name,
+                              item.crm ? mapping_.canonical_from_crm(*w.rule, item.crm->fields).value_or(nullptr)
+                                       : base(w.rule),
+                              w.value, w.reason});
+      for (const auto& w : p.plan.to_pc)
+        planning_->push_back({mapping_.name, item.pc_id, link->crm_id, "update Partner Center", w.rule->name,
+                              item.pc ? mapping_.canonical_from_pc(*w.rule, item.pc->fields).value_or(nullptr)
+                                      : base(w.rule),
+                              w.value, w.reason});
+      if (link_field_stale)
+        planning_->push_back({mapping_.name, item.pc_id, link->crm_id, "update Partner Center", mapping_.pc_link_field,
+                              json_at(item.pc->fields, mapping_.pc_link_field), link->crm_id, "link field"});
+      stats.updated_crm += p.crm_changes.empty() ? 0 : 1;
+      stats.updated_pc += p.pc_changes.empty() ? 0 : 1;
+      stats.conflicts += p.plan.conflicts.size();
+      item.done = true;
+      co_return std::nullopt;
+    }
     p.shadow = link->shadow;
     for (auto& [k, v] : p.plan.agreed.items()) p.shadow[k] = v;
     p.link = std::move(*link);
@@ -265,6 +374,8 @@ void SyncEngine::save(Planned& p) {
 void SyncEngine::record_writes(Planned& p, const std::vector<FieldWrite>& writes, Origin origin) {
   // Only fields actually written join the shadow.
   for (const auto& w : writes) {
+    audit(p.link, w.rule->name, p.link.shadow.value(w.rule->name, nlohmann::json()), w.value, origin, "update",
+          w.reason);
     p.shadow[w.rule->name] = w.value;
     log_->info("mapping={} referral={} {}={} {} {} {} ({})", mapping_.name, p.item->pc_id, w.rule->name,
                w.value.dump(), origin == Origin::pc ? "->" : "<-", crm_spec_.object, p.link.crm_id, w.reason);
@@ -272,10 +383,15 @@ void SyncEngine::record_writes(Planned& p, const std::vector<FieldWrite>& writes
 }
 
 void SyncEngine::finish(Planned& p, CycleStats& stats) {
-  for (const auto& c : p.plan.conflicts) log_->info("mapping={} referral={} conflict {}", mapping_.name, p.item->pc_id, c);
+  for (const auto& c : p.plan.conflicts) {
+    log_->info("mapping={} referral={} conflict {}", mapping_.name, p.item->pc_id, c.describe());
+    audit(p.link, c.rule->name, c.winner == Origin::pc ? c.crm_value : c.pc_value,
+          c.winner == Origin::pc ? c.pc_value : c.crm_value, c.winner, "conflict", c.describe());
+  }
   stats.conflicts += p.plan.conflicts.size();
   save(p);
   store_.release_quarantine(mapping_.name, "pc", p.item->pc_id);
+  store_.release_quarantine(mapping_.name, "crm", p.link.crm_id);
 }
 
 net::awaitable<bool> SyncEngine::sync_items(std::vector<WorkItem*> items, CycleStats& stats,

@@ -35,14 +35,33 @@ struct CycleStats {
   bool ok() const { return failed == 0 && quarantined == 0 && !pull_failed; }
 };
 
+// What a dry run (`cosyncd plan`) found would change, per record and field.
+struct PlannedChange {
+  std::string mapping;
+  std::string pc_id;
+  std::string crm_id;  // empty when the CRM record would be created
+  std::string action;  // "create in CRM", "update CRM", "update Partner Center"
+  std::string field;   // canonical field name, or the CRM/PC field for creates and links
+  nlohmann::json old_value;
+  nlohmann::json new_value;
+  std::string reason;
+};
+
+struct EngineOptions {
+  std::chrono::seconds quarantine_retry{300};        // first automatic retry of a quarantined record
+  std::chrono::seconds quarantine_retry_max{86400};  // backoff cap
+};
+
 class SyncEngine {
  public:
   SyncEngine(const mapping::Mapping& mapping, connectors::Connector& pc, connectors::Connector& crm, StateStore& store,
-             const Clock& clock, Log log);
+             const Clock& clock, Log log, EngineOptions options = {});
 
   // Runs one cycle. `stop` is checked between records: a requested stop finishes the record in
   // flight, commits it and returns without moving the cursors past unfinished work.
   boost::asio::awaitable<CycleStats> run_cycle(const std::atomic<bool>& stop);
+  // A dry run: reads both sides like a cycle, writes nothing anywhere (no API write, no state).
+  boost::asio::awaitable<std::vector<PlannedChange>> plan();
 
  private:
   struct WorkItem;
@@ -61,6 +80,8 @@ class SyncEngine {
   void record_writes(Planned& p, const std::vector<FieldWrite>& writes, Origin origin);
   void finish(Planned& p, CycleStats& stats);
   void quarantine(const std::string& side, const std::string& id, const Failure& failure, CycleStats& stats);
+  void audit(const Link& link, const std::string& field, const nlohmann::json& old_value,
+             const nlohmann::json& new_value, Origin origin, const std::string& kind, const std::string& detail);
 
   const mapping::Mapping& mapping_;
   connectors::Connector& pc_;
@@ -70,6 +91,8 @@ class SyncEngine {
   Log log_;
   connectors::ObjectSpec pc_spec_;
   connectors::ObjectSpec crm_spec_;
+  EngineOptions options_;
+  std::vector<PlannedChange>* planning_ = nullptr;  // set during plan(): record instead of writing
 };
 
 }  // namespace cosync::engine

@@ -45,6 +45,33 @@ const std::vector<const char*>& schema_migrations() {
         UNIQUE (mapping, side, record_id)
       );
       )sql",
+      // 2: audit trail, last cycle per mapping, quarantine retry schedule.
+      R"sql(
+      CREATE TABLE audit (
+        id         INTEGER PRIMARY KEY,
+        at         TEXT NOT NULL,
+        mapping    TEXT NOT NULL,
+        pc_id      TEXT NOT NULL,
+        crm_id     TEXT NOT NULL,
+        field      TEXT NOT NULL,
+        old_value  TEXT NOT NULL,
+        new_value  TEXT NOT NULL,
+        origin     TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        detail     TEXT NOT NULL DEFAULT '',
+        request_id TEXT NOT NULL DEFAULT ''
+      );
+      CREATE INDEX audit_by_time ON audit (at);
+      CREATE INDEX audit_by_record ON audit (mapping, pc_id);
+      CREATE TABLE cycles (
+        mapping     TEXT PRIMARY KEY,
+        finished_at TEXT NOT NULL,
+        result      TEXT NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        summary     TEXT NOT NULL
+      );
+      ALTER TABLE quarantine ADD COLUMN next_retry TEXT NOT NULL DEFAULT '';
+      )sql",
   };
   return migrations;
 }

@@ -136,15 +136,109 @@ std::vector<std::string> StateStore::pending_creates(const std::string& mapping,
   return out;
 }
 
-void StateStore::quarantine(const std::string& mapping, const std::string& side, const std::string& record_id,
-                            const std::string& reason, const std::string& request_id) {
+int StateStore::quarantine(const std::string& mapping, const std::string& side, const std::string& record_id,
+                           const std::string& reason, const std::string& request_id, const std::string& next_retry) {
   SqliteStatement s(db_,
-                    "INSERT INTO quarantine (mapping, side, record_id, reason, request_id) VALUES (?,?,?,?,?) "
+                    "INSERT INTO quarantine (mapping, side, record_id, reason, request_id, next_retry) VALUES (?,?,?,?,?,?) "
                     "ON CONFLICT(mapping, side, record_id) DO UPDATE SET reason=excluded.reason, "
-                    "request_id=excluded.request_id, attempts=attempts+1, "
-                    "last_seen=strftime('%Y-%m-%dT%H:%M:%fZ','now')");
-  s.bind(mapping, side, record_id, reason, request_id);
+                    "request_id=excluded.request_id, next_retry=excluded.next_retry, attempts=attempts+1, "
+                    "last_seen=strftime('%Y-%m-%dT%H:%M:%fZ','now') RETURNING attempts");
+  s.bind(mapping, side, record_id, reason, request_id, next_retry);
+  int attempts = s.step() ? static_cast<int>(s.integer(0)) : 1;
   s.run();
+  return attempts;
+}
+
+namespace {
+
+constexpr const char* kQuarantineColumns =
+    "id, mapping, side, record_id, reason, request_id, attempts, first_seen, last_seen, next_retry";
+
+QuarantineEntry read_quarantine(const SqliteStatement& s) {
+  return {s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4),
+          s.text(5),    static_cast<int>(s.integer(6)), s.text(7), s.text(8), s.text(9)};
+}
+
+}  // namespace
+
+std::vector<QuarantineEntry> StateStore::due_quarantine(const std::string& mapping, const std::string& now) const {
+  SqliteStatement s(db_, (std::string("SELECT ") + kQuarantineColumns +
+                          " FROM quarantine WHERE mapping=? AND next_retry<=? ORDER BY id").c_str());
+  s.bind(mapping, now);
+  std::vector<QuarantineEntry> out;
+  while (s.step()) out.push_back(read_quarantine(s));
+  return out;
+}
+
+bool StateStore::retry_quarantine_now(long long id) {
+  SqliteStatement s(db_, "UPDATE quarantine SET next_retry='' WHERE id=?");
+  s.bind(id);
+  s.run();
+  return sqlite3_changes(db_) > 0;
+}
+
+bool StateStore::drop_quarantine(long long id) {
+  SqliteStatement s(db_, "DELETE FROM quarantine WHERE id=?");
+  s.bind(id);
+  s.run();
+  return sqlite3_changes(db_) > 0;
+}
+
+void StateStore::retry_all_quarantine_now() { exec("UPDATE quarantine SET next_retry=''"); }
+
+void StateStore::add_audit(const AuditEntry& e) {
+  SqliteStatement s(db_,
+                    "INSERT INTO audit (at, mapping, pc_id, crm_id, field, old_value, new_value, origin, kind, detail, "
+                    "request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+  s.bind(e.at, e.mapping, e.pc_id, e.crm_id, e.field, e.old_value.dump(), e.new_value.dump(), e.origin, e.kind,
+         e.detail, e.request_id);
+  s.run();
+}
+
+std::vector<AuditEntry> StateStore::audit(const std::string& mapping, std::size_t limit) const {
+  SqliteStatement s(db_,
+                    "SELECT at, mapping, pc_id, crm_id, field, old_value, new_value, origin, kind, detail, request_id "
+                    "FROM audit WHERE mapping=? ORDER BY id DESC LIMIT ?");
+  s.bind(mapping, static_cast<long long>(limit));
+  std::vector<AuditEntry> out;
+  auto parse = [](const std::string& text) {
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    return j.is_discarded() ? nlohmann::json(text) : j;
+  };
+  while (s.step())
+    out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4), parse(s.text(5)), parse(s.text(6)), s.text(7),
+                   s.text(8), s.text(9), s.text(10)});
+  return out;
+}
+
+int StateStore::prune_audit(const std::string& before) {
+  SqliteStatement s(db_, "DELETE FROM audit WHERE at < ?");
+  s.bind(before);
+  s.run();
+  return sqlite3_changes(db_);
+}
+
+void StateStore::record_cycle(const CycleRecord& c) {
+  SqliteStatement s(db_,
+                    "INSERT INTO cycles (mapping, finished_at, result, duration_ms, summary) VALUES (?,?,?,?,?) "
+                    "ON CONFLICT(mapping) DO UPDATE SET finished_at=excluded.finished_at, result=excluded.result, "
+                    "duration_ms=excluded.duration_ms, summary=excluded.summary");
+  s.bind(c.mapping, c.finished_at, c.result, c.duration_ms, c.summary.dump());
+  s.run();
+}
+
+std::vector<CycleRecord> StateStore::cycles() const {
+  SqliteStatement s(db_, "SELECT mapping, finished_at, result, duration_ms, summary FROM cycles ORDER BY mapping");
+  std::vector<CycleRecord> out;
+  while (s.step())
+    out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3), nlohmann::json::parse(s.text(4), nullptr, false)});
+  return out;
+}
+
+std::size_t StateStore::pending_create_count() const {
+  SqliteStatement s(db_, "SELECT count(*) FROM pending_creates");
+  s.step();
+  return static_cast<std::size_t>(s.integer(0));
 }
 
 void StateStore::release_quarantine(const std::string& mapping, const std::string& side, const std::string& record_id) {
@@ -160,14 +254,9 @@ bool StateStore::is_quarantined(const std::string& mapping, const std::string& s
 }
 
 std::vector<QuarantineEntry> StateStore::quarantined() const {
-  SqliteStatement s(db_,
-                    "SELECT id, mapping, side, record_id, reason, request_id, attempts, first_seen, last_seen "
-                    "FROM quarantine ORDER BY id");
+  SqliteStatement s(db_, (std::string("SELECT ") + kQuarantineColumns + " FROM quarantine ORDER BY id").c_str());
   std::vector<QuarantineEntry> out;
-  while (s.step()) {
-    out.push_back({s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4), s.text(5),
-                   static_cast<int>(s.integer(6)), s.text(7), s.text(8)});
-  }
+  while (s.step()) out.push_back(read_quarantine(s));
   return out;
 }
 

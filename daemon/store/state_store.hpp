@@ -21,6 +21,29 @@ struct Link {
   nlohmann::json shadow = nlohmann::json::object();  // canonical field name -> last synced value
 };
 
+// One applied change, or one conflict, kept for the audit trail.
+struct AuditEntry {
+  std::string at;  // ISO-8601 UTC
+  std::string mapping;
+  std::string pc_id;
+  std::string crm_id;
+  std::string field;
+  nlohmann::json old_value;
+  nlohmann::json new_value;
+  std::string origin;  // the side the value came from: "pc" or "crm"
+  std::string kind;    // "create", "update" or "conflict"
+  std::string detail;  // why, e.g. "changed on both sides, owner crm wins"
+  std::string request_id;
+};
+
+struct CycleRecord {
+  std::string mapping;
+  std::string finished_at;
+  std::string result;
+  long long duration_ms = 0;
+  nlohmann::json summary;
+};
+
 struct QuarantineEntry {
   long long id = 0;
   std::string mapping;
@@ -31,6 +54,7 @@ struct QuarantineEntry {
   int attempts = 0;
   std::string first_seen;
   std::string last_seen;
+  std::string next_retry;  // ISO-8601 UTC; the engine retries the record from then on
 };
 
 class StateStore {
@@ -57,11 +81,28 @@ class StateStore {
   void remove_pending_create(const std::string& mapping, const std::string& side, const std::string& key);
   std::vector<std::string> pending_creates(const std::string& mapping, const std::string& side) const;
 
-  void quarantine(const std::string& mapping, const std::string& side, const std::string& record_id,
-                  const std::string& reason, const std::string& request_id);
+  // Puts a record in quarantine (or counts one more attempt) and returns the attempt count.
+  int quarantine(const std::string& mapping, const std::string& side, const std::string& record_id,
+                 const std::string& reason, const std::string& request_id, const std::string& next_retry);
+  // Entries of `mapping` whose retry time has come (`now` as ISO-8601).
+  std::vector<QuarantineEntry> due_quarantine(const std::string& mapping, const std::string& now) const;
+  // `quarantine retry`: due at once. `drop`: forgotten (the record syncs again when it changes).
+  // Both return false when no entry has that id.
+  bool retry_quarantine_now(long long id);
+  bool drop_quarantine(long long id);
+  void retry_all_quarantine_now();
   void release_quarantine(const std::string& mapping, const std::string& side, const std::string& record_id);
   bool is_quarantined(const std::string& mapping, const std::string& side, const std::string& record_id) const;
   std::vector<QuarantineEntry> quarantined() const;
+
+  void add_audit(const AuditEntry& entry);
+  std::vector<AuditEntry> audit(const std::string& mapping, std::size_t limit) const;  // newest first
+  // Deletes audit entries older than `before` (ISO-8601); returns how many.
+  int prune_audit(const std::string& before);
+
+  void record_cycle(const CycleRecord& cycle);
+  std::vector<CycleRecord> cycles() const;
+  std::size_t pending_create_count() const;
 
   // RAII transaction: commits in commit(), rolls back if destroyed first.
   class Transaction {

@@ -167,7 +167,34 @@ TEST_CASE("e2e: a malformed referral is quarantined while the rest keeps syncing
   CHECK(run.exit_status == 3);
   CHECK(h.leads().size() == 1);
   CHECK(h.pc.referral(good).contains("externalReferenceId"));
-  CHECK_THAT(run.output, Catch::Contains("record=" + bad + " quarantined: malformed: referral " + bad + " has no eTag"));
+  CHECK_THAT(run.output, Catch::Contains("record=" + bad + " quarantined (attempt 1"));
+  CHECK_THAT(run.output, Catch::Contains("malformed: referral " + bad + " has no eTag"));
+
+  SECTION("quarantine list shows it, and drop forgets it") {
+    auto list = h.cosyncd("quarantine list", "--json");
+    INFO(list.output);
+    REQUIRE(list.exit_status == 0);
+    auto entries = json::parse(list.output);
+    REQUIRE(entries.size() == 1);
+    CHECK(entries[0]["record_id"] == bad);
+    CHECK(entries[0]["attempts"] == 1);
+    CHECK(entries[0]["next_retry"].get<std::string>() > "2000");
+    auto id = std::to_string(entries[0]["id"].get<long long>());
+    CHECK(h.cosyncd("quarantine drop " + id).exit_status == 0);
+    CHECK(json::parse(h.cosyncd("quarantine list", "--json").output).empty());
+    CHECK(h.cosyncd("quarantine drop " + id).exit_status == 1);
+  }
+  SECTION("a fixed record leaves quarantine on retry") {
+    h.pc.edit(bad, [](json& r) { r["eTag"] = "\"fixed\""; });
+    auto list = json::parse(h.cosyncd("quarantine list", "--json").output);
+    auto id = std::to_string(list[0]["id"].get<long long>());
+    REQUIRE(h.cosyncd("quarantine retry " + id).exit_status == 0);
+    auto again = h.cosyncd("once");
+    INFO(again.output);
+    CHECK(again.exit_status == 0);
+    CHECK(h.leads().size() == 2);
+    CHECK(json::parse(h.cosyncd("quarantine list", "--json").output).empty());
+  }
   CHECK_THAT(run.output, Catch::Contains("quarantined=1"));
 }
 
@@ -221,4 +248,49 @@ TEST_CASE("e2e: 429 with Retry-After from Salesforce is waited out within the cy
   CHECK(run.exit_status == 0);
   CHECK(h.leads().size() == 1);
   CHECK_THAT(run.output, Catch::Contains("429"));
+}
+
+TEST_CASE("e2e: plan shows what would change and writes nothing, status summarises the state") {
+  testing::DaemonHarness h;
+  auto id = h.add_incoming_lead("Contoso");
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  auto leads = h.leads();
+  h.sf.edit("Lead", (*find_lead_for(leads, id))["Id"], {{"Status", "Working - Contacted"}});
+  auto other = h.add_incoming_lead("Fabrikam");
+  h.clear_requests();
+
+  auto plan = h.cosyncd("plan", "--json");
+  INFO(plan.output);
+  REQUIRE(plan.exit_status == 0);
+  CHECK(h.write_calls() == 0);
+  auto changes = json::parse(plan.output.substr(plan.output.find('[')));
+  bool status_change = false, create = false;
+  for (const auto& c : changes) {
+    if (c["referral"] == id && c["field"] == "status") {
+      status_change = true;
+      CHECK(c["action"] == "update Partner Center");
+      CHECK(c["old"] == json{"New", "Pending"});
+      CHECK(c["new"] == json{"Active", "Accepted"});
+      CHECK(c["why"] == "changed in the CRM");
+    }
+    if (c["referral"] == other && c["action"] == "create in CRM" && c["field"] == "LastName") {
+      create = true;
+      CHECK(c["new"] == "[MSFT] Fabrikam");
+    }
+  }
+  CHECK(status_change);
+  CHECK(create);
+  CHECK(h.pc.referral(id)["status"] == "New");
+
+  auto table = h.cosyncd("plan");
+  CHECK_THAT(table.output, Catch::Contains("update Partner Center"));
+  CHECK(h.write_calls() == 0);
+
+  auto status = h.cosyncd("status", "--json");
+  INFO(status.output);
+  REQUIRE(status.exit_status == 0);
+  auto s = json::parse(status.output);
+  CHECK(s["mappings"][0]["links"] == 1);
+  CHECK(s["mappings"][0]["last_cycle"]["result"] == "ok");
+  CHECK(s["mappings"][0]["quarantined"] == 0);
 }

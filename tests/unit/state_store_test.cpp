@@ -10,14 +10,14 @@ TEST_CASE("state store: migrations, links, cursors and quarantine survive a reop
   auto path = dir.file("state.db");
   {
     StateStore store(path);
-    CHECK(store.schema_version() == 1);
+    CHECK(store.schema_version() == 2);
     store.save_link({"m", "ref-1", "00Q1", "etag-1", "2024-01-01T00:00:00.000+0000", {{"status", {"New", "Pending"}}}});
     store.set_cursor("m", "pc", "2024-05-01T00:00:00.000Z");
-    store.quarantine("m", "pc", "ref-2", "malformed: no eTag", "req-9");
-    store.quarantine("m", "pc", "ref-2", "malformed: no eTag", "req-10");
+    CHECK(store.quarantine("m", "pc", "ref-2", "malformed: no eTag", "req-9", "2024-05-01T00:05:00.000Z") == 1);
+    CHECK(store.quarantine("m", "pc", "ref-2", "malformed: no eTag", "req-10", "2024-05-01T00:15:00.000Z") == 2);
   }
   StateStore store(path);
-  CHECK(store.schema_version() == 1);
+  CHECK(store.schema_version() == 2);
   auto link = store.link_by_crm("m", "00Q1");
   REQUIRE(link);
   CHECK(link->pc_id == "ref-1");
@@ -29,6 +29,11 @@ TEST_CASE("state store: migrations, links, cursors and quarantine survive a reop
   REQUIRE(q.size() == 1);
   CHECK(q[0].attempts == 2);
   CHECK(q[0].request_id == "req-10");
+  CHECK(store.due_quarantine("m", "2024-05-01T00:10:00.000Z").empty());
+  CHECK(store.due_quarantine("m", "2024-05-01T00:15:00.000Z").size() == 1);
+  CHECK(store.retry_quarantine_now(q[0].id));
+  CHECK(store.due_quarantine("m", "2024-01-01T00:00:00.000Z").size() == 1);
+  CHECK_FALSE(store.drop_quarantine(q[0].id + 100));
   store.release_quarantine("m", "pc", "ref-2");
   CHECK(store.quarantined().empty());
 }
@@ -50,4 +55,18 @@ TEST_CASE("state store: a transaction not committed leaves nothing behind") {
     store.set_cursor("m", "pc", "x");
   }
   CHECK_FALSE(store.cursor("m", "pc"));
+}
+
+TEST_CASE("state store: audit entries, newest first, pruned by age") {
+  testing::TempDir dir;
+  StateStore store(dir.file("state.db"));
+  store.add_audit({"2024-01-01T00:00:00.000Z", "m", "ref-1", "00Q1", "status", nlohmann::json{"New", "Pending"},
+                   nlohmann::json{"Active", "Accepted"}, "crm", "update", "changed in the CRM", ""});
+  store.add_audit({"2024-03-01T00:00:00.000Z", "m", "ref-1", "00Q1", "notes", "a", "b", "pc", "conflict", "pc wins", ""});
+  auto entries = store.audit("m", 10);
+  REQUIRE(entries.size() == 2);
+  CHECK(entries[0].field == "notes");
+  CHECK(entries[1].new_value == nlohmann::json{"Active", "Accepted"});
+  CHECK(store.prune_audit("2024-02-01T00:00:00.000Z") == 1);
+  CHECK(store.audit("m", 10).size() == 1);
 }
