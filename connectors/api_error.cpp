@@ -18,9 +18,16 @@ namespace {
 std::string error_text(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   std::string code, message;
-  if (j.is_object() && j.contains("error") && j["error"].is_object()) {  // {"error":{"code","message"}}
-    code = j["error"].value("code", "");
-    message = j["error"].value("message", "");
+  if (j.is_object() && j.contains("error") && j["error"].is_object()) {  // {"error":{code,message,target,innerError}}
+    const auto& e = j["error"];
+    code = e.value("code", "");
+    message = e.value("message", "");
+    if (e.contains("target") && e["target"].is_string() && !e["target"].get<std::string>().empty())
+      message += " (target " + e["target"].get<std::string>() + ")";
+    if (e.contains("innerError") && e["innerError"].is_object()) {
+      std::string inner = e["innerError"].value("message", "");
+      if (!inner.empty() && inner != e.value("message", "")) message += "; " + inner;
+    }
   } else if (j.is_array() && !j.empty() && j[0].is_object()) {  // Salesforce [{"errorCode","message"}]
     code = j[0].value("errorCode", "");
     message = j[0].value("message", "");

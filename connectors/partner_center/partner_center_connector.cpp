@@ -2,7 +2,7 @@
 
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
-#include <set>
+#include <map>
 
 #include "connectors/api_error.hpp"
 #include "daemon/auth/authorized_send.hpp"
@@ -14,11 +14,70 @@ namespace cosync::connectors {
 
 namespace net = boost::asio;
 constexpr const char* kRequestIdHeader = "MS-RequestId";
+constexpr const char* kSweepMark = " sweep=";
+
+namespace {
+
+// The cursor: the newest updatedDateTime seen, then (when full sweeps are on) the time of the
+// last full sweep: "2024-05-01T10:00:00Z sweep=2024-05-01T00:00:00Z". Opaque to the engine.
+struct Cursor {
+  std::optional<TimePoint> updated;
+  std::optional<TimePoint> swept;
+};
+
+Cursor parse_cursor(const std::string& text) {
+  Cursor c;
+  auto mark = text.find(kSweepMark);
+  c.updated = parse_iso8601(text.substr(0, mark));
+  if (mark != std::string::npos) c.swept = parse_iso8601(text.substr(mark + std::string_view(kSweepMark).size()));
+  return c;
+}
+
+// Drops nulls (the contract has no nullable property) and computed "_" fields, recursively.
+void strip_for_write(nlohmann::json& j) {
+  if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end();) {
+      if (it->is_null() || it.key().starts_with("_")) it = j.erase(it);
+      else strip_for_write(*it++);
+    }
+  } else if (j.is_array()) {
+    for (auto& item : j) strip_for_write(item);
+  }
+}
+
+// OData string literal: single quotes doubled.
+std::string odata_quote(const std::string& value) {
+  std::string out = "'";
+  for (char ch : value) out += ch == '\'' ? std::string("''") : std::string(1, ch);
+  return out + "'";
+}
+
+}  // namespace
 
 PartnerCenterConnector::PartnerCenterConnector(http::HttpClient& client, auth::TokenProvider& tokens,
                                                PartnerCenterOptions options, Log log)
     : client_(client), tokens_(tokens), options_(std::move(options)), log_(std::move(log)) {
   while (!options_.base_url.empty() && options_.base_url.back() == '/') options_.base_url.pop_back();
+}
+
+TimePoint PartnerCenterConnector::now() const {
+  return options_.clock ? options_.clock->now() : std::chrono::system_clock::now();
+}
+
+Failure PartnerCenterConnector::failure(const http::Response& response, const std::string& what) const {
+  std::string request_id = response.header(kRequestIdHeader);
+  if (request_id.empty()) request_id = response.header("Request-ID");
+  Failure f = api_failure(response, what, kRequestIdHeader);
+  f.request_id = request_id;
+  if (response.status == 401)
+    f.message += " (the access token was refused even after a refresh: check the app registration, or run cosyncd "
+                 "login partner-center)";
+  if (response.status == 403)
+    f.message = what + " answered 403 Forbidden: the user who ran cosyncd login partner-center needs the Referrals "
+                "Admin role in Partner Center (Referrals User can only read)";
+  log_->warn("partner_center: {} failed: status={} request_id={} correlation_id={}: {}", what, response.status,
+             request_id.empty() ? "-" : request_id, response.header("MS-CorrelationId"), f.message);
+  return f;
 }
 
 std::string PartnerCenterConnector::referral_url(const std::string& id) const {
@@ -39,8 +98,19 @@ net::awaitable<Expected<http::Response>> PartnerCenterConnector::call(http::Requ
 }
 
 net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSpec&, const std::string& cursor) {
+  Cursor at = parse_cursor(cursor);
   std::optional<TimePoint> since;
-  if (auto c = parse_iso8601(cursor)) since = *c - options_.overlap;
+  if (at.updated) since = *at.updated - options_.overlap;
+  std::optional<TimePoint> swept = at.swept;
+  bool sweep = false;
+  if (options_.full_sweep.count() > 0) {
+    TimePoint started = now();
+    if (!since || !swept || started - *swept >= options_.full_sweep) {
+      sweep = since.has_value();  // an empty cursor reads everything anyway
+      since.reset();
+      swept = started;
+    }
+  }
 
   boost::urls::url first(referral_url(""));
   first.params().append({"$orderby", "updatedDateTime desc"});
@@ -48,16 +118,15 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
   std::string next = std::string(first.buffer());
 
   PullResult result;
-  result.cursor = cursor;
-  std::set<std::string> seen;
-  TimePoint newest = parse_iso8601(cursor).value_or(TimePoint{});
+  std::map<std::string, std::size_t> seen;  // id -> index in result.records
+  TimePoint newest = at.updated.value_or(TimePoint{});
   int pages = 0;
   while (!next.empty()) {
     // Named, not a braced temporary inside co_await: GCC 12 destroys such temporaries twice.
     http::Request page{http::Method::get, next, {}, {}, {}, {}};
     auto res = co_await call(std::move(page));
     if (!res) co_return res.failure();
-    if (res->status != 200) co_return api_failure(*res, "GET referrals", kRequestIdHeader);
+    if (res->status != 200) co_return failure(*res, "GET referrals");
     auto body = nlohmann::json::parse(res->body, nullptr, false);
     if (!body.is_object() || !body.contains("value") || !body["value"].is_array())
       co_return Failure{FailureKind::transient, "GET referrals answered 200 with a malformed body", 200,
@@ -76,9 +145,15 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
         past_cursor = true;  // ordered newest first: everything after this is older still
         break;
       }
-      if (!seen.insert(record->id).second) continue;  // pages can shift while we read them
       newest = std::max(newest, record->modified);
-      result.records.push_back(std::move(*record));
+      // Pages can shift while we read them: the same referral twice, maybe at two eTags.
+      auto [it, fresh] = seen.emplace(record->id, result.records.size());
+      if (fresh) {
+        result.records.push_back(std::move(*record));
+      } else {
+        auto& kept = result.records[it->second];
+        if (kept.version != record->version && record->modified > kept.modified) kept = std::move(*record);
+      }
     }
     next.clear();
     if (!past_cursor && body.contains("@odata.nextLink") && body["@odata.nextLink"].is_string()) {
@@ -92,9 +167,10 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
       }
     }
   }
-  if (newest != TimePoint{}) result.cursor = format_iso8601(newest);
-  log_->debug("partner_center: pulled {} referrals in {} pages ({} malformed)", result.records.size(), pages,
-              result.malformed.size());
+  result.cursor = newest != TimePoint{} ? format_iso8601(newest) : cursor.substr(0, cursor.find(kSweepMark));
+  if (swept) result.cursor += kSweepMark + format_iso8601(*swept);
+  log_->debug("partner_center: pulled {} referrals in {} pages ({} malformed){}", result.records.size(), pages,
+              result.malformed.size(), sweep ? " (full sweep)" : "");
   co_return result;
 }
 
@@ -102,23 +178,38 @@ net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::get(const ObjectS
   http::Request req{http::Method::get, referral_url(id), {}, {}, {}, {}};
   auto res = co_await call(std::move(req));
   if (!res) co_return res.failure();
-  if (res->status != 200) co_return api_failure(*res, "GET referral " + id, kRequestIdHeader);
+  if (res->status != 200) co_return failure(*res, "GET referral " + id);
   std::string reason;
   auto record = parse_referral(nlohmann::json::parse(res->body, nullptr, false), reason);
   if (!record) co_return Failure{FailureKind::rejected, "malformed referral: " + reason, 200, res->header(kRequestIdHeader)};
   co_return *record;
 }
 
-net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::update(const ObjectSpec& spec, const RemoteRecord& current,
+net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::update(const ObjectSpec&, const RemoteRecord& current,
                                                                       const std::vector<FieldChange>& changes) {
   if (auto refusal = referral_patch_refusal(current.fields, changes))
     co_return Failure{FailureKind::rejected, "referral " + current.id + ": " + *refusal, 0, ""};
   nlohmann::json patch = nlohmann::json::array();
   for (const auto& c : changes) {
     bool present = !json_at(current.fields, c.path).is_null();
-    patch.push_back({{"op", present ? "replace" : "add"}, {"path", to_json_pointer(c.path)}, {"value", c.value}});
+    nlohmann::json value = c.value;
+    strip_for_write(value);
+    patch.push_back({{"op", present ? "replace" : "add"}, {"path", to_json_pointer(c.path)}, {"value", value}});
   }
-  http::Request req{http::Method::patch, referral_url(current.id), {{"If-Match", current.version}}, patch.dump(), {}, {}};
+  co_return co_await send_patch(current, patch, "PATCH referral " + current.id);
+}
+
+net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::send_patch(const RemoteRecord& current,
+                                                                          const nlohmann::json& patch,
+                                                                          const std::string& what) {
+  // If-Match carries the eTag verbatim (quotes included). Prefer asks for the stored referral,
+  // so that the new eTag comes back without a second call.
+  http::Request req{http::Method::patch,
+                    referral_url(current.id),
+                    {{"If-Match", current.version}, {"Prefer", "return=representation"}},
+                    patch.dump(),
+                    {},
+                    {}};
   // If-Match makes a repeat harmless: a patch that already landed answers 412 and is re-merged.
   req.idempotent = true;
   auto res = co_await call(std::move(req));
@@ -127,15 +218,113 @@ net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::update(const Obje
     std::string reason;
     if (auto record = parse_referral(nlohmann::json::parse(res->body, nullptr, false), reason)) co_return *record;
   } else if (res->status != 204) {
-    co_return api_failure(*res, "PATCH referral " + current.id, kRequestIdHeader);
+    co_return failure(*res, what);
   }
   // 204 carries no body: read the referral back for its new eTag.
-  co_return co_await get(spec, current.id);
+  ObjectSpec any;
+  co_return co_await get(any, current.id);
 }
 
-net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::upsert(const ObjectSpec&, const std::string&,
-                                                                      const std::vector<FieldChange>&) {
-  co_return Failure{FailureKind::fatal, "creating Partner Center referrals is not supported yet", 0, ""};
+net::awaitable<Expected<std::optional<RemoteRecord>>> PartnerCenterConnector::find_by_external_id(
+    const std::string& external_id) {
+  boost::urls::url first(referral_url(""));
+  first.params().append({"$filter", "externalReferenceId eq " + odata_quote(external_id)});
+  first.params().append({"$top", std::to_string(options_.page_size)});
+  std::string next = std::string(first.buffer());
+  // PC documents $filter on a few fields only; every result is checked here, and the pages are
+  // followed in case the filter was ignored.
+  while (!next.empty()) {
+    http::Request page{http::Method::get, next, {}, {}, {}, {}};
+    auto res = co_await call(std::move(page));
+    if (!res) co_return res.failure();
+    if (res->status != 200) co_return failure(*res, "GET referrals by externalReferenceId");
+    auto body = nlohmann::json::parse(res->body, nullptr, false);
+    if (!body.is_object() || !body.contains("value") || !body["value"].is_array())
+      co_return Failure{FailureKind::transient, "GET referrals answered 200 with a malformed body", 200,
+                        res->header(kRequestIdHeader)};
+    for (const auto& item : body["value"]) {
+      if (!item.is_object() || item.value("externalReferenceId", nlohmann::json()) != external_id) continue;
+      std::string reason;
+      if (auto record = parse_referral(item, reason)) co_return std::optional<RemoteRecord>(std::move(*record));
+      co_return Failure{FailureKind::rejected, "malformed referral: " + reason, 200, res->header(kRequestIdHeader)};
+    }
+    next.clear();
+    if (body.contains("@odata.nextLink") && body["@odata.nextLink"].is_string()) {
+      const std::string& text = body["@odata.nextLink"].get_ref<const std::string&>();
+      auto link = boost::urls::parse_uri_reference(text);
+      boost::urls::url resolved;
+      if (link && boost::urls::resolve(first, *link, resolved)) next = std::string(resolved.buffer());
+    }
+  }
+  co_return std::optional<RemoteRecord>();
+}
+
+net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::create(nlohmann::json referral) {
+  strip_for_write(referral);
+  for (auto field : {"id", "eTag", "createdDateTime", "updatedDateTime"}) referral.erase(field);
+  http::Request req{http::Method::post, referral_url(""), {}, referral.dump(), {}, {}};
+  // Not retried by the client: a lost answer is found again by externalReferenceId next time.
+  auto res = co_await call(std::move(req));
+  if (!res) co_return res.failure();
+  if (res->status != 201 && res->status != 200) co_return failure(*res, "POST referral");
+  std::string reason;
+  auto record = parse_referral(nlohmann::json::parse(res->body, nullptr, false), reason);
+  if (!record) co_return Failure{FailureKind::transient, "POST referral answered with a malformed referral: " + reason,
+                                 res->status, res->header(kRequestIdHeader)};
+  log_->info("partner_center: created referral {} externalReferenceId={}", record->id,
+             record->fields.value("externalReferenceId", ""));
+  co_return *record;
+}
+
+net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::upsert(const ObjectSpec& spec, const std::string& external_id,
+                                                                      const std::vector<FieldChange>& fields) {
+  // Found first, created only when absent: a retry or a restart after a lost answer links the
+  // referral it created before instead of sharing the opportunity twice.
+  auto existing = co_await find_by_external_id(external_id);
+  if (!existing) co_return existing.failure();
+  if (existing->has_value()) {
+    const RemoteRecord& current = **existing;
+    std::vector<FieldChange> changes;
+    for (const auto& f : fields)
+      if (is_patchable_referral_path(f.path) && !f.value.is_null() && json_at(current.fields, f.path) != f.value)
+        changes.push_back(f);
+    log_->info("partner_center: referral {} already holds externalReferenceId={}: {}", current.id, external_id,
+               changes.empty() ? "linked" : "updated");
+    if (changes.empty()) co_return current;
+    co_return co_await update(spec, current, changes);
+  }
+  nlohmann::json referral = nlohmann::json::object();
+  for (const auto& f : fields) json_set(referral, f.path, f.value);
+  referral["externalReferenceId"] = external_id;
+  if (!referral.contains("type")) referral["type"] = "Independent";
+  co_return co_await create(std::move(referral));
+}
+
+net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::add_deal_registration(
+    const RemoteRecord& current, const nlohmann::json& registration) {
+  if (current.fields.value("status", "") != "Closed" || current.fields.value("substatus", "") != "Won")
+    co_return Failure{FailureKind::rejected,
+                      "referral " + current.id + ": only a referral closed as Won can be registered", 0, ""};
+  nlohmann::json value = registration;
+  strip_for_write(value);
+  if (!value.contains("type")) value["type"] = "AzureIPCoSell";
+  nlohmann::json patch = nlohmann::json::array({{{"op", "add"}, {"path", "/registrations/-"}, {"value", value}}});
+  co_return co_await send_patch(current, patch, "PATCH referral " + current.id + " (deal registration)");
+}
+
+net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::update_deal_registration(
+    const RemoteRecord& current, const std::vector<FieldChange>& changes) {
+  if (!current.fields.contains("registrations") || !current.fields["registrations"].is_array() ||
+      current.fields["registrations"].empty())
+    co_return Failure{FailureKind::rejected, "referral " + current.id + " has no deal registration to update", 0, ""};
+  nlohmann::json patch = nlohmann::json::array();
+  for (const auto& c : changes) {
+    if (!is_patchable_registration_path(c.path))
+      co_return Failure{FailureKind::rejected, "Partner Center does not accept a patch of " + c.path, 0, ""};
+    if (c.value.is_null()) co_return Failure{FailureKind::rejected, "Partner Center does not accept null for " + c.path, 0, ""};
+    patch.push_back({{"op", "replace"}, {"path", to_json_pointer(c.path)}, {"value", c.value}});
+  }
+  co_return co_await send_patch(current, patch, "PATCH referral " + current.id + " (deal registration update)");
 }
 
 }  // namespace cosync::connectors

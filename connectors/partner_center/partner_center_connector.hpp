@@ -1,7 +1,9 @@
 #pragma once
 // Partner Center referrals API (/v1.0/engagements/referrals): incremental pull ordered by
-// updatedDateTime, JSON Patch updates with If-Match, and the referral state machine guard.
+// updatedDateTime with a periodic full sweep, JSON Patch updates with If-Match, creates found
+// again by externalReferenceId, deal registrations, PC error bodies, and the state machine guard.
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "connectors/connector.hpp"
@@ -15,7 +17,21 @@ struct PartnerCenterOptions {
   std::string base_url = "https://api.partner.microsoft.com/v1.0/engagements";
   int page_size = 100;                              // $top; the API serves at most 100
   std::chrono::seconds overlap{300};                // re-read this much before the cursor
+  // Every this often a pull ignores the cursor and reads every referral, catching anything an
+  // incremental pull missed; zero: never. The time of the last sweep travels in the cursor.
+  std::chrono::seconds full_sweep{0};
+  const Clock* clock = nullptr;                     // for the sweep schedule; nullptr: system clock
 };
+
+// Microsoft's three kinds of referral (see README "Referral classification").
+struct ReferralClass {
+  std::string kind;       // "marketplace_lead", "qualified_lead" or "co_sell_opportunity"
+  std::string direction;  // "incoming" or "outgoing"
+};
+ReferralClass classify_referral(const nlohmann::json& referral);
+// Computed fields added to every referral read, for mappings to select on; never written back.
+constexpr const char* kKindField = "_kind";
+constexpr const char* kDirectionField = "_direction";
 
 class PartnerCenterConnector final : public Connector {
  public:
@@ -30,9 +46,25 @@ class PartnerCenterConnector final : public Connector {
                                                         const std::vector<FieldChange>& fields) override;
   std::size_t api_calls() const override { return client_.requests_sent(); }
 
+  // The referral whose externalReferenceId is `external_id`, or nullopt when there is none.
+  boost::asio::awaitable<Expected<std::optional<RemoteRecord>>> find_by_external_id(const std::string& external_id);
+  // POSTs a new referral (nulls and computed "_" fields dropped).
+  boost::asio::awaitable<Expected<RemoteRecord>> create(nlohmann::json referral);
+  // Deal registration of a referral closed as Won: `add /registrations/-` with `registration`
+  // (type, contract, solutionDetails), If-Match on the referral's eTag.
+  boost::asio::awaitable<Expected<RemoteRecord>> add_deal_registration(const RemoteRecord& current,
+                                                                       const nlohmann::json& registration);
+  // Later changes to that registration: paths such as "registrations.0.contract.value".
+  boost::asio::awaitable<Expected<RemoteRecord>> update_deal_registration(const RemoteRecord& current,
+                                                                          const std::vector<FieldChange>& changes);
+
  private:
   boost::asio::awaitable<Expected<http::Response>> call(http::Request request);
+  boost::asio::awaitable<Expected<RemoteRecord>> send_patch(const RemoteRecord& current, const nlohmann::json& patch,
+                                                            const std::string& what);
+  Failure failure(const http::Response& response, const std::string& what) const;
   std::string referral_url(const std::string& id) const;
+  TimePoint now() const;
 
   http::HttpClient& client_;
   auth::TokenProvider& tokens_;
@@ -42,6 +74,8 @@ class PartnerCenterConnector final : public Connector {
 
 // Whether Partner Center accepts a JSON Patch of this dotted path (the published contract's list).
 bool is_patchable_referral_path(std::string_view path);
+// The same for deal-registration updates ("registrations.0.contract.value", ...).
+bool is_patchable_registration_path(std::string_view path);
 // Why a patch may not be sent to this referral (terminal state, impossible transition, a path
 // the API does not accept), or nullopt when it may.
 std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral, const std::vector<FieldChange>& changes);

@@ -12,15 +12,37 @@
 namespace cosync::connectors {
 namespace {
 
-// From the published contract (UpdateReferralDetails.path enum), as dotted paths.
-constexpr std::array<std::string_view, 14> kPatchablePaths = {
+// From the published contract (UpdateReferralDetails.path enum), as dotted paths. The "/-"
+// (append) forms are not used: cosync replaces whole arrays.
+constexpr std::array<std::string_view, 15> kPatchablePaths = {
     "campaignId",          "consent.consentToShareReferralWithMicrosoftSellers",
     "customerProfile.team", "details.closingDateTime",
     "details.currency",    "details.dealValue",
     "details.notes",       "details.requirements.solutions",
     "externalReferenceId", "referralProgram",
     "salesStage",          "status",
-    "substatus",           "statusReason"};
+    "substatus",           "statusReason",
+    "team"};
+
+// UpdateDealRegistration.path enum, as dotted paths.
+constexpr std::array<std::string_view, 12> kRegistrationPaths = {
+    "registrations.0.contract.startDateTime",
+    "registrations.0.contract.endDateTime",
+    "registrations.0.contract.signDateTime",
+    "registrations.0.contract.term",
+    "registrations.0.contract.value",
+    "registrations.0.solutionDetails.0.value",
+    "registrations.0.solutionDetails.0.currency",
+    "registrations.0.solutionDetails.0.isDeployedOnAzure",
+    "registrations.0.solutionDetails.0.primaryDeploymentOn",
+    "registrations.0.solutionDetails.0.pricingModel",
+    "registrations.0.solutionDetails.0.marketplaceTransactionDetails.isMarketplaceTransacted",
+    "registrations.0.solutionDetails.0.marketplaceTransactionDetails.marketplaceTransactionDateTime"};
+
+std::string text_at(const nlohmann::json& j, std::string_view path) {
+  auto v = json_at(j, path);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
 
 int status_rank(std::string_view status) {
   if (status == "New") return 0;
@@ -40,6 +62,34 @@ bool substatus_allowed(std::string_view status, std::string_view substatus) {
 
 bool is_patchable_referral_path(std::string_view path) {
   return std::find(kPatchablePaths.begin(), kPatchablePaths.end(), path) != kPatchablePaths.end();
+}
+
+bool is_patchable_registration_path(std::string_view path) {
+  return std::find(kRegistrationPaths.begin(), kRegistrationPaths.end(), path) != kRegistrationPaths.end();
+}
+
+ReferralClass classify_referral(const nlohmann::json& referral) {
+  ReferralClass c;
+  // Direction: PC states it (read-only "direction"); without it, a referral whose invitation
+  // came from another organization than the referral's owner is incoming.
+  std::string direction = text_at(referral, "direction");
+  std::string invited_by = text_at(referral, "inviteContext.invitedBy.organizationId");
+  std::string owner = text_at(referral, "organizationId");
+  if (direction == "Incoming" || direction == "Outgoing") c.direction = direction == "Incoming" ? "incoming" : "outgoing";
+  else if (!invited_by.empty()) c.direction = (!owner.empty() && invited_by == owner) ? "outgoing" : "incoming";
+  else c.direction = "outgoing";
+  // Kind: Shared referrals are co-sell; Independent ones are leads when they came in (from the
+  // marketplace when marketing-qualified or carrying a marketplace source), a partner's own
+  // deal (co-sell pipeline) when they went out.
+  std::string type = text_at(referral, "type");
+  std::string qualification = text_at(referral, "qualification");
+  bool marketplace = qualification == "MarketingQualified" || qualification == "MarketplaceLead" ||
+                     !text_at(referral, "referralSource").empty() || !text_at(referral, "callToAction").empty();
+  if (type == "Shared") c.kind = "co_sell_opportunity";
+  else if (marketplace) c.kind = "marketplace_lead";
+  else if (c.direction == "incoming") c.kind = "qualified_lead";
+  else c.kind = "co_sell_opportunity";
+  return c;
 }
 
 std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral, const std::vector<FieldChange>& changes) {
@@ -90,7 +140,10 @@ std::optional<RemoteRecord> parse_referral(const nlohmann::json& body, std::stri
     return std::nullopt;
   }
   r.modified = *updated;
-  r.fields = body;
+  r.fields = body;  // everything, unknown fields included: nothing is dropped on the way back
+  auto c = classify_referral(body);
+  r.fields[kKindField] = c.kind;
+  r.fields[kDirectionField] = c.direction;
   return r;
 }
 

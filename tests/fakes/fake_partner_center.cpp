@@ -157,7 +157,7 @@ std::string FakePartnerCenter::add_referral(json partial) {
       {"substatus", "Pending"},
       {"createdDateTime", created},
       {"updatedDateTime", created},
-      {"expirationDateTime", format_iso8601(now + std::chrono::days(14))},
+      {"expirationDateTime", format_iso8601(now + (options_.expire_after.count() > 0 ? options_.expire_after : std::chrono::hours(14 * 24)))},
       {"customerProfile",
        {{"name", "Customer"}, {"address", {{"country", "US"}}}, {"size", "1to50employees"}, {"team", json::array()}}},
       {"consent", {{"consentToShareReferralWithMicrosoftSellers", false}}},
@@ -200,6 +200,35 @@ void FakePartnerCenter::edit(const std::string& id, const std::function<void(jso
   stamp(it->second.referral);
 }
 
+int FakePartnerCenter::expire_due() {
+  std::lock_guard lock(mu_);
+  return expire_unanswered();
+}
+
+int FakePartnerCenter::expire_unanswered() {
+  int expired = 0;
+  if (options_.expire_after.count() <= 0) return expired;
+  auto now = clock_.now();
+  for (auto& [id, stored] : referrals_) {
+    json& r = stored.referral;
+    if (r.value("status", "") != "New" || r.value("direction", "Incoming") != "Incoming") continue;
+    auto expires = parse_iso8601(r.value("expirationDateTime", ""));
+    if (!expires) {
+      auto created = parse_iso8601(r.value("createdDateTime", ""));
+      if (!created) continue;
+      expires = *created + options_.expire_after;
+    }
+    if (now < *expires) continue;
+    r["status"] = "Closed";
+    r["substatus"] = "Expired";
+    r["statusReason"] = "Expired: not accepted within 14 days";
+    stamp(r);
+    ++expired;
+    emit("referral " + id + " expired (Closed/Expired)");
+  }
+  return expired;
+}
+
 int FakePartnerCenter::writes() const {
   std::lock_guard lock(mu_);
   return writes_;
@@ -214,6 +243,10 @@ FakeResponse FakePartnerCenter::handle(const FakeRequest& request) {
     auto auth = request.header("Authorization");
     if (!auth.starts_with("Bearer ") || (options_.validate_token && !options_.validate_token(auth.substr(7))))
       return pc_error(401, "Unauthorized", "Authentication failed: missing, invalid or expired access token");
+    {
+      std::lock_guard lock(mu_);
+      expire_unanswered();
+    }
     // The contract requires content-type on every request, GET included.
     if (!request.header("Content-Type").starts_with("application/json"))
       return pc_error(400, "BadRequest", "The content-type header must be application/json", "content-type");

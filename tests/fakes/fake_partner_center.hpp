@@ -33,6 +33,9 @@ struct FakePartnerCenterOptions {
   EventSink on_event;  // optional: one line per write accepted
   // Base of "@odata.nextLink" (e.g. a Prism proxy's address); empty: this server's base URL.
   std::string public_base_url;
+  // An incoming referral still New this long after it was created (its expirationDateTime, when
+  // set) becomes Closed/Expired, as PC does after 14 days; zero disables it. Time is `clock`'s.
+  std::chrono::hours expire_after{14 * 24};
 };
 
 class FakePartnerCenter {
@@ -51,6 +54,8 @@ class FakePartnerCenter {
   void edit(const std::string& id, const std::function<void(nlohmann::json&)>& change);
   // Successful writes (POST, PATCH, PUT) so far.
   int writes() const;
+  // Applies the 14-day expiry now (requests apply it too); returns how many referrals expired.
+  int expire_due();
 
   // Faults, applied to the next requests before authentication and routing.
   void fail_next(int count, int status, std::optional<int> retry_after_seconds = std::nullopt,
@@ -74,6 +79,7 @@ class FakePartnerCenter {
   // Checks the state machine from `before` to `after`; an error message, or empty when allowed.
   std::string check_transition(const nlohmann::json& before, const nlohmann::json& after) const;
   void stamp(nlohmann::json& referral);  // new eTag and updatedDateTime
+  int expire_unanswered();               // under mu_: New referrals past their expiry -> Closed/Expired
   void emit(const std::string& line) const;
 
   SystemClock system_clock_;

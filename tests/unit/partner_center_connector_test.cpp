@@ -10,8 +10,16 @@ using nlohmann::json;
 
 namespace {
 
+connectors::PartnerCenterOptions pc_options(std::string base_url) {
+  connectors::PartnerCenterOptions o;
+  o.base_url = std::move(base_url);
+  o.page_size = 100;
+  o.overlap = 300s;
+  return o;
+}
+
 struct PcFixture : testing::ConnectorFixture {
-  connectors::PartnerCenterConnector pc{client, tokens, {pc_fake.base_url(), 100, 300s}, captured.log};
+  connectors::PartnerCenterConnector pc{client, tokens, pc_options(pc_fake.base_url()), captured.log};
   connectors::ObjectSpec spec{"referrals", {}, "externalReferenceId"};
 };
 
