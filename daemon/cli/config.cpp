@@ -28,15 +28,25 @@ void read_http(const YamlNode& node, http::ClientOptions& http, const std::strin
 }
 
 PartnerCenterConfig read_partner_center(const YamlNode& node, const std::string& file, const std::string& state_dir) {
-  node.expect_map().allow_only({"base_url", "page_size", "overlap", "auth"});
+  node.expect_map().allow_only({"base_url", "page_size", "overlap", "full_sweep", "auth"});
   PartnerCenterConfig pc;
   pc.api.base_url = node.string_or("base_url", pc.api.base_url);
   if (auto v = node.find("page_size")) pc.api.page_size = static_cast<int>(v->as_int(1, 100));
   if (auto v = node.find("overlap")) pc.api.overlap = v->as_seconds();
+  pc.api.full_sweep = std::chrono::hours(24);
+  if (auto v = node.find("full_sweep")) pc.api.full_sweep = v->as_seconds();  // 0s: never
   auto a = node.get("auth");
-  a.expect_map().allow_only({"token_url", "client_id", "client_secret", "client_secret_file", "scope",
-                             "refresh_token_file"});
-  pc.auth.token_url = a.string("token_url");
+  a.expect_map().allow_only({"tenant", "token_url", "device_code_url", "client_id", "client_secret",
+                             "client_secret_file", "scope", "refresh_token_file"});
+  // Entra ID endpoints of the partner's tenant, unless given explicitly (tests, sovereign clouds).
+  std::string tenant = a.string_or("tenant", "");
+  std::string authority = "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0";
+  if (tenant.empty() && !a.find("token_url")) a.get("tenant");  // fails: one of the two is needed
+  pc.auth.token_url = a.find("token_url") ? a.string("token_url") : authority + "/token";
+  if (a.find("device_code_url")) pc.device_code_url = a.string("device_code_url");
+  else if (!tenant.empty()) pc.device_code_url = authority + "/devicecode";
+  else if (pc.auth.token_url.ends_with("/token"))
+    pc.device_code_url = pc.auth.token_url.substr(0, pc.auth.token_url.size() - 6) + "/devicecode";
   pc.auth.client_id = a.string("client_id");
   pc.auth.client_secret = a.secret("client_secret", false).value_or("");
   pc.auth.scope = a.string_or("scope", "https://api.partner.microsoft.com/.default offline_access");

@@ -18,6 +18,7 @@ namespace cosync::app {
 struct PartnerCenterConfig {
   connectors::PartnerCenterOptions api;
   auth::RefreshTokenOptions auth;
+  std::string device_code_url;  // for `cosyncd login partner-center`
 };
 
 struct SalesforceConfig {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "daemon/cli/config.hpp"
+#include "daemon/cli/login.hpp"
 #include "daemon/cli/runtime.hpp"
 #include "daemon/util/yaml_reader.hpp"
 
@@ -22,6 +23,7 @@ void usage(std::ostream& out) {
          "  run      run the daemon: sync every poll interval until SIGTERM/SIGINT\n"
          "  once     run one sync cycle of every mapping; exit 0 when all synced\n"
          "  check    validate the configuration and mapping files, touch nothing\n"
+         "  login partner-center  sign in to Partner Center (device code) and store the refresh token\n"
          "  version  print the version\n"
          "options:\n"
          "  --config FILE  configuration file (default " << kDefaultConfig << ")\n";
@@ -30,7 +32,7 @@ void usage(std::ostream& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string command, config_path = kDefaultConfig;
+  std::string command, login_target, config_path = kDefaultConfig;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) config_path = argv[++i];
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
       usage(std::cout);
       return 0;
     } else if (command.empty() && !arg.starts_with("-")) command = arg;
+    else if (command == "login" && login_target.empty() && !arg.starts_with("-")) login_target = arg;
     else {
       std::cerr << "cosyncd: unexpected argument '" << arg << "'\n";
       usage(std::cerr);
@@ -49,7 +52,11 @@ int main(int argc, char** argv) {
     std::cout << "cosyncd " << kVersion << "\n";
     return 0;
   }
-  if (command != "run" && command != "once" && command != "check") {
+  if (command == "login" && login_target != "partner-center") {
+    std::cerr << "cosyncd: login takes the system to sign in to: cosyncd login partner-center\n";
+    return kExitUsage;
+  }
+  if (command != "run" && command != "once" && command != "check" && command != "login") {
     if (!command.empty()) std::cerr << "cosyncd: unknown command '" << command << "'\n";
     usage(std::cerr);
     return kExitUsage;
@@ -68,6 +75,7 @@ int main(int argc, char** argv) {
   }
 
   auto log = cosync::make_stderr_logger(config.log);
+  if (command == "login") return cosync::app::login_partner_center(config, log, std::cout, std::cerr);
   try {
     cosync::SystemClock clock;
     cosync::app::Runtime runtime(std::move(config), log, clock);

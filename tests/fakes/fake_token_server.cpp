@@ -1,5 +1,7 @@
 #include "tests/fakes/fake_token_server.hpp"
 
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/fakes/jwt_verify.hpp"
@@ -64,6 +66,74 @@ std::string FakeTokenServer::latest_refresh_token() const {
 
 std::string FakeTokenServer::url() const { return server_.base_url() + "/token"; }
 
+std::string FakeTokenServer::device_code_url() const { return server_.base_url() + "/devicecode"; }
+
+bool FakeTokenServer::approve_device_code(const std::string& user_code, int after_polls) {
+  std::lock_guard lock(mu_);
+  for (auto& [code, state] : device_codes_)
+    if (state.user_code == user_code) {
+      state.approved = true;
+      state.pending_polls = after_polls;
+      return true;
+    }
+  return false;
+}
+
+std::string FakeTokenServer::latest_user_code() const {
+  std::lock_guard lock(mu_);
+  return latest_user_code_;
+}
+
+void FakeTokenServer::slow_down_next(int count) {
+  std::lock_guard lock(mu_);
+  slow_downs_ = count;
+}
+
+FakeResponse FakeTokenServer::device_code(const std::map<std::string, std::string>& form) {
+  auto scope = form.count("scope") ? form.at("scope") : std::string();
+  if (!form.count("client_id") || form.at("client_id").empty())
+    return oauth_error(400, "invalid_request", "AADSTS900144: The request body must contain client_id.");
+  if (scope.find("offline_access") == std::string::npos)
+    return oauth_error(400, "invalid_scope", "cosync needs offline_access to receive a refresh token");
+  std::string device = "fake-dc-" + random_hex(32);
+  std::string user = random_hex(4) + "-" + random_hex(4);
+  for (auto& ch : user) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  device_codes_[device] = {user, clock_.now() + std::chrono::seconds(options_.device_code_expires_in), false, 0};
+  latest_user_code_ = user;
+  std::string uri = "https://microsoft.com/devicelogin";
+  return FakeResponse::json(200, {{"device_code", device},
+                                  {"user_code", user},
+                                  {"verification_uri", uri},
+                                  {"expires_in", options_.device_code_expires_in},
+                                  {"interval", options_.device_code_interval},
+                                  {"message", "To sign in, use a web browser to open the page " + uri +
+                                                  " and enter the code " + user + " to authenticate."}});
+}
+
+FakeResponse FakeTokenServer::poll_device_code(const std::string& device_code) {
+  auto it = device_codes_.find(device_code);
+  if (it == device_codes_.end())
+    return oauth_error(400, "invalid_grant", "AADSTS70000: The provided device code is invalid or was already used.");
+  if (clock_.now() >= it->second.expires_at) {
+    device_codes_.erase(it);
+    return oauth_error(400, "expired_token", "AADSTS70020: The provided value for the input parameter 'device_code' "
+                                             "is not valid. This device code has expired.");
+  }
+  if (slow_downs_ > 0) {
+    --slow_downs_;
+    return oauth_error(400, "slow_down", "AADSTS70023: polling too fast");
+  }
+  if (!it->second.approved || it->second.pending_polls > 0) {
+    if (it->second.approved) --it->second.pending_polls;
+    return oauth_error(400, "authorization_pending",
+                       "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue polling.");
+  }
+  device_codes_.erase(it);
+  TokenClientOptions options;
+  options.expires_in = options_.refresh_grant_expires_in;
+  return issue(options, true, "https://api.partner.microsoft.com/.default offline_access");
+}
+
 // Called with mu_ held.
 FakeResponse FakeTokenServer::issue(const TokenClientOptions& client, bool with_refresh_token,
                                     const std::string& scope) {
@@ -85,7 +155,8 @@ FakeResponse FakeTokenServer::issue(const TokenClientOptions& client, bool with_
 
 FakeResponse FakeTokenServer::handle(const FakeRequest& request) {
   if (auto fault = faults_.take([](int) { return R"({"error":"temporarily_unavailable"})"; })) return *fault;
-  if (!request.path.ends_with("/token")) return oauth_error(404, "not_found", "no such endpoint");
+  bool devicecode = request.path.ends_with("/devicecode");
+  if (!request.path.ends_with("/token") && !devicecode) return oauth_error(404, "not_found", "no such endpoint");
   if (request.method != "POST") return oauth_error(405, "invalid_request", "the token endpoint takes POST only");
   if (!request.header("Content-Type").starts_with("application/x-www-form-urlencoded"))
     return oauth_error(400, "invalid_request", "AADSTS900144: body must be application/x-www-form-urlencoded");
@@ -96,6 +167,8 @@ FakeResponse FakeTokenServer::handle(const FakeRequest& request) {
   std::string secret = field("client_secret");
 
   std::lock_guard lock(mu_);
+  if (devicecode) return device_code(form);
+  if (grant == "urn:ietf:params:oauth:grant-type:device_code") return poll_device_code(field("device_code"));
   auto client = clients_.find(client_id);
   if (grant == "client_credentials") {
     if (client == clients_.end() || client->second.first != secret)

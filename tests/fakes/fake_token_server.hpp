@@ -28,6 +28,8 @@ struct FakeTokenServerOptions {
   unsigned short port = 0;       // 0: ephemeral
   int refresh_grant_expires_in = 3600;  // token lifetime for refresh grants from unregistered clients
   EventSink on_event;            // optional: one line per token issued
+  int device_code_interval = 1;         // polling interval the device-code endpoint asks for (Entra: 5)
+  int device_code_expires_in = 900;     // seconds a device code stays valid (on `clock`)
 };
 
 class FakeTokenServer {
@@ -52,6 +54,13 @@ class FakeTokenServer {
   void add_jwt_client(std::string client_id, std::string public_key_pem, std::string audience,
                       TokenClientOptions options = {});
   std::string last_jwt_claims() const;  // the claims of the last assertion verified (JSON text)
+  std::string device_code_url() const;  // http://127.0.0.1:PORT/devicecode (device authorization grant)
+  // Device-code flow test hooks: the user signs in for `user_code` (the grant is issued on the
+  // poll after `after_polls` more authorization_pending answers); the newest code handed out;
+  // the next `count` polls are answered slow_down.
+  bool approve_device_code(const std::string& user_code, int after_polls = 0);
+  std::string latest_user_code() const;
+  void slow_down_next(int count);
   HttpTestServer& server() { return server_; }
   FaultQueue& faults() { return faults_; }
 
@@ -67,6 +76,17 @@ class FakeTokenServer {
   std::map<std::string, std::pair<std::string, TokenClientOptions>> clients_;  // id -> secret, options
   std::map<std::string, TimePoint, std::less<>> access_tokens_;               // token -> expiry
   std::set<std::string> refresh_tokens_;
+  struct DeviceCode {
+    std::string user_code;
+    TimePoint expires_at;
+    bool approved = false;
+    int pending_polls = 0;  // authorization_pending answers still due after approval
+  };
+  std::map<std::string, DeviceCode> device_codes_;  // device_code -> state
+  std::string latest_user_code_;
+  int slow_downs_ = 0;
+  FakeResponse device_code(const std::map<std::string, std::string>& form);  // under mu_
+  FakeResponse poll_device_code(const std::string& device_code);             // under mu_
   std::string latest_refresh_;
   int issued_ = 0;
   struct JwtClient {

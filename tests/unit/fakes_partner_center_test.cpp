@@ -18,7 +18,7 @@ TimePoint start_time() { return *parse_iso8601("2024-05-01T10:00:00.000Z"); }
 
 struct PcFixture {
   ManualClock clock{start_time()};
-  FakeTokenServer tokens{FakeTokenServerOptions{&clock, 0, 3600, {}}};
+  FakeTokenServer tokens{FakeTokenServerOptions{&clock, 0, 3600, {}, 1, 900}};
   FakePartnerCenter pc{[&] {
     FakePartnerCenterOptions o;
     o.clock = &clock;
@@ -268,7 +268,7 @@ TEST_CASE("HttpTestServer keeps connections alive and delays on request", "[fake
 
 TEST_CASE("fake token server issues, rotates and expires tokens", "[fakes][token]") {
   ManualClock clock(start_time());
-  FakeTokenServer tokens(FakeTokenServerOptions{&clock, 0, 600, {}});
+  FakeTokenServer tokens(FakeTokenServerOptions{&clock, 0, 600, {}, 1, 900});
   tokens.add_client("app", "secret", TokenClientOptions{120, false, {}});
   tokens.add_refresh_token("rt-1");
   FakeClient client;
