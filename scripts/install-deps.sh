@@ -10,6 +10,23 @@ packages=(
   sqlite3 python3 ca-certificates
 )
 
+# Node.js + npm for Prism (the Partner Center contract check); any existing node/npm will do.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+# Prism, pinned by tools/prism/package-lock.json, into tools/prism/node_modules (after the
+# packages below, on exit, so that every early exit path installs it too).
+install_prism() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tools/prism"
+  [ -x "$dir/node_modules/.bin/prism" ] && return 0
+  command -v npm >/dev/null 2>&1 || { echo "cosync: npm missing, Prism not installed" >&2; return 0; }
+  echo "cosync: installing Prism (tools/prism)" >&2
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+    echo "cosync: Prism could not be installed; the contract check will report itself skipped" >&2
+}
+trap install_prism EXIT
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

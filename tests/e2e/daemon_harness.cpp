@@ -85,9 +85,10 @@ bool BackgroundProcess::wait_for_output(const std::string& text, std::chrono::mi
 
 namespace {
 
-fakes::FakePartnerCenterOptions pc_options(const fakes::FakeTokenServer& tokens) {
+fakes::FakePartnerCenterOptions pc_options(const fakes::FakeTokenServer& tokens, const std::string& public_url) {
   fakes::FakePartnerCenterOptions o;
   o.validate_token = tokens.validator();
+  o.public_base_url = public_url;
   return o;
 }
 
@@ -99,7 +100,10 @@ fakes::FakeSalesforceOptions sf_options(const fakes::FakeTokenServer& tokens) {
 
 }  // namespace
 
-DaemonHarness::DaemonHarness() : pc(pc_options(tokens)), sf(sf_options(tokens)) {
+DaemonHarness::DaemonHarness() : DaemonHarness(std::string()) {}
+
+DaemonHarness::DaemonHarness(std::string pc_url)
+    : pc(pc_options(tokens, pc_url)), sf(sf_options(tokens)), pc_url_(pc_url.empty() ? pc.base_url() : pc_url) {
   tokens.add_client("test-client", "test-secret", {.expires_in = 3600, .omit_expires_in = true, .instance_url = sf.base_url()});
   tokens.add_client("pc-client", "pc-secret");
   tokens.add_refresh_token("refresh-token-1");
@@ -117,7 +121,7 @@ void DaemonHarness::write_config(const std::string& extra_top_level) {
        << "http: { timeout: 5s, max_attempts: 3 }\n"
        << extra_top_level  //
        << "partner_center:\n"
-       << "  base_url: " << pc.base_url() << "\n"
+       << "  base_url: " << pc_url_ << "\n"
        << "  auth:\n"
        << "    token_url: " << tokens.url() << "\n"
        << "    client_id: pc-client\n"

@@ -42,6 +42,9 @@ class BackgroundProcess {
 class DaemonHarness {
  public:
   DaemonHarness();
+  // cosyncd reaches Partner Center at `pc_url` (e.g. a Prism proxy in front of `pc`), which is
+  // also the base of the fake's nextLinks.
+  explicit DaemonHarness(std::string pc_url);
 
   // Runs `cosyncd <command> --config <config> [extra]`.
   CommandResult cosyncd(const std::string& command, const std::string& extra = "");
@@ -64,6 +67,7 @@ class DaemonHarness {
   fakes::FakeSalesforce sf;
 
  private:
+  std::string pc_url_;
   std::string config_path_;
 };
 
