@@ -1,8 +1,11 @@
 // cosyncd: keeps Microsoft Partner Center referrals and a CRM mirrored both ways.
 #include <cstring>
 #include <iostream>
+#include <set>
 #include <string>
+#include <vector>
 
+#include "daemon/cli/commands.hpp"
 #include "daemon/cli/config.hpp"
 #include "daemon/cli/login.hpp"
 #include "daemon/cli/runtime.hpp"
@@ -23,25 +26,33 @@ void usage(std::ostream& out) {
          "  run      run the daemon: sync every poll interval until SIGTERM/SIGINT\n"
          "  once     run one sync cycle of every mapping; exit 0 when all synced\n"
          "  check    validate the configuration and mapping files, touch nothing\n"
+         "  plan     dry run on live data: what would change and why; writes nothing\n"
+         "  status   links, last cycle, cursors and quarantine of every mapping\n"
+         "  quarantine list | retry ID | retry --all | drop ID\n"
          "  login partner-center  sign in to Partner Center (device code) and store the refresh token\n"
          "  version  print the version\n"
          "options:\n"
-         "  --config FILE  configuration file (default " << kDefaultConfig << ")\n";
+         "  --config FILE  configuration file (default " << kDefaultConfig << ")\n"
+         "  --json         JSON output (plan, status, quarantine list)\n";
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string command, login_target, config_path = kDefaultConfig;
+  std::vector<std::string> args;  // the quarantine command's own arguments
+  auto format = cosync::app::OutputFormat::table;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) config_path = argv[++i];
+    else if (arg == "--json") format = cosync::app::OutputFormat::json;
     else if (arg.starts_with("--config=")) config_path = arg.substr(9);
     else if (arg == "-h" || arg == "--help" || arg == "help") {
       usage(std::cout);
       return 0;
     } else if (command.empty() && !arg.starts_with("-")) command = arg;
     else if (command == "login" && login_target.empty() && !arg.starts_with("-")) login_target = arg;
+    else if (command == "quarantine") args.push_back(arg);
     else {
       std::cerr << "cosyncd: unexpected argument '" << arg << "'\n";
       usage(std::cerr);
@@ -56,7 +67,8 @@ int main(int argc, char** argv) {
     std::cerr << "cosyncd: login takes the system to sign in to: cosyncd login partner-center\n";
     return kExitUsage;
   }
-  if (command != "run" && command != "once" && command != "check" && command != "login") {
+  static const std::set<std::string> commands = {"run", "once", "check", "login", "plan", "status", "quarantine"};
+  if (!commands.contains(command)) {
     if (!command.empty()) std::cerr << "cosyncd: unknown command '" << command << "'\n";
     usage(std::cerr);
     return kExitUsage;
@@ -72,6 +84,15 @@ int main(int argc, char** argv) {
   if (command == "check") {
     std::cout << "configuration OK: " << config_path << " (" << config.mappings.size() << " mapping(s))\n";
     return 0;
+  }
+
+  try {
+    if (command == "status") return cosync::app::command_status(config, format, std::cout);
+    if (command == "quarantine") return cosync::app::command_quarantine(config, args, format, std::cout, std::cerr);
+    if (command == "plan") return cosync::app::command_plan(std::move(config), format, std::cout);
+  } catch (const std::exception& e) {
+    std::cerr << "cosyncd: " << command << ": " << e.what() << "\n";
+    return 1;
   }
 
   auto log = cosync::make_stderr_logger(config.log);
