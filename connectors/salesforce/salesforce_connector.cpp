@@ -261,6 +261,21 @@ net::awaitable<Expected<std::map<std::string, RemoteRecord>>> SalesforceConnecto
   co_return out;
 }
 
+net::awaitable<Expected<nlohmann::json>> SalesforceConnector::describe(const std::string& object) {
+  boost::urls::url u(options_.instance_url);
+  u.set_path(data_path());
+  u.segments().push_back("sobjects");
+  u.segments().push_back(object);
+  u.segments().push_back("describe");
+  auto res = co_await call(http::Method::get, std::string(u.buffer()), {}, false);
+  if (!res) co_return res.failure();
+  if (res->status != 200) co_return api_failure(*res, "describe " + object, kRequestIdHeader);
+  auto body = nlohmann::json::parse(res->body, nullptr, false);
+  if (!body.is_object() || !body.contains("fields") || !body["fields"].is_array())
+    co_return Failure{FailureKind::transient, "describe " + object + " answered 200 without fields", 200, ""};
+  co_return body;
+}
+
 net::awaitable<Expected<RemoteRecord>> SalesforceConnector::get(const ObjectSpec& spec, const std::string& id) {
   auto res = co_await call(http::Method::get, sobject_path(spec, id));
   if (!res) co_return res.failure();

@@ -55,6 +55,8 @@ class SalesforceConnector final : public Connector {
       const ObjectSpec& spec, const std::vector<UpsertRequest>& requests) override;
   std::size_t api_calls() const override { return client_.requests_sent(); }
   std::string api_usage() const override;
+  // GET /sobjects/{Object}/describe: the object's fields (name, updateable, picklistValues, ...).
+  boost::asio::awaitable<Expected<nlohmann::json>> describe(const std::string& object);
   ApiUsage usage() const { return usage_; }
 
  private:

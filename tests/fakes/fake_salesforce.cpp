@@ -389,6 +389,7 @@ FakeResponse FakeSalesforce::route(const FakeRequest& request, const std::vector
   }
   Table* table = find_table(s[1]);
   if (!table) return sf_error(404, "NOT_FOUND", "The requested resource does not exist");
+  if (s.size() == 3 && s[2] == "describe" && m == "GET") return FakeResponse::json(200, describe(*table));
   if (s.size() == 3) {  // /sobjects/{Obj}/{id}
     const std::string& id = s[2];
     if (m == "GET") {
@@ -532,6 +533,32 @@ FakeResponse FakeSalesforce::next_batch(const std::string& locator_and_offset) {
     body["nextRecordsUrl"] = data_path() + "/query/" + locator + "-" + std::to_string(end);
   }
   return FakeResponse::json(200, body);
+}
+
+// GET /sobjects/{Obj}/describe: the fields with their updateable flag and picklist values, in
+// the shape of Salesforce's DescribeSObjectResult (the parts a client reads).
+json FakeSalesforce::describe(const Table& table) const {
+  json fields = json::array();
+  auto add = [&](const std::string& name, bool system) {
+    json f = {{"name", name},
+              {"updateable", !system},
+              {"createable", !system},
+              {"nillable", !table.schema.required.count(name)},
+              {"externalId", table.schema.external_ids.count(name) > 0},
+              {"type", "string"},
+              {"picklistValues", json::array()}};
+    if (auto it = table.schema.picklists.find(name); it != table.schema.picklists.end()) {
+      f["type"] = "picklist";
+      for (const auto& v : it->second)
+        f["picklistValues"].push_back({{"active", true}, {"defaultValue", false}, {"label", v}, {"validFor", nullptr},
+                                       {"value", v}});
+    }
+    fields.push_back(f);
+  };
+  for (const auto& f : SObjectSchema::system_fields()) add(f, true);
+  for (const auto& f : table.schema.fields) add(f, false);
+  return {{"name", table.name}, {"keyPrefix", table.schema.key_prefix}, {"updateable", true}, {"createable", true},
+          {"fields", fields}};
 }
 
 // sObject Collections: POST (create), PATCH (update by id), PATCH .../{Obj}/{ExtIdField} (upsert).

@@ -91,6 +91,7 @@ class FakeSalesforce {
   FakeResponse query(const FakeRequest& request, bool include_deleted);
   FakeResponse next_batch(const std::string& locator);
   FakeResponse collections(const FakeRequest& request, const std::vector<std::string>& segments);
+  nlohmann::json describe(const Table& table) const;  // with mu_ held
 
   // All below are called with mu_ held.
   Table* find_table(const std::string& name);
