@@ -1,0 +1,788 @@
+#include "tests/fakes/fake_dataverse.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <regex>
+#include <stdexcept>
+
+#include "daemon/util/time.hpp"
+#include "tests/fakes/random_ids.hpp"
+
+namespace cosync::fakes {
+
+using nlohmann::json;
+using Result = FakeDataverse::Result;
+
+namespace {
+
+Result error(int status, const std::string& code, const std::string& message) {
+  json body = {{"error", {{"code", code}, {"message", message}}}};
+  return Result{status, {{"Content-Type", "application/json; odata.metadata=minimal"}, {"OData-Version", "4.0"}},
+                body.dump()};
+}
+
+Result json_result(int status, const json& body) {
+  return Result{status, {{"Content-Type", "application/json; odata.metadata=minimal"}, {"OData-Version", "4.0"}},
+                body.dump()};
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string header_of(const HeaderList& headers, std::string_view name) { return find_header(headers, name); }
+
+struct Prefer {
+  bool track_changes = false;
+  bool representation = false;
+  bool continue_on_error = false;
+  int max_page_size = 0;
+};
+
+Prefer parse_prefer(const HeaderList& headers) {
+  Prefer p;
+  for (const auto& [name, value] : headers) {
+    if (lower(name) != "prefer") continue;
+    std::string v = lower(value);
+    p.track_changes |= v.find("odata.track-changes") != std::string::npos;
+    p.representation |= v.find("return=representation") != std::string::npos;
+    p.continue_on_error |= v.find("odata.continue-on-error") != std::string::npos;
+    auto at = v.find("odata.maxpagesize=");
+    if (at != std::string::npos) {
+      const char* begin = v.data() + at + 18;
+      std::from_chars(begin, v.data() + v.size(), p.max_page_size);
+    }
+  }
+  return p;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      int value = 0;
+      auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, value, 16);
+      if (ec == std::errc() && p == s.data() + i + 3) {
+        out += static_cast<char>(value);
+        i += 2;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+std::string seconds_iso(TimePoint t) {
+  std::string text = format_iso8601(t);  // 2024-05-01T10:20:30.123Z
+  return text.substr(0, 19) + "Z";        // Dataverse: whole seconds
+}
+
+std::string status_text(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 412: return "Precondition Failed";
+    case 429: return "Too Many Requests";
+    default: return "Status";
+  }
+}
+
+// One MIME part: its headers and body.
+struct Part {
+  HeaderList headers;
+  std::string body;
+};
+
+// "multipart/mixed;boundary=batch_123" -> "batch_123".
+std::string boundary_of(const std::string& content_type) {
+  auto at = lower(content_type).find("boundary=");
+  if (at == std::string::npos) return {};
+  std::string b = content_type.substr(at + 9);
+  auto semi = b.find(';');
+  if (semi != std::string::npos) b = b.substr(0, semi);
+  if (b.size() >= 2 && b.front() == '"' && b.back() == '"') b = b.substr(1, b.size() - 2);
+  return b;
+}
+
+// Splits a header block from its body at the first empty line (CRLF or LF line ends).
+std::pair<std::string, std::string> split_head(const std::string& text) {
+  auto crlf = text.find("\r\n\r\n");
+  auto lf = text.find("\n\n");
+  if (crlf != std::string::npos && (lf == std::string::npos || crlf < lf)) return {text.substr(0, crlf), text.substr(crlf + 4)};
+  if (lf != std::string::npos) return {text.substr(0, lf), text.substr(lf + 2)};
+  return {text, {}};
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    auto nl = text.find('\n', pos);
+    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    out.push_back(line);
+    if (nl == std::string::npos) break;
+    pos = nl + 1;
+  }
+  return out;
+}
+
+HeaderList parse_headers(const std::vector<std::string>& lines, size_t from) {
+  HeaderList headers;
+  for (size_t i = from; i < lines.size(); ++i) {
+    auto colon = lines[i].find(':');
+    if (colon == std::string::npos) continue;
+    std::string value = lines[i].substr(colon + 1);
+    while (!value.empty() && value.front() == ' ') value.erase(value.begin());
+    headers.emplace_back(lines[i].substr(0, colon), value);
+  }
+  return headers;
+}
+
+std::vector<Part> split_multipart(const std::string& body, const std::string& boundary) {
+  std::vector<Part> parts;
+  const std::string delimiter = "--" + boundary;
+  size_t pos = body.find(delimiter);
+  while (pos != std::string::npos) {
+    pos += delimiter.size();
+    if (body.compare(pos, 2, "--") == 0) break;  // closing delimiter
+    auto next = body.find(delimiter, pos);
+    std::string chunk = body.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
+    while (!chunk.empty() && (chunk.front() == '\r' || chunk.front() == '\n')) chunk.erase(chunk.begin());
+    while (!chunk.empty() && (chunk.back() == '\r' || chunk.back() == '\n')) chunk.pop_back();
+    auto [head, rest] = split_head(chunk);
+    parts.push_back(Part{parse_headers(lines_of(head), 0), rest});
+    pos = next;
+  }
+  return parts;
+}
+
+std::string render_http_part(const Result& r, const std::string& content_id) {
+  std::string out = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n";
+  if (!content_id.empty()) out += "Content-ID: " + content_id + "\r\n";
+  out += "\r\nHTTP/1.1 " + std::to_string(r.status) + " " + status_text(r.status) + "\r\n";
+  for (const auto& [k, v] : r.headers) out += k + ": " + v + "\r\n";
+  out += "\r\n" + r.body + "\r\n";
+  return out;
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos <= text.size() && !text.empty()) {
+    auto comma = text.find(',', pos);
+    std::string item = text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    while (!item.empty() && item.front() == ' ') item.erase(item.begin());
+    while (!item.empty() && item.back() == ' ') item.pop_back();
+    if (!item.empty()) out.push_back(item);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+FakeDataverse::Column col(std::string type, bool writable = true) {
+  FakeDataverse::Column c;
+  c.type = std::move(type);
+  c.writable = writable;
+  return c;
+}
+
+FakeDataverse::Column status_col(std::map<int, std::string> options, std::map<int, int> state) {
+  FakeDataverse::Column c = col("Status");
+  c.options = std::move(options);
+  c.status_state = std::move(state);
+  return c;
+}
+
+FakeDataverse::Column options_col(std::string type, std::map<int, std::string> options) {
+  FakeDataverse::Column c = col(std::move(type));
+  c.options = std::move(options);
+  return c;
+}
+
+std::map<std::string, FakeDataverse::Column> common_columns(const std::string& key) {
+  return {{key, col("Uniqueidentifier", false)},      {"createdon", col("DateTime", false)},
+          {"modifiedon", col("DateTime", false)},     {"versionnumber", col("BigInt", false)},
+          {"cosync_referralid", col("String")},       {"description", col("Memo")}};
+}
+
+FakeDataverse::Table lead_table() {
+  FakeDataverse::Table t;
+  t.entity_set = "leads";
+  t.logical_name = "lead";
+  t.key = "leadid";
+  t.columns = common_columns(t.key);
+  for (const char* c : {"subject", "firstname", "lastname", "companyname", "emailaddress1", "address1_country"})
+    t.columns[c] = col("String");
+  t.columns["revenue"] = col("Money");
+  t.columns["leadsourcecode"] =
+      options_col("Picklist", {{1, "Advertisement"}, {2, "Employee Referral"}, {3, "External Referral"},
+                               {4, "Partner"}, {5, "Public Relations"}, {6, "Seminar"}, {7, "Trade Show"},
+                               {8, "Web"}, {9, "Word of Mouth"}, {10, "Other"}});
+  t.columns["statecode"] = options_col("State", {{0, "Open"}, {1, "Qualified"}, {2, "Disqualified"}});
+  t.columns["statuscode"] = status_col(
+      {{1, "New"}, {2, "Contacted"}, {3, "Qualified"}, {4, "Lost"}, {5, "Cannot Contact"},
+       {6, "No Longer Interested"}, {7, "Canceled"}},
+      {{1, 0}, {2, 0}, {3, 1}, {4, 2}, {5, 2}, {6, 2}, {7, 2}});
+  return t;
+}
+
+FakeDataverse::Table opportunity_table() {
+  FakeDataverse::Table t;
+  t.entity_set = "opportunities";
+  t.logical_name = "opportunity";
+  t.key = "opportunityid";
+  t.columns = common_columns(t.key);
+  for (const char* c : {"name", "stepname"}) t.columns[c] = col("String");
+  t.columns["estimatedvalue"] = col("Money");
+  t.columns["actualvalue"] = col("Money");
+  t.columns["estimatedclosedate"] = col("DateTime");
+  t.columns["actualclosedate"] = col("DateTime");
+  t.columns["closeprobability"] = col("Integer");
+  t.columns["salesstage"] = options_col("Picklist", {{0, "Qualify"}, {1, "Develop"}, {2, "Propose"}, {3, "Close"}});
+  t.columns["statecode"] = options_col("State", {{0, "Open"}, {1, "Won"}, {2, "Lost"}});
+  t.columns["statuscode"] = status_col({{1, "In Progress"}, {2, "On Hold"}, {3, "Won"}, {4, "Canceled"}, {5, "Out-Sold"}},
+                                       {{1, 0}, {2, 0}, {3, 1}, {4, 2}, {5, 2}});
+  return t;
+}
+
+int default_status_for(const FakeDataverse::Column& status, int state) {
+  for (const auto& [s, st] : status.status_state)
+    if (st == state) return s;
+  return -1;
+}
+
+}  // namespace
+
+FakeDataverse::FakeDataverse(FakeDataverseOptions options)
+    : clock_(options.clock ? *options.clock : system_clock_),
+      options_(std::move(options)),
+      server_([this](const FakeRequest& r) { return handle(r); }, options_.port) {
+  tables_["leads"] = lead_table();
+  tables_["opportunities"] = opportunity_table();
+}
+
+void FakeDataverse::emit(const std::string& line) const {
+  if (options_.on_event) options_.on_event("fake-dataverse: " + line);
+}
+
+std::string FakeDataverse::url(const std::string& path_and_query) const {
+  return base_url() + service_root() + "/" + path_and_query;
+}
+
+FakeDataverse::Table* FakeDataverse::table_by_set(const std::string& entity_set) {
+  auto it = tables_.find(entity_set);
+  return it == tables_.end() ? nullptr : &it->second;
+}
+
+json* FakeDataverse::find_row(Table& table, const std::string& id) {
+  for (auto& row : table.rows)
+    if (row[table.key] == lower(id)) return &row;
+  return nullptr;
+}
+
+void FakeDataverse::stamp(Table&, json& row) {
+  row["versionnumber"] = ++version_;
+  row["modifiedon"] = seconds_iso(clock_.now());
+}
+
+std::optional<Result> FakeDataverse::check_columns(const Table& table, const json& columns, bool api,
+                                                   const json* existing) const {
+  if (!columns.is_object()) return error(400, "0x80048d19", "Error identified in Payload provided by the user for Entity :'" + table.entity_set + "'");
+  for (auto it = columns.begin(); it != columns.end(); ++it) {
+    if (it.key().find('@') != std::string::npos) continue;  // annotations, e.g. @odata.bind
+    auto c = table.columns.find(it.key());
+    if (c == table.columns.end())
+      return error(400, "0x80060888",
+                   "Could not find a property named '" + it.key() + "' on type 'Microsoft.Dynamics.CRM." +
+                       table.logical_name + "'.");
+    const Column& column = c->second;
+    if (api && !column.writable)
+      return error(400, "0x80040203", "The property '" + it.key() + "' of '" + table.logical_name + "' is read-only.");
+    const json& v = it.value();
+    if (v.is_null()) continue;
+    bool numeric = column.type == "Money" || column.type == "Integer" || column.type == "BigInt" ||
+                   column.type == "Picklist" || column.type == "State" || column.type == "Status";
+    if (numeric && !v.is_number())
+      return error(400, "0x80048d19",
+                   "Error identified in Payload provided by the user for Entity :'" + table.entity_set +
+                       "', Property '" + it.key() + "': cannot convert the literal '" + v.dump() + "' to the expected type 'Edm." +
+                       (column.type == "Money" ? "Decimal" : "Int32") + "'.");
+    if (!numeric && !v.is_string())
+      return error(400, "0x80048d19",
+                   "Error identified in Payload provided by the user for Entity :'" + table.entity_set +
+                       "', Property '" + it.key() + "': a string was expected.");
+    if (!column.options.empty() && (!v.is_number_integer() || !column.options.count(v.get<int>())))
+      return error(400, "0x8004431a",
+                   "A validation error occurred. The value " + v.dump() + " of '" + it.key() + "' on record of type '" +
+                       table.logical_name + "' is outside the valid range.");
+  }
+  // statecode and statuscode must agree (statuscode options each belong to one state).
+  const Column& status = table.columns.at("statuscode");
+  int state = columns.contains("statecode") ? columns["statecode"].get<int>()
+                                             : (existing ? existing->value("statecode", 0) : 0);
+  int status_value = columns.contains("statuscode") && !columns["statuscode"].is_null()
+                         ? columns["statuscode"].get<int>()
+                         : (columns.contains("statecode") ? default_status_for(status, state)
+                                                          : (existing ? existing->value("statuscode", 1) : 1));
+  auto owner = status.status_state.find(status_value);
+  if (owner == status.status_state.end() || owner->second != state)
+    return error(400, "0x8004431a",
+                 std::to_string(status_value) + " is not a valid status code for state code " + table.logical_name +
+                     "State." + table.columns.at("statecode").options.at(state) + " on " + table.logical_name + ".");
+  if (api && table.logical_name == "opportunity" && state != 0 && (!existing || existing->value("statecode", 0) != state))
+    return error(400, "0x80040203",
+                 "Cannot close the opportunity by setting its state: use the WinOpportunity or LoseOpportunity action.");
+  return std::nullopt;
+}
+
+json FakeDataverse::project(const Table& table, const json& row, const std::vector<std::string>& select) const {
+  json out = {{"@odata.etag", "W/\"" + std::to_string(row.value("versionnumber", 0L)) + "\""}};
+  if (select.empty()) {
+    for (auto it = row.begin(); it != row.end(); ++it) out[it.key()] = it.value();
+    for (const auto& [name, c] : table.columns)
+      if (!out.contains(name)) out[name] = nullptr;
+  } else {
+    for (const auto& c : select) out[c] = row.contains(c) ? row[c] : json();
+    out[table.key] = row[table.key];
+  }
+  return out;
+}
+
+std::string FakeDataverse::insert(const std::string& entity_set, json columns) {
+  std::lock_guard lock(mu_);
+  Table* table = table_by_set(entity_set);
+  if (!table) throw std::invalid_argument("FakeDataverse: no table " + entity_set);
+  if (auto e = check_columns(*table, columns, false, nullptr)) throw std::invalid_argument(e->body);
+  json row = columns;
+  std::string id = row.contains(table->key) ? row[table->key].get<std::string>() : random_guid();
+  row[table->key] = id;
+  if (!row.contains("statecode")) row["statecode"] = 0;
+  if (!row.contains("statuscode")) row["statuscode"] = 1;
+  row["createdon"] = seconds_iso(clock_.now());
+  stamp(*table, row);
+  table->rows.push_back(std::move(row));
+  return id;
+}
+
+void FakeDataverse::edit(const std::string& entity_set, const std::string& id, json columns) {
+  std::lock_guard lock(mu_);
+  Table* table = table_by_set(entity_set);
+  json* row = table ? find_row(*table, id) : nullptr;
+  if (!row) throw std::out_of_range("FakeDataverse::edit: no " + entity_set + " " + id);
+  if (auto e = check_columns(*table, columns, false, row)) throw std::invalid_argument(e->body);
+  for (auto it = columns.begin(); it != columns.end(); ++it) (*row)[it.key()] = it.value();
+  stamp(*table, *row);
+}
+
+void FakeDataverse::remove(const std::string& entity_set, const std::string& id) {
+  std::lock_guard lock(mu_);
+  Table* table = table_by_set(entity_set);
+  if (!table || !find_row(*table, id)) throw std::out_of_range("FakeDataverse::remove: no " + entity_set + " " + id);
+  std::erase_if(table->rows, [&](const json& r) { return r[table->key] == lower(id); });
+  table->deleted.emplace_back(++version_, lower(id));
+}
+
+json FakeDataverse::row(const std::string& entity_set, const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto* self = const_cast<FakeDataverse*>(this);
+  Table* table = self->table_by_set(entity_set);
+  json* r = table ? self->find_row(*table, id) : nullptr;
+  return r ? *r : json();
+}
+
+std::vector<json> FakeDataverse::rows(const std::string& entity_set) const {
+  std::lock_guard lock(mu_);
+  auto it = tables_.find(entity_set);
+  return it == tables_.end() ? std::vector<json>{} : it->second.rows;
+}
+
+std::vector<json> FakeDataverse::opportunity_closes() const {
+  std::lock_guard lock(mu_);
+  return closes_;
+}
+
+void FakeDataverse::set_change_tracking(const std::string& entity_set, bool on) {
+  std::lock_guard lock(mu_);
+  if (Table* t = table_by_set(entity_set)) t->change_tracking = on;
+}
+
+void FakeDataverse::expire_delta_tokens() {
+  std::lock_guard lock(mu_);
+  expired_below_ = version_ + 1;
+}
+
+int FakeDataverse::writes() const {
+  std::lock_guard lock(mu_);
+  return writes_;
+}
+
+FakeResponse FakeDataverse::handle(const FakeRequest& request) {
+  if (auto fault = faults_.take([](int status) {
+        if (status == 429)
+          return error(429, "0x80072322",
+                       "Number of requests exceeded the limit of 6000 over time window of 300 seconds.")
+              .body;
+        return error(status, "0x80040216", "An unexpected error occurred.").body;
+      }))
+    return *fault;
+  if (options_.validate_token) {
+    std::string auth = request.header("Authorization");
+    if (!auth.starts_with("Bearer ") || !options_.validate_token(std::string_view(auth).substr(7))) {
+      auto r = error(401, "0x80072560", "The user is not a member of the organization.");
+      return FakeResponse{401, {{"Content-Type", "application/json"}, {"WWW-Authenticate", "Bearer authorization_uri=https://login.microsoftonline.com/common/oauth2/authorize"}}, r.body};
+    }
+  }
+  std::lock_guard lock(mu_);
+  Result r = request.method == "POST" && request.path == service_root() + "/$batch"
+                 ? batch(request)
+                 : execute(request.method, request.path, request.query, request.headers, request.body);
+  return FakeResponse{r.status, r.headers, r.body};
+}
+
+Result FakeDataverse::list(Table& table, const std::map<std::string, std::string>& query, const HeaderList& headers) {
+  Prefer prefer = parse_prefer(headers);
+  auto param = [&](const std::string& name) {
+    auto it = query.find(name);
+    return it == query.end() ? std::string() : it->second;
+  };
+  std::string select_text = param("$select");
+  auto select = split_list(select_text);
+  for (const auto& c : select)
+    if (!table.columns.count(c))
+      return error(400, "0x80060888",
+                   "Could not find a property named '" + c + "' on type 'Microsoft.Dynamics.CRM." + table.logical_name + "'.");
+
+  std::string snapshot_id = param("$skiptoken");
+  if (snapshot_id.empty()) {
+    Snapshot snap;
+    std::string filter = param("$filter");
+    std::string delta = param("$deltatoken");
+    bool tracking = prefer.track_changes && table.change_tracking && filter.empty();
+    if (!delta.empty()) {
+      if (!table.change_tracking)
+        return error(400, "0x80072491", "Change tracking is not enabled for entity " + table.logical_name + ".");
+      long since = 0;
+      std::from_chars(delta.data(), delta.data() + delta.size(), since);
+      if (since < expired_below_)
+        return error(400, "0x80044352", "Version stamp associated with the client has expired. Please perform a full sync.");
+      std::vector<std::pair<long, json>> changed;
+      for (const auto& row : table.rows)
+        if (row.value("versionnumber", 0L) > since) changed.emplace_back(row.value("versionnumber", 0L), project(table, row, select));
+      for (const auto& [version, id] : table.deleted)
+        if (version > since)
+          changed.emplace_back(version, json{{"@odata.context", url("$metadata#" + table.entity_set + "/$deletedEntity")},
+                                             {"id", id},
+                                             {"reason", "deleted"}});
+      std::sort(changed.begin(), changed.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (auto& [v, r] : changed) snap.rows.push_back(std::move(r));
+      tracking = true;
+    } else {
+      std::vector<json> rows = table.rows;
+      if (!filter.empty()) {
+        static const std::regex re(R"(modifiedon (ge|gt) (\S+))");
+        std::smatch m;
+        if (!std::regex_search(filter, m, re)) return error(400, "0x80060888", "Unsupported $filter in this fake: " + filter);
+        auto since = parse_iso8601(m[2].str());
+        if (!since) return error(400, "0x80060888", "The query parameter $filter has an invalid value: " + m[2].str());
+        bool strict = m[1] == "gt";
+        std::erase_if(rows, [&](const json& r) {
+          auto t = parse_iso8601(r.value("modifiedon", ""));
+          return !t || (strict ? *t <= *since : *t < *since);
+        });
+      }
+      if (!filter.empty() || lower(param("$orderby")).starts_with("modifiedon"))
+        std::stable_sort(rows.begin(), rows.end(), [](const json& a, const json& b) {
+          return std::make_pair(a.value("modifiedon", ""), a.value("versionnumber", 0L)) <
+                 std::make_pair(b.value("modifiedon", ""), b.value("versionnumber", 0L));
+        });
+      for (const auto& r : rows) snap.rows.push_back(project(table, r, select));
+    }
+    if (tracking)
+      snap.delta_link = url(table.entity_set + "?$select=" + url_encode(select_text) + "&$deltatoken=" +
+                            url_encode(std::to_string(version_) + "!" + format_iso8601(clock_.now())));
+    int size = prefer.max_page_size > 0 ? std::min(prefer.max_page_size, options_.max_page_size) : options_.max_page_size;
+    snap.page = static_cast<std::size_t>(std::max(1, size));
+    snapshot_id = std::to_string(next_snapshot_++);
+    snapshots_[snapshot_id] = std::move(snap);
+  }
+  auto it = snapshots_.find(snapshot_id);
+  if (it == snapshots_.end()) return error(400, "0x80040203", "Invalid paging cookie.");
+  Snapshot& snap = it->second;
+  std::size_t take = std::min(snap.page, snap.rows.size());
+  json body = {{"@odata.context", url("$metadata#" + table.entity_set + "(" + select_text + ")" +
+                                      (snap.delta_link.empty() ? "" : "/$delta"))},
+               {"value", json::array()}};
+  for (std::size_t i = 0; i < take; ++i) body["value"].push_back(std::move(snap.rows[i]));
+  snap.rows.erase(snap.rows.begin(), snap.rows.begin() + static_cast<std::ptrdiff_t>(take));
+  std::string applied;
+  if (!snap.delta_link.empty()) applied = "odata.track-changes";
+  if (prefer.max_page_size > 0) applied += std::string(applied.empty() ? "" : ",") + "odata.maxpagesize=" + std::to_string(snap.page);
+  if (!snap.rows.empty()) {
+    body["@odata.nextLink"] = url(table.entity_set + "?$select=" + url_encode(select_text) + "&$skiptoken=" + snapshot_id);
+  } else {
+    if (!snap.delta_link.empty()) body["@odata.deltaLink"] = snap.delta_link;
+    snapshots_.erase(it);
+  }
+  auto result = json_result(200, body);
+  if (!applied.empty()) result.headers.emplace_back("Preference-Applied", applied);
+  return result;
+}
+
+Result FakeDataverse::attributes(const std::string& logical_name) {
+  for (auto& [set, table] : tables_) {
+    if (table.logical_name != logical_name) continue;
+    json value = json::array();
+    for (const auto& [name, c] : table.columns) {
+      json a = {{"LogicalName", name}, {"AttributeType", c.type}, {"IsValidForUpdate", c.writable},
+                {"IsValidForCreate", c.writable}};
+      if (!c.options.empty()) {
+        json options = json::array();
+        for (const auto& [v, label] : c.options) {
+          json o = {{"Value", v}, {"Label", {{"UserLocalizedLabel", {{"Label", label}, {"LanguageCode", 1033}}}}}};
+          if (auto s = c.status_state.find(v); s != c.status_state.end()) o["State"] = s->second;
+          options.push_back(o);
+        }
+        a["OptionSet"] = {{"Options", options}};
+      }
+      value.push_back(a);
+    }
+    return json_result(200, {{"@odata.context", url("$metadata#EntityDefinitions('" + logical_name + "')/Attributes")},
+                             {"value", value}});
+  }
+  return error(404, "0x80040217", "Could not find entity with name '" + logical_name + "'.");
+}
+
+Result FakeDataverse::close_opportunity(const std::string& action, const std::string& body_text) {
+  auto body = json::parse(body_text, nullptr, false);
+  if (!body.is_object() || !body.contains("OpportunityClose") || !body["OpportunityClose"].is_object() ||
+      !body.contains("Status") || !body["Status"].is_number_integer())
+    return error(400, "0x80040203", action + " requires OpportunityClose and Status.");
+  const auto& close = body["OpportunityClose"];
+  std::string bind = close.value("opportunityid@odata.bind", "");
+  static const std::regex re(R"(/?opportunities\(([0-9a-fA-F-]+)\))");
+  std::smatch m;
+  if (!std::regex_search(bind, m, re))
+    return error(400, "0x80040203", "OpportunityClose must bind opportunityid@odata.bind to /opportunities(<id>).");
+  Table& table = tables_.at("opportunities");
+  json* row = find_row(table, m[1].str());
+  if (!row) return error(404, "0x80040217", "opportunity With Id = " + m[1].str() + " Does Not Exist");
+  if (row->value("statecode", 0) != 0) return error(400, "0x80040203", "The opportunity is already closed.");
+  int status = body["Status"].get<int>();
+  int state = action == "WinOpportunity" ? 1 : 2;
+  const auto& status_state = table.columns.at("statuscode").status_state;
+  auto owner = status_state.find(status);
+  if (owner == status_state.end() || owner->second != state)
+    return error(400, "0x8004431a", std::to_string(status) + " is not a valid status code for " + action + ".");
+  (*row)["statecode"] = state;
+  (*row)["statuscode"] = status;
+  (*row)["actualclosedate"] = seconds_iso(clock_.now());
+  if (close.contains("actualrevenue")) (*row)["actualvalue"] = close["actualrevenue"];
+  stamp(table, *row);
+  json record = close;
+  record["activityid"] = random_guid();
+  record["action"] = action;
+  closes_.push_back(record);
+  ++writes_;
+  emit(action + " opportunity " + m[1].str());
+  return Result{204, {{"OData-Version", "4.0"}}, ""};
+}
+
+Result FakeDataverse::execute(const std::string& method, const std::string& path,
+                              const std::map<std::string, std::string>& query, const HeaderList& headers,
+                              const std::string& body) {
+  const std::string root = service_root() + "/";
+  if (!path.starts_with(root)) return error(404, "0x80060888", "Resource not found for the segment '" + path + "'.");
+  std::string rest = path.substr(root.size());
+  if (rest == "WinOpportunity" || rest == "LoseOpportunity") {
+    if (method != "POST") return error(405, "0x80060888", "Method not allowed.");
+    return close_opportunity(rest, body);
+  }
+  static const std::regex attrs(R"(EntityDefinitions\(LogicalName='([a-z_]+)'\)/Attributes(/.*)?)");
+  std::smatch m;
+  if (std::regex_match(rest, m, attrs)) return attributes(m[1].str());
+
+  auto paren = rest.find('(');
+  std::string set = rest.substr(0, paren);
+  Table* table = table_by_set(set);
+  if (!table) return error(404, "0x80060888", "Resource not found for the segment '" + set + "'.");
+  Prefer prefer = parse_prefer(headers);
+  auto select = split_list(query.count("$select") ? query.at("$select") : "");
+  if (paren == std::string::npos) {
+    if (method == "GET") return list(*table, query, headers);
+    if (method != "POST") return error(405, "0x80060888", "Method not allowed.");
+    auto columns = json::parse(body, nullptr, false);
+    if (auto e = check_columns(*table, columns, true, nullptr)) return *e;
+    json row = columns;
+    std::string id = random_guid();
+    row[table->key] = id;
+    if (!row.contains("statecode")) row["statecode"] = 0;
+    if (!row.contains("statuscode")) row["statuscode"] = 1;
+    row["createdon"] = seconds_iso(clock_.now());
+    stamp(*table, row);
+    table->rows.push_back(row);
+    ++writes_;
+    emit("created " + table->logical_name + " " + id);
+    if (prefer.representation) return json_result(201, project(*table, row, select));
+    return Result{204, {{"OData-EntityId", url(set + "(" + id + ")")}}, ""};
+  }
+  if (rest.back() != ')') return error(404, "0x80060888", "Resource not found for the segment '" + rest + "'.");
+  std::string key = rest.substr(paren + 1, rest.size() - paren - 2);
+  json* row = nullptr;
+  std::optional<std::string> alternate;  // upsert by the alternate key
+  if (auto eq = key.find('='); eq != std::string::npos) {
+    std::string column = key.substr(0, eq);
+    std::string quoted = key.substr(eq + 1);
+    if (column != table->alternate_key)
+      return error(400, "0x80060888",
+                   "The key '" + column + "' is not an alternate key defined for entity " + table->logical_name + ".");
+    if (quoted.size() < 2 || quoted.front() != '\'' || quoted.back() != '\'')
+      return error(400, "0x80060888", "Bad key literal: " + quoted);
+    std::string value;
+    for (size_t i = 1; i + 1 < quoted.size(); ++i) {
+      value += quoted[i];
+      if (quoted[i] == '\'' && i + 2 < quoted.size() && quoted[i + 1] == '\'') ++i;  // '' is a quote
+    }
+    alternate = value;
+    for (auto& r : table->rows)
+      if (r.value(table->alternate_key, "") == value) row = &r;
+  } else {
+    row = find_row(*table, key);
+  }
+  std::string if_match = header_of(headers, "If-Match");
+  std::string if_none_match = header_of(headers, "If-None-Match");
+  if (method == "GET") {
+    if (!row) return error(404, "0x80040217", table->logical_name + " With Id = " + key + " Does Not Exist");
+    return json_result(200, project(*table, *row, select));
+  }
+  if (method == "DELETE") {
+    if (!row) return error(404, "0x80040217", table->logical_name + " With Id = " + key + " Does Not Exist");
+    std::string id = (*row)[table->key];
+    std::erase_if(table->rows, [&](const json& r) { return r[table->key] == id; });
+    table->deleted.emplace_back(++version_, id);
+    ++writes_;
+    return Result{204, {}, ""};
+  }
+  if (method != "PATCH") return error(405, "0x80060888", "Method not allowed.");
+  auto columns = json::parse(body, nullptr, false);
+  if (row) {
+    if (if_none_match == "*")
+      return error(412, "0x80040237", "A record with matching key values already exists.");
+    std::string etag = "W/\"" + std::to_string(row->value("versionnumber", 0L)) + "\"";
+    if (!if_match.empty() && if_match != "*" && if_match != etag)
+      return error(412, "0x80060882", "The version of the existing record doesn't match the RowVersion property provided.");
+    if (auto e = check_columns(*table, columns, true, row)) return *e;
+    if (alternate && columns.contains(table->alternate_key) && columns[table->alternate_key] != *alternate)
+      return error(400, "0x80060888", "The alternate key value in the body differs from the one in the URL.");
+    for (auto it = columns.begin(); it != columns.end(); ++it) (*row)[it.key()] = it.value();
+    if (columns.contains("statecode") && !columns.contains("statuscode"))
+      (*row)["statuscode"] = default_status_for(table->columns.at("statuscode"), columns["statecode"].get<int>());
+    stamp(*table, *row);
+    ++writes_;
+    emit("updated " + table->logical_name + " " + (*row)[table->key].get<std::string>() + " " + columns.dump());
+    if (prefer.representation) return json_result(200, project(*table, *row, select));
+    return Result{204, {{"OData-EntityId", url(set + "(" + (*row)[table->key].get<std::string>() + ")")}}, ""};
+  }
+  // No such row: PATCH creates it (upsert), unless If-Match asks for an update only.
+  if (!if_match.empty()) return error(404, "0x80040217", table->logical_name + " With Id = " + key + " Does Not Exist");
+  if (auto e = check_columns(*table, columns, true, nullptr)) return *e;
+  json created = columns;
+  std::string id = alternate ? random_guid() : lower(key);
+  created[table->key] = id;
+  if (alternate) created[table->alternate_key] = *alternate;
+  if (!created.contains("statecode")) created["statecode"] = 0;
+  if (!created.contains("statuscode")) created["statuscode"] = 1;
+  created["createdon"] = seconds_iso(clock_.now());
+  stamp(*table, created);
+  table->rows.push_back(created);
+  ++writes_;
+  emit("created " + table->logical_name + " " + id + (alternate ? " for " + table->alternate_key + "=" + *alternate : ""));
+  if (prefer.representation) return json_result(201, project(*table, created, select));
+  return Result{204, {{"OData-EntityId", url(set + "(" + id + ")")}}, ""};
+}
+
+Result FakeDataverse::batch(const FakeRequest& request) {
+  std::string boundary = boundary_of(request.header("Content-Type"));
+  if (!lower(request.header("Content-Type")).starts_with("multipart/mixed") || boundary.empty())
+    return error(400, "0x80048d19", "The batch request must have a Content-Type of multipart/mixed with a boundary.");
+  bool continue_on_error = parse_prefer(request.headers).continue_on_error;
+  auto parts = split_multipart(request.body, boundary);
+  if (parts.size() > 1000) return error(400, "0x80048d19", "The batch contains more than 1000 requests.");
+
+  // One operation of a part: "METHOD URL HTTP/1.1", headers, body.
+  auto run = [&](const Part& part) -> Result {
+    auto [head, body] = split_head(part.body);
+    auto lines = lines_of(head);
+    if (lines.empty()) return error(400, "0x80048d19", "Empty request in batch.");
+    auto sp1 = lines[0].find(' ');
+    auto sp2 = lines[0].rfind(' ');
+    if (sp1 == std::string::npos || sp2 == sp1) return error(400, "0x80048d19", "Bad request line: " + lines[0]);
+    std::string method = lines[0].substr(0, sp1);
+    std::string target = lines[0].substr(sp1 + 1, sp2 - sp1 - 1);
+    if (auto scheme = target.find("://"); scheme != std::string::npos) {
+      auto slash = target.find('/', scheme + 3);
+      target = slash == std::string::npos ? "/" : target.substr(slash);
+    } else if (!target.starts_with("/")) {
+      target = service_root() + "/" + target;
+    }
+    auto q = target.find('?');
+    std::string path = percent_decode(target.substr(0, q));
+    auto query = q == std::string::npos ? std::map<std::string, std::string>{} : decode_form(target.substr(q + 1));
+    if (path == service_root() + "/$batch") return error(400, "0x80048d19", "A batch cannot contain a batch.");
+    while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
+    return execute(method, path, query, parse_headers(lines, 1), body);
+  };
+
+  const std::string response_boundary = "batchresponse_" + random_guid();
+  std::string out;
+  for (const auto& part : parts) {
+    std::string type = header_of(part.headers, "Content-Type");
+    bool failed = false;
+    if (lower(type).starts_with("multipart/mixed")) {
+      // A change set: all or nothing. A failing operation changes nothing itself, so only a
+      // change set of several operations needs the state saved for the rollback.
+      auto ops = split_multipart(part.body, boundary_of(type));
+      std::optional<std::map<std::string, Table>> saved_tables;
+      auto saved_version = version_;
+      auto saved_closes = closes_;
+      auto saved_writes = writes_;
+      if (ops.size() > 1) saved_tables = tables_;
+      std::vector<std::pair<std::string, Result>> results;
+      for (const auto& op : ops) {
+        Result r = run(op);
+        std::string content_id = header_of(op.headers, "Content-ID");
+        if (r.status >= 400) {
+          if (saved_tables) tables_ = std::move(*saved_tables);
+          version_ = saved_version;
+          closes_ = std::move(saved_closes);
+          writes_ = saved_writes;
+          out += "--" + response_boundary + "\r\n" + render_http_part(r, content_id);
+          failed = true;
+          break;
+        }
+        results.emplace_back(content_id, std::move(r));
+      }
+      if (!failed) {
+        std::string cs = "changesetresponse_" + random_guid();
+        out += "--" + response_boundary + "\r\nContent-Type: multipart/mixed; boundary=" + cs + "\r\n\r\n";
+        for (const auto& [id, r] : results) out += "--" + cs + "\r\n" + render_http_part(r, id);
+        out += "--" + cs + "--\r\n";
+      }
+    } else {
+      Result r = run(part);
+      failed = r.status >= 400;
+      out += "--" + response_boundary + "\r\n" + render_http_part(r, header_of(part.headers, "Content-ID"));
+    }
+    if (failed && !continue_on_error) break;
+  }
+  out += "--" + response_boundary + "--\r\n";
+  return Result{200, {{"Content-Type", "multipart/mixed; boundary=" + response_boundary}, {"OData-Version", "4.0"}}, out};
+}
+
+}  // namespace cosync::fakes
