@@ -1,0 +1,107 @@
+#pragma once
+// Dataverse Web API (Dynamics 365): pull by change tracking (delta links as the cursor, deleted
+// rows passed on), updates with If-Match on @odata.etag, creates by upsert on an alternate key
+// holding the referral id, batched writes through $batch change sets, opportunities closed
+// through WinOpportunity / LoseOpportunity.
+//
+// ObjectSpec.object is the entity set name (`leads`, `opportunities`); the primary key column is
+// the logical name plus "id" (leads -> leadid, opportunities -> opportunityid).
+// ObjectSpec.external_id_field is the alternate-key column (e.g. cosync_referralid).
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "connectors/connector.hpp"
+#include "daemon/auth/token_provider.hpp"
+#include "daemon/http/http_client.hpp"
+#include "daemon/util/log.hpp"
+
+namespace cosync::connectors {
+
+struct DataverseOptions {
+  std::string url;                    // https://<org>.crm.dynamics.com
+  std::string api_version = "9.2";
+  int page_size = 5000;               // Prefer: odata.maxpagesize
+  std::size_t batch_size = 100;       // operations per $batch request (at most 1000)
+  std::chrono::seconds overlap{60};   // modifiedon watermark fallback: re-read this much before it
+  const Clock* clock = nullptr;       // nullptr: the system clock; must outlive the connector
+};
+
+class DataverseConnector final : public Connector {
+ public:
+  DataverseConnector(http::HttpClient& client, auth::TokenProvider& tokens, DataverseOptions options, Log log);
+
+  const char* system() const override { return "dataverse"; }
+  // `cursor`: empty (first sync), an @odata.deltaLink, or "modifiedon:<ISO-8601>" when the table
+  // has change tracking off.
+  boost::asio::awaitable<Expected<PullResult>> pull(const ObjectSpec& spec, const std::string& cursor) override;
+  boost::asio::awaitable<Expected<RemoteRecord>> get(const ObjectSpec& spec, const std::string& id) override;
+  boost::asio::awaitable<Expected<RemoteRecord>> update(const ObjectSpec& spec, const RemoteRecord& current,
+                                                        const std::vector<FieldChange>& changes) override;
+  boost::asio::awaitable<Expected<RemoteRecord>> upsert(const ObjectSpec& spec, const std::string& external_id,
+                                                        const std::vector<FieldChange>& fields) override;
+  // $batch: each record its own change set (one failure never rolls back another record), with
+  // Prefer: odata.continue-on-error; options.batch_size operations per request.
+  boost::asio::awaitable<std::vector<Expected<RemoteRecord>>> update_many(
+      const ObjectSpec& spec, const std::vector<UpdateRequest>& requests) override;
+  boost::asio::awaitable<std::vector<Expected<RemoteRecord>>> upsert_many(
+      const ObjectSpec& spec, const std::vector<UpsertRequest>& requests) override;
+  std::size_t api_calls() const override { return client_.requests_sent(); }
+
+  // One operation of a $batch request (exposed for tests of the wire format).
+  struct BatchOperation {
+    std::string method;  // PATCH, POST
+    std::string url;     // absolute
+    http::Headers headers;
+    std::string body;
+  };
+  struct BatchResult {
+    int status = 0;
+    http::Headers headers;
+    std::string body;
+  };
+
+ private:
+  boost::asio::awaitable<Expected<http::Response>> call(http::Method method, const std::string& url,
+                                                        std::string body = {}, http::Headers extra = {});
+  boost::asio::awaitable<Expected<PullResult>> read_pages(const ObjectSpec& spec, std::string url, bool track_changes,
+                                                          bool& tracking_applied, std::string& delta_link);
+  // Sends the operations in one $batch request; one result per operation (a failure for each
+  // when the batch itself failed).
+  boost::asio::awaitable<std::vector<Expected<BatchResult>>> send_batch(const std::vector<BatchOperation>& ops);
+  // Closes an opportunity through WinOpportunity / LoseOpportunity (after the other changes).
+  boost::asio::awaitable<Expected<RemoteRecord>> close_opportunity(const ObjectSpec& spec, const RemoteRecord& current,
+                                                                   std::vector<FieldChange> changes, int state,
+                                                                   int status);
+  std::string service_root() const;  // https://org/api/data/v9.2
+  std::string select(const ObjectSpec& spec) const;
+  std::string row_url(const ObjectSpec& spec, const std::string& id) const;
+  std::string key_url(const ObjectSpec& spec, const std::string& external_id) const;
+
+  http::HttpClient& client_;
+  auth::TokenProvider& tokens_;
+  DataverseOptions options_;
+  Log log_;
+  SystemClock system_clock_;
+  const Clock& clock_;
+};
+
+// leads -> leadid, opportunities -> opportunityid, accounts -> accountid.
+std::string dataverse_primary_key(const std::string& entity_set);
+// A row (or a $deletedEntity entry) of a Web API answer as a record.
+std::optional<RemoteRecord> parse_dataverse_row(const nlohmann::json& row, const std::string& primary_key,
+                                                std::string& reason);
+// The body of the write: the changed columns, with statecode added when a statuscode of a lead or
+// opportunity needs it (each status value belongs to one state).
+nlohmann::json dataverse_body(const std::string& entity_set, const std::vector<FieldChange>& changes);
+// The statecode a statuscode belongs to, for the lead and opportunity tables; nullopt otherwise.
+std::optional<int> dataverse_state_of(const std::string& entity_set, int statuscode);
+// Builds a multipart/mixed $batch body, one change set per operation.
+std::string build_batch_body(const std::vector<DataverseConnector::BatchOperation>& ops, const std::string& boundary);
+// Parses a $batch answer into one result per top-level part (a change set of one operation
+// answers one part, whether it succeeded or failed).
+std::optional<std::vector<DataverseConnector::BatchResult>> parse_batch_response(const std::string& content_type,
+                                                                                  const std::string& body);
+
+}  // namespace cosync::connectors

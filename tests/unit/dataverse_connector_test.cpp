@@ -1,0 +1,345 @@
+// Component tests of the Dataverse connector against the fake Dataverse over real HTTP.
+#include <catch2/catch.hpp>
+
+#include "connectors/dataverse/dataverse_connector.hpp"
+#include "tests/fakes/fake_dataverse.hpp"
+#include "tests/unit/connector_fixture.hpp"
+
+using namespace cosync;
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+namespace {
+
+struct DvFixture {
+  ManualClock clock{std::chrono::system_clock::now()};
+  fakes::FakeTokenServer token_server{testing::fake_options<fakes::FakeTokenServerOptions>(clock)};
+  fakes::FakeDataverse dv_fake{testing::fake_options<fakes::FakeDataverseOptions>(clock, token_server.validator())};
+  boost::asio::io_context io;
+  CapturedLog captured = make_capturing_logger();
+  http::HttpClient client{io.get_executor(), testing::fast_http_options(), captured.log};
+  auth::ClientCredentialsProvider tokens{
+      client, {token_server.url(), "id", "secret", dv_fake.base_url() + "/.default", std::chrono::hours(1)}, clock,
+      captured.log, "dataverse"};
+  connectors::DataverseOptions options = make_options();
+  connectors::DataverseConnector dv{client, tokens, options, captured.log};
+  connectors::ObjectSpec spec{"leads", {"companyname", "description", "statuscode"}, "cosync_referralid"};
+
+  DvFixture() { token_server.add_client("id", "secret"); }
+
+  connectors::DataverseOptions make_options() {
+    connectors::DataverseOptions o;
+    o.url = dv_fake.base_url();
+    o.clock = &clock;
+    o.page_size = 3;
+    o.batch_size = 100;
+    o.overlap = 60s;
+    return o;
+  }
+
+  template <class T>
+  T run(boost::asio::awaitable<T> task) {
+    return testing::run_async(io, std::move(task));
+  }
+
+  std::string add_lead(const std::string& ref) {
+    return dv_fake.insert("leads", {{"lastname", "L"}, {"companyname", "C " + ref}, {"cosync_referralid", ref}});
+  }
+
+  std::vector<fakes::FakeRequest> requests(const std::string& method) {
+    std::vector<fakes::FakeRequest> out;
+    for (auto& r : dv_fake.server().requests())
+      if (r.method == method) out.push_back(r);
+    return out;
+  }
+};
+
+std::size_t count_occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE_METHOD(DvFixture, "dataverse: a first pull follows nextLink pages to the delta link, with OData headers") {
+  for (int i = 0; i < 7; ++i) add_lead("ref-" + std::to_string(i));
+  auto result = run(dv.pull(spec, ""));
+  INFO(testing::describe(result));
+  REQUIRE(result.ok());
+  CHECK(result->records.size() == 7);
+  CHECK(result->records.front().version.starts_with("W/\""));
+  CHECK(result->records.front().fields.contains("companyname"));
+  CHECK_FALSE(result->records.front().fields.contains("@odata.etag"));
+  CHECK_THAT(result->cursor, Catch::Contains("$deltatoken="));
+  auto gets = requests("GET");
+  REQUIRE(gets.size() == 3);  // 3 + 3 + 1 rows
+  for (const auto& g : gets) {
+    CHECK(g.header("OData-MaxVersion") == "4.0");
+    CHECK(g.header("OData-Version") == "4.0");
+    CHECK(g.header("Accept") == "application/json");
+    CHECK_THAT(g.header("Prefer"), Catch::Contains("odata.track-changes") && Catch::Contains("odata.maxpagesize=3"));
+  }
+  CHECK(gets[0].param("$select") == "companyname,description,statuscode,cosync_referralid,modifiedon");
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: the delta link returns changed rows and deleted rows as deleted records") {
+  auto a = add_lead("ref-a");
+  auto b = add_lead("ref-b");
+  add_lead("ref-c");
+  auto first = run(dv.pull(spec, ""));
+  REQUIRE(first.ok());
+  dv_fake.server().clear_requests();
+
+  clock.advance(1min);
+  dv_fake.edit("leads", a, {{"description", "called"}});
+  dv_fake.remove("leads", b);
+  auto d = add_lead("ref-d");
+  auto next = run(dv.pull(spec, first->cursor));
+  INFO(testing::describe(next));
+  REQUIRE(next.ok());
+  REQUIRE(next->records.size() == 3);
+  CHECK(next->records[0].id == a);
+  CHECK(next->records[0].fields["description"] == "called");
+  CHECK(next->records[1].id == b);
+  CHECK(next->records[1].deleted);
+  CHECK(next->records[2].id == d);
+  CHECK(requests("GET").size() == 1);
+  CHECK(next->cursor != first->cursor);
+
+  auto quiet = run(dv.pull(spec, next->cursor));
+  REQUIRE(quiet.ok());
+  CHECK(quiet->records.empty());
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: an expired delta token falls back to a full sync with one log line") {
+  add_lead("ref-a");
+  add_lead("ref-b");
+  auto first = run(dv.pull(spec, ""));
+  REQUIRE(first.ok());
+  dv_fake.expire_delta_tokens();
+  auto again = run(dv.pull(spec, first->cursor));
+  INFO(testing::describe(again));
+  REQUIRE(again.ok());
+  CHECK(again->records.size() == 2);
+  CHECK_THAT(again->cursor, Catch::Contains("$deltatoken="));
+  CHECK(count_occurrences(*captured.text, "is no longer valid") == 1);
+  CHECK_THAT(*captured.text, Catch::Contains("reading the whole table again (full sync)"));
+  CHECK_THAT(*captured.text, Catch::Contains("0x80044352"));
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: a table with change tracking off is read by a modifiedon watermark") {
+  dv_fake.set_change_tracking("leads", false);
+  auto a = add_lead("ref-a");
+  clock.advance(10min);
+  add_lead("ref-b");
+  auto first = run(dv.pull(spec, ""));
+  INFO(testing::describe(first));
+  REQUIRE(first.ok());
+  CHECK(first->records.size() == 2);
+  REQUIRE(first->cursor.starts_with("modifiedon:"));
+  CHECK(count_occurrences(*captured.text, "change tracking is off for leads") == 1);
+
+  clock.advance(10min);
+  dv_fake.edit("leads", a, {{"description", "later"}});
+  dv_fake.server().clear_requests();
+  auto next = run(dv.pull(spec, first->cursor));
+  INFO(testing::describe(next));
+  REQUIRE(next.ok());
+  // ref-b sits at the watermark (inside the 60 s overlap), then the edited row; ref-a's old
+  // version, 10 minutes before the watermark, was not read again until it changed.
+  REQUIRE(next->records.size() == 2);
+  CHECK(next->records[0].fields["cosync_referralid"] == "ref-b");
+  CHECK(next->records[1].id == a);
+  CHECK(next->records[1].fields["description"] == "later");
+  auto gets = requests("GET");
+  REQUIRE(gets.size() == 1);
+  CHECK_THAT(gets[0].param("$filter"), Catch::StartsWith("modifiedon ge "));
+  CHECK(count_occurrences(*captured.text, "change tracking is off") == 1);
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: an update PATCHes only the changed columns with If-Match, and 412 is a conflict") {
+  auto id = add_lead("ref-1");
+  auto current = run(dv.get(spec, id));
+  REQUIRE(current.ok());
+  auto updated = run(dv.update(spec, *current, {{"description", "first call"}}));
+  INFO(testing::describe(updated));
+  REQUIRE(updated.ok());
+  CHECK(updated->fields["description"] == "first call");
+  CHECK(updated->version != current->version);
+  auto patches = requests("PATCH");
+  REQUIRE(patches.size() == 1);
+  CHECK(patches[0].path == "/api/data/v9.2/leads(" + id + ")");
+  CHECK(patches[0].header("If-Match") == current->version);
+  CHECK(json::parse(patches[0].body) == json{{"description", "first call"}});
+
+  dv_fake.edit("leads", id, {{"companyname", "Edited by a seller"}});
+  auto stale = run(dv.update(spec, *updated, {{"description", "second call"}}));
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.failure().kind == FailureKind::conflict);
+  CHECK(stale.failure().http_status == 412);
+  CHECK_THAT(stale.failure().message, Catch::Contains("0x80060882"));
+  CHECK(dv_fake.row("leads", id)["description"] == "first call");
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: upsert by the alternate key never creates a second row") {
+  auto first = run(dv.upsert(spec, "ref-1", {{"lastname", "[MSFT] Contoso"}, {"companyname", "Contoso"}}));
+  INFO(testing::describe(first));
+  REQUIRE(first.ok());
+  auto again = run(dv.upsert(spec, "ref-1", {{"lastname", "[MSFT] Contoso"}, {"companyname", "Contoso Ltd"}}));
+  INFO(testing::describe(again));
+  REQUIRE(again.ok());
+  CHECK(again->id == first->id);
+  REQUIRE(dv_fake.rows("leads").size() == 1);
+  CHECK(dv_fake.row("leads", first->id)["companyname"] == "Contoso Ltd");
+  CHECK(dv_fake.row("leads", first->id)["cosync_referralid"] == "ref-1");
+  auto patches = requests("PATCH");
+  REQUIRE(patches.size() == 2);
+  CHECK(patches[0].path == "/api/data/v9.2/leads(cosync_referralid='ref-1')");
+
+  SECTION("a quote in the key value is doubled") {
+    auto quoted = run(dv.upsert(spec, "o'brien", {{"lastname", "X"}}));
+    INFO(testing::describe(quoted));
+    REQUIRE(quoted.ok());
+    CHECK(dv_fake.row("leads", quoted->id)["cosync_referralid"] == "o'brien");
+  }
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: many writes go in $batch requests with one change set per record") {
+  std::vector<connectors::UpsertRequest> creates;
+  for (int i = 0; i < 250; ++i) creates.push_back({"ref-" + std::to_string(i), {{"lastname", "L" + std::to_string(i)}}});
+  auto created = run(dv.upsert_many(spec, creates));
+  REQUIRE(created.size() == 250);
+  for (const auto& c : created) REQUIRE(c.ok());
+  CHECK(dv_fake.rows("leads").size() == 250);
+  CHECK(dv_fake.server().count("POST", "/api/data/v9.2/$batch") == 3);  // 100 + 100 + 50
+  auto batches = requests("POST");
+  CHECK_THAT(batches[0].header("Content-Type"), Catch::StartsWith("multipart/mixed;boundary=batch_"));
+  CHECK_THAT(batches[0].header("Prefer"), Catch::Contains("odata.continue-on-error"));
+  CHECK(count_occurrences(batches[0].body, "Content-Type: multipart/mixed;boundary=changeset_") == 100);
+
+  // Updates: one row was edited meanwhile; only it fails, as a conflict.
+  dv_fake.edit("leads", created[7]->id, {{"description", "seller"}});
+  std::vector<connectors::UpdateRequest> updates;
+  for (int i = 0; i < 250; ++i) updates.push_back({*created[static_cast<std::size_t>(i)], {{"companyname", "Co " + std::to_string(i)}}});
+  dv_fake.server().clear_requests();
+  auto written = run(dv.update_many(spec, updates));
+  REQUIRE(written.size() == 250);
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    INFO(i << ": " << testing::describe(written[i]));
+    if (i == 7) {
+      REQUIRE_FALSE(written[i].ok());
+      CHECK(written[i].failure().kind == FailureKind::conflict);
+    } else {
+      REQUIRE(written[i].ok());
+      CHECK(written[i]->fields["companyname"] == "Co " + std::to_string(i));
+    }
+  }
+  CHECK(dv_fake.server().count("POST", "/api/data/v9.2/$batch") == 3);
+  CHECK(dv_fake.server().count("PATCH") == 0);
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: a rejected record in a batch fails alone with the service's error") {
+  std::vector<connectors::UpsertRequest> creates = {{"ref-1", {{"lastname", "A"}}},
+                                                    {"ref-2", {{"lastname", "B"}, {"statuscode", "99"}}},
+                                                    {"ref-3", {{"lastname", "C"}}}};
+  auto created = run(dv.upsert_many(spec, creates));
+  REQUIRE(created.size() == 3);
+  CHECK(created[0].ok());
+  REQUIRE_FALSE(created[1].ok());
+  CHECK(created[1].failure().kind == FailureKind::rejected);
+  CHECK_THAT(created[1].failure().message, Catch::Contains("0x8004431a"));
+  CHECK(created[2].ok());
+  CHECK(dv_fake.rows("leads").size() == 2);
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: 429 with Retry-After is waited out, then the call succeeds") {
+  add_lead("ref-1");
+  dv_fake.fail_next(1, 429, 1);
+  auto started = std::chrono::steady_clock::now();
+  auto result = run(dv.pull(spec, ""));
+  auto waited = std::chrono::steady_clock::now() - started;
+  INFO(testing::describe(result));
+  REQUIRE(result.ok());
+  CHECK(result->records.size() == 1);
+  CHECK(requests("GET").size() == 2);
+  CHECK(waited >= 900ms);
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: error bodies name the service's code and message") {
+  auto missing = run(dv.get(spec, "00000000-0000-0000-0000-000000000001"));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.failure().kind == FailureKind::not_found);
+  CHECK_THAT(missing.failure().message, Catch::Contains("404") && Catch::Contains("0x80040217") &&
+                                            Catch::Contains("Does Not Exist"));
+  auto id = add_lead("ref-1");
+  auto current = run(dv.get(spec, id));
+  REQUIRE(current.ok());
+  auto bad = run(dv.update(spec, *current, {{"no_such_column", 1}}));
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.failure().kind == FailureKind::rejected);
+  CHECK_THAT(bad.failure().message, Catch::Contains("0x80060888: Could not find a property named 'no_such_column'"));
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: a lead status change sets the statecode its statuscode belongs to") {
+  auto id = add_lead("ref-1");
+  auto current = run(dv.get(spec, id));
+  REQUIRE(current.ok());
+  CHECK(current->fields["statuscode"] == "1");  // option values are text, as value maps hold them
+  auto qualified = run(dv.update(spec, *current, {{"statuscode", "3"}}));
+  INFO(testing::describe(qualified));
+  REQUIRE(qualified.ok());
+  CHECK(dv_fake.row("leads", id)["statecode"] == 1);
+  CHECK(dv_fake.row("leads", id)["statuscode"] == 3);
+  CHECK(json::parse(requests("PATCH")[0].body) == json{{"statuscode", 3}, {"statecode", 1}});
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: an opportunity is closed through WinOpportunity, never a PATCH of statecode") {
+  connectors::ObjectSpec opp{"opportunities", {"name", "estimatedvalue", "statuscode"}, "cosync_referralid"};
+  auto id = dv_fake.insert("opportunities", {{"name", "Contoso deal"}, {"estimatedvalue", 1000}, {"cosync_referralid", "r"}});
+  auto current = run(dv.get(opp, id));
+  REQUIRE(current.ok());
+  auto won = run(dv.update(opp, *current, {{"statuscode", "3"}, {"estimatedvalue", 1200}}));
+  INFO(testing::describe(won));
+  REQUIRE(won.ok());
+  auto row = dv_fake.row("opportunities", id);
+  CHECK(row["statecode"] == 1);
+  CHECK(row["statuscode"] == 3);
+  CHECK(row["estimatedvalue"] == 1200);
+  CHECK(won->fields["statuscode"] == "3");
+  REQUIRE(dv_fake.opportunity_closes().size() == 1);
+  CHECK(dv_fake.opportunity_closes()[0]["opportunityid@odata.bind"] == "/opportunities(" + id + ")");
+  CHECK(dv_fake.server().count("POST", "/api/data/v9.2/WinOpportunity") == 1);
+  for (const auto& p : requests("PATCH")) CHECK_FALSE(json::parse(p.body).contains("statecode"));
+
+  SECTION("and a lost one through LoseOpportunity") {
+    auto other = dv_fake.insert("opportunities", {{"name", "Other"}});
+    auto o = run(dv.get(opp, other));
+    REQUIRE(o.ok());
+    auto lost = run(dv.update(opp, *o, {{"statuscode", "4"}}));
+    INFO(testing::describe(lost));
+    REQUIRE(lost.ok());
+    CHECK(dv_fake.server().count("POST", "/api/data/v9.2/LoseOpportunity") == 1);
+    CHECK(dv_fake.row("opportunities", other)["statecode"] == 2);
+  }
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: 1,000 changed opportunities sync in at most 15 HTTP requests") {
+  connectors::ObjectSpec opp{"opportunities", {"name", "estimatedvalue"}, "cosync_referralid"};
+  options.page_size = 5000;
+  connectors::DataverseConnector big{client, tokens, options, captured.log};
+  for (int i = 0; i < 1000; ++i)
+    dv_fake.insert("opportunities", {{"name", "Deal " + std::to_string(i)}, {"estimatedvalue", i}, {"cosync_referralid", "r" + std::to_string(i)}});
+  std::size_t before = big.api_calls();
+  auto pulled = run(big.pull(opp, ""));
+  REQUIRE(pulled.ok());
+  REQUIRE(pulled->records.size() == 1000);
+  std::vector<connectors::UpdateRequest> updates;
+  for (auto& r : pulled->records) updates.push_back({r, {{"estimatedvalue", 5000}}});
+  auto written = run(big.update_many(opp, updates));
+  for (const auto& w : written) REQUIRE(w.ok());
+  std::size_t calls = big.api_calls() - before;  // token + 1 page + 10 $batch
+  INFO("HTTP requests for 1,000 opportunities: " << calls);
+  CHECK(calls <= 15);
+  WARN("dataverse: pull + update of 1,000 opportunities took " << calls << " HTTP requests");
+}
