@@ -95,6 +95,32 @@ SalesforceConfig read_salesforce(const YamlNode& node, const std::string& file) 
   return sf;
 }
 
+DataverseConfig read_dataverse(const YamlNode& node) {
+  node.allow_only({"type", "url", "api_version", "page_size", "batch_size", "max_concurrency", "overlap", "auth"});
+  DataverseConfig dv;
+  dv.api.url = node.string("url");
+  while (dv.api.url.ends_with("/")) dv.api.url.pop_back();
+  dv.api.api_version = node.string_or("api_version", dv.api.api_version);
+  if (dv.api.api_version.starts_with("v")) dv.api.api_version.erase(0, 1);
+  if (auto v = node.find("page_size")) dv.api.page_size = static_cast<int>(v->as_int(1, 5000));
+  if (auto v = node.find("batch_size")) dv.api.batch_size = static_cast<std::size_t>(v->as_int(1, 1000));
+  if (auto v = node.find("max_concurrency")) dv.max_concurrency = static_cast<std::size_t>(v->as_int(1, 52));
+  if (auto v = node.find("overlap")) dv.api.overlap = v->as_seconds();
+  auto a = node.get("auth");
+  a.expect_map().allow_only({"tenant", "token_url", "client_id", "client_secret", "client_secret_file", "scope",
+                             "max_token_age"});
+  // Entra ID of the org's tenant unless token_url is given (tests, sovereign clouds).
+  std::string tenant = a.string_or("tenant", "");
+  if (tenant.empty() && !a.find("token_url")) a.get("tenant");  // fails: one of the two is needed
+  dv.auth.token_url = a.find("token_url") ? a.string("token_url")
+                                          : "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token";
+  dv.auth.client_id = a.string("client_id");
+  dv.auth.client_secret = *a.secret("client_secret");
+  dv.auth.scope = a.string_or("scope", dv.api.url + "/.default");
+  if (auto v = a.find("max_token_age")) dv.auth.max_token_age = v->as_seconds();
+  return dv;
+}
+
 }  // namespace
 
 Config load_config(const std::string& path) {
@@ -127,7 +153,11 @@ Config load_config(const std::string& path) {
     for (auto& [name, node] : connections->entries()) {
       node.expect_map();
       auto type = node.get("type");
-      if (type.as_string() != "salesforce") type.fail("expected salesforce (the only CRM supported so far)");
+      if (type.as_string() == "dataverse") {
+        c.dataverse.emplace(name, read_dataverse(node));
+        continue;
+      }
+      if (type.as_string() != "salesforce") type.fail("expected salesforce or dataverse");
       c.salesforce.emplace(name, read_salesforce(node, path));
     }
   }
@@ -135,7 +165,7 @@ Config load_config(const std::string& path) {
   auto mappings = root.get("mappings");
   for (const auto& item : mappings.items()) {
     auto mapping = mapping::load_mapping(resolve_path(path, item.as_string()));
-    if (!c.salesforce.contains(mapping.crm_connection))
+    if (!c.salesforce.contains(mapping.crm_connection) && !c.dataverse.contains(mapping.crm_connection))
       throw ConfigError(mapping.file, mapping.crm_connection_line, "crm.connection",
                         "no connection named '" + mapping.crm_connection + "' in " + path);
     for (const auto& other : c.mappings)

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/dataverse/dataverse_connector.hpp"
 #include "connectors/partner_center/partner_center_connector.hpp"
 #include "connectors/salesforce/salesforce_connector.hpp"
 #include "daemon/auth/client_credentials.hpp"
@@ -28,6 +29,12 @@ struct SalesforceConfig {
   auth::JwtBearerOptions jwt;
 };
 
+struct DataverseConfig {
+  connectors::DataverseOptions api;
+  auth::ClientCredentialsOptions auth;  // Entra ID client credentials, scope <url>/.default
+  std::size_t max_concurrency = 4;      // requests in flight (the service allows 52 per user)
+};
+
 struct Config {
   std::string file;
   std::string state_dir;
@@ -36,6 +43,7 @@ struct Config {
   http::ClientOptions http;
   PartnerCenterConfig partner_center;
   std::map<std::string, SalesforceConfig> salesforce;  // by connection name
+  std::map<std::string, DataverseConfig> dataverse;    // by connection name
   std::vector<mapping::Mapping> mappings;
 
   std::string state_db_path() const { return state_dir + "/state.db"; }

@@ -65,6 +65,15 @@ struct Runtime::Impl {
       c.connector = std::make_unique<connectors::SalesforceConnector>(*c.http, *c.tokens, sf.api, log);
       crms.emplace(name, std::move(c));
     }
+    for (const auto& [name, dv] : config.dataverse) {
+      Connection c;
+      auto http_options = config.http;
+      http_options.max_in_flight_per_host = dv.max_concurrency;
+      c.http = std::make_unique<http::HttpClient>(io.get_executor(), http_options, log);
+      c.tokens = std::make_unique<auth::ClientCredentialsProvider>(*c.http, dv.auth, clock, log, name);
+      c.connector = std::make_unique<connectors::DataverseConnector>(*c.http, *c.tokens, dv.api, log);
+      crms.emplace(name, std::move(c));
+    }
     for (const auto& m : config.mappings)
       engines.push_back(std::make_unique<engine::SyncEngine>(m, *pc.connector, *crms.at(m.crm_connection).connector,
                                                              *store, clock, log));
