@@ -1,6 +1,7 @@
 // cosync-fakes: the fake token endpoint, Partner Center and Salesforce together, with seed data,
 // for the sandbox (a full sync with no accounts). Prints one line per write the daemon makes.
-//   cosync-fakes --token-port P1 --pc-port P2 --sf-port P3 [--state-dir DIR]
+//   cosync-fakes --token-port P1 --pc-port P2 --sf-port P3 [--dv-port P4] [--state-dir DIR]
+// --dv-port also starts the fake Dataverse (Dynamics 365), for config/examples/sandbox-dataverse.yaml.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,9 +14,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <string>
 
+#include "tests/fakes/fake_dataverse.hpp"
 #include "tests/fakes/fake_partner_center.hpp"
 #include "tests/fakes/fake_salesforce.hpp"
 #include "tests/fakes/fake_token_server.hpp"
@@ -34,7 +37,8 @@ void print_line(const std::string& line) {
   std::fflush(stdout);
 }
 
-constexpr const char* kUsage = "usage: cosync-fakes --token-port P1 --pc-port P2 --sf-port P3 [--state-dir DIR]\n";
+constexpr const char* kUsage =
+    "usage: cosync-fakes --token-port P1 --pc-port P2 --sf-port P3 [--dv-port P4] [--state-dir DIR]\n";
 
 int usage(const char* error) {
   std::fprintf(stderr, "cosync-fakes: %s\n%s", error, kUsage);
@@ -86,7 +90,8 @@ void seed_partner_center(FakePartnerCenter& pc) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  unsigned short token_port = 0, pc_port = 0, sf_port = 0;
+  unsigned short token_port = 0, pc_port = 0, sf_port = 0, dv_port = 0;
+  bool with_dataverse = false;
   std::string state_dir;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
@@ -102,6 +107,9 @@ int main(int argc, char** argv) {
       if (!parse_port(value, pc_port)) return usage("bad --pc-port");
     } else if (arg == "--sf-port") {
       if (!parse_port(value, sf_port)) return usage("bad --sf-port");
+    } else if (arg == "--dv-port") {
+      if (!parse_port(value, dv_port)) return usage("bad --dv-port");
+      with_dataverse = true;
     } else if (arg == "--state-dir") {
       state_dir = value;
     } else {
@@ -139,9 +147,19 @@ int main(int argc, char** argv) {
     }
     seed_partner_center(partner_center);
 
+    std::unique_ptr<FakeDataverse> dataverse;
+    if (with_dataverse) {
+      FakeDataverseOptions dv_options;
+      dv_options.port = dv_port;
+      dv_options.validate_token = tokens.validator();
+      dv_options.on_event = print_line;
+      dataverse = std::make_unique<FakeDataverse>(dv_options);
+    }
+
     print_line("fake-token-server: " + tokens.url());
     print_line("fake-partner-center: " + partner_center.base_url());
     print_line("fake-salesforce: " + salesforce.base_url());
+    if (dataverse) print_line("fake-dataverse: " + dataverse->base_url());
     print_line("fakes ready");
 
     boost::asio::io_context ioc;
