@@ -179,11 +179,11 @@ FakeResponse FakeTokenServer::handle(const FakeRequest& request) {
     // Public clients (device-code login) send no secret; a confidential client's must match.
     if (client != clients_.end() && !secret.empty() && client->second.first != secret)
       return oauth_error(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
-    auto rt = refresh_tokens_.find(field("refresh_token"));
-    if (rt == refresh_tokens_.end())
+    // Each redemption returns a new refresh token but, as in Entra ID, does not revoke the old one:
+    // a client that died before storing the new one can still use the old one.
+    if (!refresh_tokens_.contains(field("refresh_token")))
       return oauth_error(400, "invalid_grant",
                          "AADSTS70000: Provided grant is invalid or malformed (refresh token expired or revoked).");
-    refresh_tokens_.erase(rt);  // rotation: each refresh token is redeemable once
     // Refresh grants answer Microsoft-style whatever the client: always expires_in, no instance_url.
     TokenClientOptions options;
     options.expires_in = client != clients_.end() ? client->second.second.expires_in : options_.refresh_grant_expires_in;

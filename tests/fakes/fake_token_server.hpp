@@ -1,7 +1,7 @@
 #pragma once
 // Fake OAuth 2.0 token endpoint (Microsoft identity platform / Salesforce style): any POST to a
-// path ending in "/token" with a form body. Grants: client_credentials and refresh_token (with
-// rotation: each redemption returns a new refresh token and invalidates the old one).
+// path ending in "/token" with a form body. Grants: client_credentials and refresh_token (each
+// redemption returns a new refresh token; as in Entra ID the old one stays valid until revoked).
 #include <chrono>
 #include <map>
 #include <memory>

@@ -293,12 +293,15 @@ TEST_CASE("fake token server issues, rotates and expires tokens", "[fakes][token
   std::string rt2 = refreshed.json()["refresh_token"];
   CHECK(rt2 != "rt-1");
   CHECK(refreshed.json()["expires_in"] == 600);
+  // Entra ID does not revoke a redeemed refresh token: it stays usable until revoked or expired.
   auto reused = client.request("POST", tokens.url(), form, "grant_type=refresh_token&refresh_token=rt-1");
-  CHECK(reused.status == 400);
-  CHECK(reused.json()["error"] == "invalid_grant");
-  CHECK(reused.json()["error_description"].get<std::string>().starts_with("AADSTS70000"));
-  CHECK(tokens.latest_refresh_token() == rt2);
+  CHECK(reused.status == 200);
+  CHECK(tokens.latest_refresh_token() == reused.json()["refresh_token"]);
   tokens.revoke_refresh_tokens();
+  auto revoked = client.request("POST", tokens.url(), form, "grant_type=refresh_token&refresh_token=rt-1");
+  CHECK(revoked.status == 400);
+  CHECK(revoked.json()["error"] == "invalid_grant");
+  CHECK(revoked.json()["error_description"].get<std::string>().starts_with("AADSTS70000"));
   CHECK(client.request("POST", tokens.url(), form, "grant_type=refresh_token&refresh_token=" + rt2).status == 400);
-  CHECK(tokens.tokens_issued() == 2);
+  CHECK(tokens.tokens_issued() == 3);
 }
