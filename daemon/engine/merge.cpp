@@ -49,7 +49,10 @@ MergePlan merge(const mapping::Mapping& m, const SideState& pc, const SideState&
         case mapping::Owner::crm: winner = Origin::crm; break;
         case mapping::Owner::newest: winner = crm.modified > pc.modified ? Origin::crm : Origin::pc; break;
       }
-      reason = std::string("changed on both sides, owner ") + mapping::to_string(f.owner) + " wins";
+      // Before the first sync an empty value never wins over a real one: nothing was decided yet.
+      if (!base && pc_value->is_null() != crm_value->is_null()) winner = pc_value->is_null() ? Origin::crm : Origin::pc;
+      reason = base ? std::string("changed on both sides, owner ") + mapping::to_string(f.owner) + " wins"
+                    : std::string("first sync, ") + (winner == Origin::pc ? "Partner Center" : "the CRM") + " value kept";
       if (base) plan.conflicts.push_back({&f, *base, *pc_value, *crm_value, winner});
     }
     // A one-way field only ever flows from its source side; an edit on the other side is left

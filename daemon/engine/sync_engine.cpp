@@ -109,6 +109,7 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
                               {"quarantined", stats.quarantined}, {"failed", stats.failed},
                               {"api_calls", stats.api_calls}};
     store_.record_cycle({mapping_.name, format_iso8601(clock_.now()), outcome, stats.duration.count(), summary});
+    store_.prune_audit(format_iso8601(clock_.now() - options_.audit_retention));
   };
 
   std::string pc_cursor = store_.cursor(mapping_.name, "pc").value_or("");
@@ -240,6 +241,27 @@ net::awaitable<void> SyncEngine::create_missing(std::vector<WorkItem*>& items, C
     }
     if (!mapping_.selects(item->pc->fields)) {
       item->done = true;
+      continue;
+    }
+    // A CRM record already claims this referral (a create whose link a crash lost, or a record a
+    // person tied to it): link it instead of writing the create over it. The merge then settles
+    // each field by its owner, so an edit made since is not lost.
+    if (item->crm && !item->crm->deleted) {
+      if (planning_) {
+        planning_->push_back({mapping_.name, item->pc_id, item->crm->id, "link existing CRM record", "(record)",
+                              nullptr, item->crm->id, crm_spec_.object + " already holds the referral id"});
+        continue;
+      }
+      Link link{mapping_.name, item->pc_id, item->crm->id, item->pc->version, item->crm->version,
+                nlohmann::json::object()};
+      StateStore::Transaction tx(store_);
+      store_.save_link(link);
+      store_.remove_pending_create(mapping_.name, "crm", item->pc_id);
+      audit(link, "(record)", nullptr, item->crm->id, Origin::crm, "link",
+            "linked the existing " + crm_spec_.object + " that holds the referral id");
+      tx.commit();
+      log_->info("mapping={} linked existing {} {} to referral {}", mapping_.name, crm_spec_.object, item->crm->id,
+                 item->pc_id);
       continue;
     }
     if (planning_) {

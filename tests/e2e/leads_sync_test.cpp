@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "daemon/store/state_store.hpp"
 #include "tests/e2e/daemon_harness.hpp"
 
 using namespace cosync;
@@ -79,6 +80,19 @@ TEST_CASE("e2e: a Lead status change moves the referral through a JSON Patch wit
   CHECK(body == json::parse(R"([{"op":"replace","path":"/status","value":"Active"},
                                 {"op":"replace","path":"/substatus","value":"Accepted"}])"));
   CHECK(h.sf.writes() == 1);  // only the create of the first run: nothing echoed back
+
+  // The audit trail has the change with both values, its origin and why.
+  StateStore store(h.dir.file("state/state.db"));
+  auto audit = store.audit("pc-sf-leads", 10);
+  REQUIRE_FALSE(audit.empty());
+  CHECK(audit[0].field == "status");
+  CHECK(audit[0].pc_id == id);
+  CHECK(audit[0].crm_id == (*lead)["Id"]);
+  CHECK(audit[0].old_value == json{"New", "Pending"});
+  CHECK(audit[0].new_value == json{"Active", "Accepted"});
+  CHECK(audit[0].origin == "crm");
+  CHECK(audit[0].detail == "changed in the CRM");
+  CHECK(audit.back().kind == "create");
 
   SECTION("and the next cycle is quiet") {
     h.clear_requests();
@@ -293,4 +307,29 @@ TEST_CASE("e2e: plan shows what would change and writes nothing, status summaris
   CHECK(s["mappings"][0]["links"] == 1);
   CHECK(s["mappings"][0]["last_cycle"]["result"] == "ok");
   CHECK(s["mappings"][0]["quarantined"] == 0);
+}
+
+TEST_CASE("e2e: a Lead that already holds the referral id is linked, not written over") {
+  // What a crash between the create and the local commit leaves behind, or what a seller made by hand.
+  testing::DaemonHarness h;
+  auto id = h.add_incoming_lead("Contoso", 5000);
+  auto existing = h.sf.insert("Lead", {{"LastName", "Seller's own"},
+                                       {"Company", "Contoso"},
+                                       {"Status", "Working - Contacted"},
+                                       {"Description", "already talking to them"},
+                                       {"PartnerCenterReferralId__c", id}});
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  REQUIRE(run.exit_status == 0);
+  REQUIRE(h.leads().size() == 1);
+  auto lead = h.sf.record("Lead", existing);
+  CHECK(lead["LastName"] == "Seller's own");
+  CHECK(lead["Status"] == "Working - Contacted");
+  CHECK(lead["Description"] == "already talking to them");  // notes: owner crm
+  CHECK(lead["AnnualRevenue"] == 5000);                       // deal value: CRM had none
+  auto referral = h.pc.referral(id);
+  CHECK(referral["externalReferenceId"] == existing);
+  CHECK(referral["status"] == "Active");
+  CHECK(referral["details"]["notes"] == "already talking to them");
+  CHECK_THAT(run.output, Catch::Contains("linked existing Lead " + existing));
 }

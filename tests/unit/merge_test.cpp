@@ -156,3 +156,14 @@ TEST_CASE("merge: empty strings and missing values are the same") {
   crm["Description"] = nullptr;
   CHECK(engine::merge(m, {&pc, {}}, {&crm, {}}, shadow).empty());
 }
+
+TEST_CASE("merge: before the first sync an empty value never wins over a real one") {
+  auto m = test_mapping();
+  auto pc = referral("Contoso", 100, "pc notes", "New", "Pending");
+  auto crm = lead("Contoso", 100, "", "Open");
+  crm["Description"] = nullptr;  // owner crm, but the CRM has nothing to say
+  auto plan = engine::merge(m, {&pc, {}}, {&crm, {}}, json::object());
+  REQUIRE(find(plan.to_crm, "notes"));
+  CHECK(find(plan.to_crm, "notes")->value == "pc notes");
+  CHECK(plan.to_pc.empty());
+}
