@@ -125,7 +125,8 @@ DataverseConfig read_dataverse(const YamlNode& node) {
 
 Config load_config(const std::string& path) {
   auto root = YamlNode::load_file(path);
-  root.expect_map().allow_only({"state_dir", "poll_interval", "log", "http", "partner_center", "connections", "mappings"});
+  root.expect_map().allow_only({"state_dir", "poll_interval", "audit_retention", "log", "http", "partner_center",
+                                "connections", "mappings"});
   Config c;
   c.file = path;
   c.state_dir = resolve_path(path, root.string("state_dir"));
@@ -133,6 +134,7 @@ Config load_config(const std::string& path) {
     c.poll_interval = v->as_seconds();
     if (c.poll_interval.count() < 1) v->fail("must be at least 1s");
   }
+  if (auto v = root.find("audit_retention")) c.audit_retention = v->as_seconds();
   if (auto log = root.find("log")) {
     log->expect_map().allow_only({"level", "format"});
     if (auto level = log->find("level")) {

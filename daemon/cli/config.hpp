@@ -40,6 +40,7 @@ struct Config {
   std::string state_dir;
   LogOptions log;
   std::chrono::seconds poll_interval{60};
+  std::chrono::seconds audit_retention{90 * 86400};
   http::ClientOptions http;
   PartnerCenterConfig partner_center;
   std::map<std::string, SalesforceConfig> salesforce;  // by connection name

@@ -38,6 +38,12 @@ struct Runtime::Impl {
   net::steady_timer sleep{io};
   net::steady_timer watchdog_timer{io};
 
+  engine::EngineOptions engine_options() const {
+    engine::EngineOptions o;
+    o.audit_retention = config.audit_retention;
+    return o;
+  }
+
   void request_stop() {
     stop = true;
     signals.cancel();
@@ -76,7 +82,7 @@ struct Runtime::Impl {
     }
     for (const auto& m : config.mappings)
       engines.push_back(std::make_unique<engine::SyncEngine>(m, *pc.connector, *crms.at(m.crm_connection).connector,
-                                                             *store, clock, log));
+                                                             *store, clock, log, engine_options()));
   }
 
   void watch_signals() {
