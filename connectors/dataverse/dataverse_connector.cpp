@@ -5,6 +5,9 @@
 #include <charconv>
 #include <set>
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
 #include "connectors/api_error.hpp"
 #include "daemon/auth/authorized_send.hpp"
 #include "daemon/util/time.hpp"
@@ -23,21 +26,8 @@ std::string lower(std::string s) {
   return s;
 }
 
-// Percent-encodes everything but unreserved characters (RFC 3986).
-std::string encode(std::string_view text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+// Percent-encodes everything but unreserved characters (RFC 3986), with Boost.URL.
+std::string encode(std::string_view text) { return boost::urls::encode(text, boost::urls::unreserved_chars); }
 
 std::string header_of(const http::Headers& headers, std::string_view name) {
   for (const auto& [k, v] : headers)
