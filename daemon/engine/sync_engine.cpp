@@ -143,12 +143,13 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
     item.pc_id = r.id;
     item.pc = std::move(r);
   }
+  std::vector<Link> deleted_links;
   for (auto& r : crm_pull->records) {
     if (r.deleted) {
-      // The delete policy (unlink, close the referral, ...) is not decided yet: log it only.
       auto link = store_.link_by_crm(mapping_.name, r.id);
-      log_->info("mapping={} {} {} was deleted in {}{}: no delete policy applied", mapping_.name, crm_spec_.object,
-                 r.id, crm_.system(), link ? " (linked to referral " + link->pc_id + ")" : "");
+      log_->info("mapping={} {} {} was deleted in {}{}", mapping_.name, crm_spec_.object, r.id, crm_.system(),
+                 link ? " (linked to referral " + link->pc_id + ")" : "");
+      if (link && mapping_.on_crm_delete != mapping::DeletePolicy::ignore) deleted_links.push_back(*link);
       continue;
     }
     std::string pc_id;
@@ -167,6 +168,10 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
     auto& item = items[pc_id];
     item.pc_id = pc_id;
     item.crm = std::move(r);
+  }
+  for (const auto& link : deleted_links) {
+    items.erase(link.pc_id);
+    co_await apply_delete_policy(link, stats);
   }
   // Quarantined records whose retry time has come are read afresh from both sides.
   for (const auto& q : store_.due_quarantine(mapping_.name, format_iso8601(clock_.now()))) {
@@ -196,6 +201,33 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
   }
   finish(stopped ? "stopped" : stats.failed ? "partial" : "ok");
   co_return stats;
+}
+
+net::awaitable<void> SyncEngine::apply_delete_policy(const Link& link, CycleStats& stats) {
+  bool close = mapping_.on_crm_delete == mapping::DeletePolicy::close;
+  if (planning_) {
+    planning_->push_back({mapping_.name, link.pc_id, link.crm_id, close ? "close referral as Lost" : "unlink",
+                          "(record)", link.crm_id, nullptr, crm_spec_.object + " deleted in the CRM"});
+    co_return;
+  }
+  if (close) {
+    auto referral = co_await pc_.get(pc_spec_, link.pc_id);
+    if (!referral) co_return fail("pc", link.pc_id, referral.failure(), stats);
+    if (referral->fields.value("status", "") != "Closed") {
+      std::vector<FieldChange> lost = {{"status", "Closed"}, {"substatus", "Lost"}};
+      auto closed = co_await pc_.update(pc_spec_, *referral, lost);
+      // A conflict or outage is retried next cycle: the cursor does not move past the deletion.
+      if (!closed) co_return fail("pc", link.pc_id, closed.failure(), stats);
+      ++stats.updated_pc;
+    }
+  }
+  StateStore::Transaction tx(store_);
+  store_.bury_link(link, crm_spec_.object + " deleted in the CRM");
+  audit(link, "(record)", link.crm_id, nullptr, Origin::crm, close ? "close" : "unlink",
+        crm_spec_.object + " deleted in the CRM" + (close ? ": referral closed as Lost" : ""));
+  tx.commit();
+  log_->info("mapping={} referral={} {} after {} {} was deleted", mapping_.name, link.pc_id,
+             close ? "closed as Lost and unlinked" : "unlinked", crm_spec_.object, link.crm_id);
 }
 
 void SyncEngine::fail(const std::string& side, const std::string& id, const Failure& f, CycleStats& stats) {
@@ -239,7 +271,7 @@ net::awaitable<void> SyncEngine::create_missing(std::vector<WorkItem*>& items, C
       }
       item->pc = std::move(*pc);
     }
-    if (!mapping_.selects(item->pc->fields)) {
+    if (!mapping_.selects(item->pc->fields) || store_.is_tombstoned(mapping_.name, item->pc_id)) {
       item->done = true;
       continue;
     }

@@ -81,6 +81,7 @@ class SyncEngine {
   void record_writes(Planned& p, const std::vector<FieldWrite>& writes, Origin origin);
   void finish(Planned& p, CycleStats& stats);
   void quarantine(const std::string& side, const std::string& id, const Failure& failure, CycleStats& stats);
+  boost::asio::awaitable<void> apply_delete_policy(const Link& link, CycleStats& stats);
   void audit(const Link& link, const std::string& field, const nlohmann::json& old_value,
              const nlohmann::json& new_value, Origin origin, const std::string& kind, const std::string& detail);
 

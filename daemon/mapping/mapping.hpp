@@ -17,6 +17,9 @@ namespace cosync::mapping {
 
 enum class Direction { both, to_crm, to_pc };
 enum class Owner { pc, crm, newest };  // who wins when both sides changed a field
+// What a CRM record's deletion does to its link: nothing, forget the pair, or also close the
+// referral as Lost. After unlink or close a tombstone keeps the referral from being recreated.
+enum class DeletePolicy { ignore, unlink, close };
 const char* to_string(Direction d);
 const char* to_string(Owner o);
 
@@ -55,6 +58,7 @@ struct Mapping {
   std::vector<Selector> select;
   std::map<std::string, std::string> create_templates;  // CRM field -> "[MSFT] {customerProfile.name}"
   std::vector<FieldRule> fields;
+  DeletePolicy on_crm_delete = DeletePolicy::ignore;
 
   bool selects(const nlohmann::json& referral) const;
   connectors::ObjectSpec pc_spec() const;

@@ -71,7 +71,7 @@ FieldRule read_field(const YamlNode& node) {
 
 Mapping load_mapping(const std::string& path) {
   auto root = YamlNode::load_file(path);
-  root.expect_map().allow_only({"name", "crm", "pc", "select", "create", "fields"});
+  root.expect_map().allow_only({"name", "crm", "pc", "select", "create", "fields", "on_crm_delete"});
   Mapping m;
   m.file = path;
   m.name = root.string("name");
@@ -90,6 +90,13 @@ Mapping load_mapping(const std::string& path) {
       pc->get("link_field").fail("Partner Center does not accept writes to " + m.pc_link_field);
   }
 
+  if (auto policy = root.find("on_crm_delete")) {
+    std::string v = policy->as_string();
+    if (v == "ignore") m.on_crm_delete = DeletePolicy::ignore;
+    else if (v == "unlink") m.on_crm_delete = DeletePolicy::unlink;
+    else if (v == "close") m.on_crm_delete = DeletePolicy::close;
+    else policy->fail("expected ignore, unlink or close, got '" + v + "'");
+  }
   if (auto select = root.find("select")) {
     for (auto& [key, value] : select->entries()) {
       Selector s{key, {}};

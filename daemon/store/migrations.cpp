@@ -72,6 +72,17 @@ const std::vector<const char*>& schema_migrations() {
       );
       ALTER TABLE quarantine ADD COLUMN next_retry TEXT NOT NULL DEFAULT '';
       )sql",
+      // 3: tombstones of links whose CRM record was deleted, so the pair is not recreated.
+      R"sql(
+      CREATE TABLE tombstones (
+        mapping TEXT NOT NULL,
+        pc_id   TEXT NOT NULL,
+        crm_id  TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (mapping, pc_id)
+      );
+      )sql",
   };
   return migrations;
 }

@@ -101,6 +101,21 @@ void StateStore::save_link(const Link& l) {
   s.run();
 }
 
+void StateStore::bury_link(const Link& link, const std::string& reason) {
+  SqliteStatement remove(db_, "DELETE FROM links WHERE mapping=? AND pc_id=?");
+  remove.bind(link.mapping, link.pc_id);
+  remove.run();
+  SqliteStatement tomb(db_, "INSERT OR REPLACE INTO tombstones (mapping, pc_id, crm_id, reason) VALUES (?,?,?,?)");
+  tomb.bind(link.mapping, link.pc_id, link.crm_id, reason);
+  tomb.run();
+}
+
+bool StateStore::is_tombstoned(const std::string& mapping, const std::string& pc_id) const {
+  SqliteStatement s(db_, "SELECT 1 FROM tombstones WHERE mapping=? AND pc_id=?");
+  s.bind(mapping, pc_id);
+  return s.step();
+}
+
 std::optional<std::string> StateStore::cursor(const std::string& mapping, const std::string& side) const {
   SqliteStatement s(db_, "SELECT value FROM cursors WHERE mapping=? AND side=?");
   s.bind(mapping, side);

@@ -71,6 +71,9 @@ class StateStore {
   std::optional<Link> link_by_crm(const std::string& mapping, const std::string& crm_id) const;
   std::vector<Link> links(const std::string& mapping) const;
   void save_link(const Link& link);  // insert or replace
+  // Removes the link and leaves a tombstone, so the referral is not paired again.
+  void bury_link(const Link& link, const std::string& reason);
+  bool is_tombstoned(const std::string& mapping, const std::string& pc_id) const;
 
   std::optional<std::string> cursor(const std::string& mapping, const std::string& side) const;
   void set_cursor(const std::string& mapping, const std::string& side, const std::string& value);

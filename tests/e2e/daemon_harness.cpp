@@ -134,8 +134,19 @@ void DaemonHarness::write_config(const std::string& extra_top_level) {
        << "      client_id: test-client\n"
        << "      client_secret_file: sf_secret\n"
        << "mappings:\n"
-       << "  - " << COSYNC_SOURCE_DIR << "/config/examples/mappings/pc-sf-leads.yaml\n";
+       << "  - " << mapping_path_ << "\n";
   config_path_ = dir.write("cosync.yaml", yaml.str());
+}
+
+void DaemonHarness::edit_mapping(const std::string& from, const std::string& to) {
+  std::ifstream in(COSYNC_SOURCE_DIR "/config/examples/mappings/pc-sf-leads.yaml");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  auto at = text.find(from);
+  if (at == std::string::npos) throw std::invalid_argument("the example mapping has no '" + from + "'");
+  mapping_path_ = dir.write("mapping.yaml", text.replace(at, from.size(), to));
+  write_config();
 }
 
 CommandResult DaemonHarness::cosyncd(const std::string& command, const std::string& extra) {

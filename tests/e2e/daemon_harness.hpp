@@ -52,6 +52,8 @@ class DaemonHarness {
   std::string config_path() const { return config_path_; }
   // Rewrites the config with `extra` appended at the top level.
   void write_config(const std::string& extra_top_level = "");
+  // Uses a copy of the shipped example mapping with the text `from` replaced by `to`.
+  void edit_mapping(const std::string& from, const std::string& to);
 
   // Write calls (POST, PATCH, PUT, DELETE) each fake has received since the last clear.
   std::size_t write_calls();
@@ -69,6 +71,7 @@ class DaemonHarness {
  private:
   std::string pc_url_;
   std::string config_path_;
+  std::string mapping_path_ = COSYNC_SOURCE_DIR "/config/examples/mappings/pc-sf-leads.yaml";
 };
 
 }  // namespace cosync::testing

@@ -333,3 +333,51 @@ TEST_CASE("e2e: a Lead that already holds the referral id is linked, not written
   CHECK(referral["details"]["notes"] == "already talking to them");
   CHECK_THAT(run.output, Catch::Contains("linked existing Lead " + existing));
 }
+
+TEST_CASE("e2e: a Lead deleted in Salesforce unlinks the pair, and the referral is not recreated") {
+  testing::DaemonHarness h;  // the example mapping says on_crm_delete: unlink
+  auto id = h.add_incoming_lead("Contoso");
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  auto lead_id = h.leads().at(0)["Id"].get<std::string>();
+  h.sf.edit("Lead", lead_id, {{"IsDeleted", true}});
+  h.pc.edit(id, [](json& r) { r["details"]["notes"] = "edited after the delete"; });
+
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  CHECK(run.exit_status == 0);
+  CHECK_THAT(run.output, Catch::Contains("referral=" + id + " unlinked after Lead " + lead_id + " was deleted"));
+  CHECK(h.leads().size() == 1);  // no second Lead for the same referral
+  CHECK(h.pc.referral(id)["status"] == "New");
+  StateStore store(h.dir.file("state/state.db"));
+  CHECK_FALSE(store.link_by_pc("pc-sf-leads", id));
+  CHECK(store.is_tombstoned("pc-sf-leads", id));
+  CHECK(store.audit("pc-sf-leads", 1).at(0).kind == "unlink");
+
+  h.clear_requests();
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  CHECK(h.write_calls() == 0);
+}
+
+TEST_CASE("e2e: with on_crm_delete close, a deleted Lead closes its referral as Lost") {
+  testing::DaemonHarness h;
+  h.edit_mapping("on_crm_delete: unlink", "on_crm_delete: close");
+  auto id = h.add_incoming_lead("Fabrikam");
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  auto lead_id = h.leads().at(0)["Id"].get<std::string>();
+  h.sf.edit("Lead", lead_id, {{"IsDeleted", true}});
+
+  auto plan = h.cosyncd("plan");
+  CHECK_THAT(plan.output, Catch::Contains("close referral as Lost"));
+  CHECK(h.pc.referral(id)["status"] == "New");
+
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  CHECK(run.exit_status == 0);
+  auto referral = h.pc.referral(id);
+  CHECK(referral["status"] == "Closed");
+  CHECK(referral["substatus"] == "Lost");
+  CHECK(h.leads().size() == 1);
+  h.clear_requests();
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  CHECK(h.write_calls() == 0);
+}
