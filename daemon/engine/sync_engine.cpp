@@ -352,6 +352,7 @@ net::awaitable<std::optional<SyncEngine::Planned>> SyncEngine::plan_item(WorkIte
       item.done = true;
       co_return std::nullopt;
     }
+    reconcile_pending(*link, item);
     SideState pc_side{item.pc ? &item.pc->fields : nullptr, item.pc ? item.pc->modified : TimePoint{}};
     SideState crm_side{item.crm ? &item.crm->fields : nullptr, item.crm ? item.crm->modified : TimePoint{}};
     Planned p;
@@ -418,6 +419,31 @@ net::awaitable<std::optional<SyncEngine::Planned>> SyncEngine::plan_item(WorkIte
   co_return std::nullopt;  // not reached: each side is read at most once
 }
 
+void SyncEngine::reconcile_pending(Link& link, const WorkItem& item) const {
+  // A write the last run sent but never confirmed: if the value is there, it landed, and it is
+  // cosync's own value, not an edit. Either way the intent is settled now.
+  for (auto& [field, intent] : link.pending.items()) {
+    auto rule = std::find_if(mapping_.fields.begin(), mapping_.fields.end(), [&](const auto& f) { return f.name == field; });
+    if (rule == mapping_.fields.end()) continue;
+    bool to_crm = intent.value("side", "") == "crm";
+    std::optional<nlohmann::json> now;
+    if (to_crm && item.crm) now = mapping_.canonical_from_crm(*rule, item.crm->fields);
+    if (!to_crm && item.pc) now = mapping_.canonical_from_pc(*rule, item.pc->fields);
+    if (now && intent.contains("value") && *now == intent["value"]) link.shadow[field] = intent["value"];
+  }
+  link.pending = nlohmann::json::object();
+}
+
+void SyncEngine::remember_pending(std::vector<Planned*>& writes, bool to_crm) {
+  StateStore::Transaction tx(store_);
+  for (auto* p : writes) {
+    for (const auto& w : to_crm ? p->plan.to_crm : p->plan.to_pc)
+      p->link.pending[w.rule->name] = {{"side", to_crm ? "crm" : "pc"}, {"value", w.value}};
+    store_.save_link(p->link);
+  }
+  tx.commit();
+}
+
 void SyncEngine::save(Planned& p) {
   p.link.shadow = p.shadow;
   if (p.item->pc) p.link.pc_version = p.item->pc->version;
@@ -477,6 +503,9 @@ net::awaitable<bool> SyncEngine::sync_items(std::vector<WorkItem*> items, CycleS
       crm_index.push_back(i);
     }
     if (!crm_requests.empty()) {
+      std::vector<Planned*> writing;
+      for (auto i : crm_index) writing.push_back(&planned[i]);
+      remember_pending(writing, true);
       auto written = co_await crm_.update_many(crm_spec_, crm_requests);
       for (std::size_t k = 0; k < crm_index.size() && k < written.size(); ++k) {
         Planned& p = planned[crm_index[k]];
@@ -518,6 +547,9 @@ net::awaitable<bool> SyncEngine::sync_items(std::vector<WorkItem*> items, CycleS
       pc_index.push_back(i);
     }
     if (!pc_requests.empty()) {
+      std::vector<Planned*> writing;
+      for (auto i : pc_index) writing.push_back(&planned[i]);
+      remember_pending(writing, false);
       auto written = co_await pc_.update_many(pc_spec_, pc_requests);
       for (std::size_t k = 0; k < pc_index.size() && k < written.size(); ++k) {
         Planned& p = planned[pc_index[k]];

@@ -78,6 +78,9 @@ class SyncEngine {
                                           const std::atomic<bool>& stop);
   void fail(const std::string& side, const std::string& id, const Failure& failure, CycleStats& stats);
   void save(Planned& p);
+  void reconcile_pending(Link& link, const WorkItem& item) const;
+  // Records the writes about to be sent to one side, before sending them.
+  void remember_pending(std::vector<Planned*>& writes, bool to_crm);
   void record_writes(Planned& p, const std::vector<FieldWrite>& writes, Origin origin);
   void finish(Planned& p, CycleStats& stats);
   void quarantine(const std::string& side, const std::string& id, const Failure& failure, CycleStats& stats);

@@ -83,6 +83,10 @@ const std::vector<const char*>& schema_migrations() {
         PRIMARY KEY (mapping, pc_id)
       );
       )sql",
+      // 4: writes in flight per link, so a crash cannot turn cosync's own write into an "edit".
+      R"sql(
+      ALTER TABLE links ADD COLUMN pending TEXT NOT NULL DEFAULT '{}';
+      )sql",
   };
   return migrations;
 }

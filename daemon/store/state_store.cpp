@@ -8,7 +8,7 @@
 namespace cosync {
 namespace {
 
-constexpr const char* kLinkColumns = "mapping, pc_id, crm_id, pc_version, crm_version, shadow";
+constexpr const char* kLinkColumns = "mapping, pc_id, crm_id, pc_version, crm_version, shadow, pending";
 
 Link read_link(const SqliteStatement& s) {
   Link l;
@@ -19,6 +19,8 @@ Link read_link(const SqliteStatement& s) {
   l.crm_version = s.text(4);
   l.shadow = nlohmann::json::parse(s.text(5), nullptr, false);
   if (l.shadow.is_discarded()) l.shadow = nlohmann::json::object();
+  l.pending = nlohmann::json::parse(s.text(6), nullptr, false);
+  if (!l.pending.is_object()) l.pending = nlohmann::json::object();
   return l;
 }
 
@@ -93,11 +95,12 @@ std::vector<Link> StateStore::links(const std::string& mapping) const {
 
 void StateStore::save_link(const Link& l) {
   SqliteStatement s(db_,
-                    "INSERT INTO links (mapping, pc_id, crm_id, pc_version, crm_version, shadow) VALUES (?,?,?,?,?,?) "
+                    "INSERT INTO links (mapping, pc_id, crm_id, pc_version, crm_version, shadow, pending) "
+                    "VALUES (?,?,?,?,?,?,?) "
                     "ON CONFLICT(mapping, pc_id) DO UPDATE SET crm_id=excluded.crm_id, pc_version=excluded.pc_version, "
-                    "crm_version=excluded.crm_version, shadow=excluded.shadow, "
+                    "crm_version=excluded.crm_version, shadow=excluded.shadow, pending=excluded.pending, "
                     "updated_at=strftime('%Y-%m-%dT%H:%M:%fZ','now')");
-  s.bind(l.mapping, l.pc_id, l.crm_id, l.pc_version, l.crm_version, l.shadow.dump());
+  s.bind(l.mapping, l.pc_id, l.crm_id, l.pc_version, l.crm_version, l.shadow.dump(), l.pending.dump());
   s.run();
 }
 

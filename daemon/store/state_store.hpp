@@ -19,6 +19,10 @@ struct Link {
   std::string pc_version;   // PC eTag last seen
   std::string crm_version;  // CRM version (Salesforce SystemModstamp) last seen
   nlohmann::json shadow = nlohmann::json::object();  // canonical field name -> last synced value
+  // Writes sent but not yet confirmed: field -> {"side": "pc"|"crm", "value": v}. If a crash comes
+  // between the remote write and the commit, the next cycle finds the value there and knows it as
+  // its own (no echo mistaken for a user's edit).
+  nlohmann::json pending = nlohmann::json::object();
 };
 
 // One applied change, or one conflict, kept for the audit trail.

@@ -381,3 +381,32 @@ TEST_CASE("e2e: with on_crm_delete close, a deleted Lead closes its referral as 
   REQUIRE(h.cosyncd("once").exit_status == 0);
   CHECK(h.write_calls() == 0);
 }
+
+TEST_CASE("e2e: a write that landed before a crash is known as cosync's own, not as an edit") {
+  testing::DaemonHarness h;
+  auto id = h.add_incoming_lead("Contoso", 1000);
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  auto lead_id = h.leads().at(0)["Id"].get<std::string>();
+  // The state a SIGKILL leaves between cosync's Salesforce write (76000) and its commit: the
+  // shadow still says 1000, the intent says 76000 went to the CRM.
+  {
+    StateStore store(h.dir.file("state/state.db"));
+    auto link = *store.link_by_pc("pc-sf-leads", id);
+    link.pending = {{"deal_value", {{"side", "crm"}, {"value", 76000}}}};
+    store.save_link(link);
+  }
+  h.pc.edit(id, [](json& r) { r["details"]["dealValue"] = 76000; });
+  h.sf.edit("Lead", lead_id, {{"AnnualRevenue", 76000}});
+  // Then a seller changes the value in Partner Center, and later edits something else on the Lead.
+  h.pc.edit(id, [](json& r) { r["details"]["dealValue"] = 25000; });
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  h.sf.edit("Lead", lead_id, {{"Description", "called"}});
+
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  CHECK(run.exit_status == 0);
+  // deal_value is owner: newest and the Lead changed last, but 76000 was cosync's own write:
+  // only Partner Center really changed the field, so its 25000 wins.
+  CHECK(h.sf.record("Lead", lead_id)["AnnualRevenue"] == 25000);
+  CHECK(h.pc.referral(id)["details"]["dealValue"] == 25000);
+}
