@@ -452,8 +452,9 @@ void SyncEngine::save(Planned& p) {
 }
 
 void SyncEngine::record_writes(Planned& p, const std::vector<FieldWrite>& writes, Origin origin) {
-  // Only fields actually written join the shadow.
+  // Only fields actually written join the shadow; their intents are settled.
   for (const auto& w : writes) {
+    p.link.pending.erase(w.rule->name);
     audit(p.link, w.rule->name, p.link.shadow.value(w.rule->name, nlohmann::json()), w.value, origin, "update",
           w.reason);
     p.shadow[w.rule->name] = w.value;
