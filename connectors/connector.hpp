@@ -54,6 +54,21 @@ struct UpsertRequest {
   std::vector<FieldChange> fields;
 };
 
+// What the CRM says about one field of an object, so a mapping can be checked before it runs.
+struct FieldMetadata {
+  std::string name;
+  bool updateable = false;  // may be written on an existing record
+  bool createable = false;  // may be set when the record is created
+  // The values a mapping may write to this field, when it takes only listed ones (Salesforce
+  // picklist API values, Dataverse option-set values as strings); empty: any value goes.
+  std::vector<std::string> allowed_values;
+};
+struct ObjectMetadata {
+  std::string object;
+  std::vector<FieldMetadata> fields;
+  bool change_tracking = true;  // Dataverse: the table's change tracking is on
+};
+
 class Connector {
  public:
   virtual ~Connector() = default;
@@ -84,6 +99,12 @@ class Connector {
     std::vector<Expected<RemoteRecord>> results;
     for (const auto& r : requests) results.push_back(co_await upsert(spec, r.external_id, r.fields));
     co_return results;
+  }
+
+  // The object's field metadata (Salesforce describe, Dataverse EntityDefinitions). A connector
+  // with nothing to check (Partner Center: fixed contract) answers a Failure of kind fatal.
+  virtual boost::asio::awaitable<Expected<ObjectMetadata>> describe_object(const std::string& object) {
+    co_return Failure{FailureKind::fatal, std::string(system()) + " has no metadata to describe " + object, 0, ""};
   }
 
   // HTTP requests sent so far (token requests included), for the cycle summary.
