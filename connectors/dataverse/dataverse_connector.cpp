@@ -4,12 +4,14 @@
 #include <cctype>
 #include <charconv>
 #include <set>
+#include <sstream>
 
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "connectors/api_error.hpp"
 #include "daemon/auth/authorized_send.hpp"
+#include "daemon/util/multipart.hpp"
 #include "daemon/util/time.hpp"
 #include "daemon/util/uuid.hpp"
 
@@ -21,97 +23,21 @@ constexpr const char* kWatermarkPrefix = "modifiedon:";
 
 namespace {
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+using multipart::lowercase;
 
 // Percent-encodes everything but unreserved characters (RFC 3986), with Boost.URL.
 std::string encode(std::string_view text) { return boost::urls::encode(text, boost::urls::unreserved_chars); }
 
-std::string header_of(const http::Headers& headers, std::string_view name) {
-  for (const auto& [k, v] : headers)
-    if (lower(k) == lower(std::string(name))) return v;
-  return {};
-}
-
-std::pair<std::string, std::string> split_head(const std::string& text) {
-  auto crlf = text.find("\r\n\r\n");
-  auto lf = text.find("\n\n");
-  if (crlf != std::string::npos && (lf == std::string::npos || crlf < lf)) return {text.substr(0, crlf), text.substr(crlf + 4)};
-  if (lf != std::string::npos) return {text.substr(0, lf), text.substr(lf + 2)};
-  return {text, {}};
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    auto nl = text.find('\n', pos);
-    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back(line);
-    if (nl == std::string::npos) break;
-    pos = nl + 1;
-  }
-  return out;
-}
-
-http::Headers parse_headers(const std::vector<std::string>& lines, size_t from) {
-  http::Headers headers;
-  for (size_t i = from; i < lines.size(); ++i) {
-    auto colon = lines[i].find(':');
-    if (colon == std::string::npos) continue;
-    std::string value = lines[i].substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.erase(value.begin());
-    headers.emplace_back(lines[i].substr(0, colon), value);
-  }
-  return headers;
-}
-
-std::string boundary_of(const std::string& content_type) {
-  auto at = lower(content_type).find("boundary=");
-  if (at == std::string::npos) return {};
-  std::string b = content_type.substr(at + 9);
-  auto semi = b.find(';');
-  if (semi != std::string::npos) b = b.substr(0, semi);
-  if (b.size() >= 2 && b.front() == '"' && b.back() == '"') b = b.substr(1, b.size() - 2);
-  return b;
-}
-
-struct Part {
-  http::Headers headers;
-  std::string body;
-};
-
-std::vector<Part> split_multipart(const std::string& body, const std::string& boundary) {
-  std::vector<Part> parts;
-  const std::string delimiter = "--" + boundary;
-  size_t pos = body.find(delimiter);
-  while (pos != std::string::npos) {
-    pos += delimiter.size();
-    if (body.compare(pos, 2, "--") == 0) break;
-    auto next = body.find(delimiter, pos);
-    std::string chunk = body.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-    while (!chunk.empty() && (chunk.front() == '\r' || chunk.front() == '\n')) chunk.erase(chunk.begin());
-    while (!chunk.empty() && (chunk.back() == '\r' || chunk.back() == '\n')) chunk.pop_back();
-    auto [head, rest] = split_head(chunk);
-    parts.push_back(Part{parse_headers(lines_of(head), 0), rest});
-    pos = next;
-  }
-  return parts;
-}
-
 std::optional<DataverseConnector::BatchResult> parse_http_part(const std::string& text) {
-  auto [head, body] = split_head(text);
-  auto lines = lines_of(head);
+  auto [head, body] = multipart::split_head(text);
+  auto lines = multipart::lines_of(head);
   if (lines.empty() || !lines[0].starts_with("HTTP/")) return std::nullopt;
   auto sp = lines[0].find(' ');
   if (sp == std::string::npos) return std::nullopt;
   DataverseConnector::BatchResult r;
   auto [p, ec] = std::from_chars(lines[0].data() + sp + 1, lines[0].data() + lines[0].size(), r.status);
   if (ec != std::errc()) return std::nullopt;
-  r.headers = parse_headers(lines, 1);
+  r.headers = multipart::parse_header_lines(lines, 1);
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
   r.body = std::move(body);
   return r;
@@ -145,11 +71,12 @@ std::optional<int> dataverse_state_of(const std::string& entity_set, int statusc
   return std::nullopt;
 }
 
-nlohmann::json dataverse_body(const std::string& entity_set, const std::vector<FieldChange>& changes) {
+nlohmann::json dataverse_body(const std::string& entity_set, const std::vector<FieldChange>& changes,
+                              const OptionColumns& option_columns) {
   nlohmann::json body = nlohmann::json::object();
   for (const auto& c : changes) body[c.path] = c.value;
   // Option-set values travel through the mapping as text ("3"); the Web API wants numbers.
-  for (const char* column : {"statuscode", "statecode"}) {
+  for (const auto& column : option_columns) {
     if (!body.contains(column) || !body[column].is_string()) continue;
     const std::string& text = body[column].get_ref<const std::string&>();
     int value = 0;
@@ -162,7 +89,7 @@ nlohmann::json dataverse_body(const std::string& entity_set, const std::vector<F
 }
 
 std::optional<RemoteRecord> parse_dataverse_row(const nlohmann::json& row, const std::string& primary_key,
-                                                std::string& reason) {
+                                                const OptionColumns& option_columns, std::string& reason) {
   if (!row.is_object()) {
     reason = "row is not a JSON object";
     return std::nullopt;
@@ -201,7 +128,7 @@ std::optional<RemoteRecord> parse_dataverse_row(const nlohmann::json& row, const
   for (auto it = row.begin(); it != row.end(); ++it) {
     if (it.key().find('@') != std::string::npos) continue;  // annotations
     // Option sets as text, the form value maps use ("3"), so that they compare with the mapping.
-    if ((it.key() == "statuscode" || it.key() == "statecode") && it.value().is_number_integer())
+    if (option_columns.contains(it.key()) && it.value().is_number_integer())
       r.fields[it.key()] = std::to_string(it.value().get<int>());
     else
       r.fields[it.key()] = it.value();
@@ -209,40 +136,53 @@ std::optional<RemoteRecord> parse_dataverse_row(const nlohmann::json& row, const
   return r;
 }
 
-std::string build_batch_body(const std::vector<DataverseConnector::BatchOperation>& ops, const std::string& boundary) {
-  std::string out;
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    const auto& op = ops[i];
-    std::string cs = "changeset_" + boundary + "_" + std::to_string(i + 1);
-    out += "--" + boundary + "\r\nContent-Type: multipart/mixed;boundary=" + cs + "\r\n\r\n";
-    out += "--" + cs + "\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: " +
-           std::to_string(i + 1) + "\r\n\r\n";
-    out += op.method + " " + op.url + " HTTP/1.1\r\n";
-    for (const auto& [k, v] : op.headers) out += k + ": " + v + "\r\n";
-    out += "\r\n" + op.body + "\r\n--" + cs + "--\r\n";
+std::string build_batch_body(const std::vector<DataverseConnector::BatchPart>& parts, const std::string& boundary) {
+  std::ostringstream out;
+  int content_id = 0;
+  auto write_operation = [&](const DataverseConnector::BatchOperation& op) {
+    out << "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\nContent-ID: " << ++content_id
+        << "\r\n\r\n" << op.method << " " << op.url << " HTTP/1.1\r\n";
+    for (const auto& [k, v] : op.headers) out << k << ": " << v << "\r\n";
+    out << "\r\n" << op.body << "\r\n";
+  };
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    out << "--" << boundary << "\r\n";
+    if (!parts[i].change_set) {
+      for (const auto& op : parts[i].operations) write_operation(op);
+      continue;
+    }
+    const std::string cs = "changeset_" + boundary + "_" + std::to_string(i + 1);
+    out << "Content-Type: multipart/mixed;boundary=" << cs << "\r\n\r\n";
+    for (const auto& op : parts[i].operations) {
+      out << "--" << cs << "\r\n";
+      write_operation(op);
+    }
+    out << "--" << cs << "--\r\n";
   }
-  out += "--" + boundary + "--\r\n";
-  return out;
+  out << "--" << boundary << "--\r\n";
+  return out.str();
 }
 
-std::optional<std::vector<DataverseConnector::BatchResult>> parse_batch_response(const std::string& content_type,
-                                                                                  const std::string& body) {
-  std::string boundary = boundary_of(content_type);
+std::optional<std::vector<std::vector<DataverseConnector::BatchResult>>> parse_batch_response(
+    const std::string& content_type, const std::string& body) {
+  std::string boundary = multipart::boundary_of(content_type);
   if (boundary.empty()) return std::nullopt;
-  std::vector<DataverseConnector::BatchResult> out;
-  for (const auto& part : split_multipart(body, boundary)) {
-    std::string type = lower(header_of(part.headers, "Content-Type"));
-    if (type.starts_with("multipart/mixed")) {
-      for (const auto& inner : split_multipart(part.body, boundary_of(header_of(part.headers, "Content-Type")))) {
+  std::vector<std::vector<DataverseConnector::BatchResult>> out;
+  for (const auto& part : multipart::split(body, boundary)) {
+    const std::string type = multipart::header_value(part.headers, "Content-Type");
+    std::vector<DataverseConnector::BatchResult> results;
+    if (lowercase(type).starts_with("multipart/mixed")) {
+      for (const auto& inner : multipart::split(part.body, multipart::boundary_of(type))) {
         auto r = parse_http_part(inner.body);
         if (!r) return std::nullopt;
-        out.push_back(std::move(*r));
+        results.push_back(std::move(*r));
       }
     } else {
       auto r = parse_http_part(part.body);
       if (!r) return std::nullopt;
-      out.push_back(std::move(*r));
+      results.push_back(std::move(*r));
     }
+    out.push_back(std::move(results));
   }
   return out;
 }
@@ -291,7 +231,7 @@ net::awaitable<Expected<http::Response>> DataverseConnector::call(http::Method m
   req.method = method;
   req.url = url;
   req.headers = {{"Accept", "application/json"}, {"OData-MaxVersion", "4.0"}, {"OData-Version", "4.0"}};
-  if (!body.empty() && header_of(extra, "Content-Type").empty())
+  if (!body.empty() && multipart::header_value(extra, "Content-Type").empty())
     req.headers.emplace_back("Content-Type", "application/json; charset=utf-8");
   for (auto& h : extra) req.headers.push_back(std::move(h));
   req.body = std::move(body);
@@ -304,6 +244,8 @@ net::awaitable<Expected<http::Response>> DataverseConnector::call(http::Method m
 net::awaitable<Expected<PullResult>> DataverseConnector::read_pages(const ObjectSpec& spec, std::string url,
                                                                     bool track_changes, bool& tracking_applied,
                                                                     std::string& delta_link) {
+  auto option_set_columns = co_await option_columns(spec.object);
+  if (!option_set_columns) co_return option_set_columns.failure();
   PullResult result;
   std::set<std::string> seen;
   const std::string key = dataverse_primary_key(spec.object);
@@ -322,7 +264,7 @@ net::awaitable<Expected<PullResult>> DataverseConnector::read_pages(const Object
                         res->header(kRequestIdHeader)};
     for (const auto& row : body["value"]) {
       std::string reason;
-      auto record = parse_dataverse_row(row, key, reason);
+      auto record = parse_dataverse_row(row, key, *option_set_columns, reason);
       if (!record) {
         result.malformed.push_back({row.is_object() && row.contains(key) && row[key].is_string() ? row[key].get<std::string>() : "",
                                     reason});
@@ -390,25 +332,49 @@ net::awaitable<Expected<PullResult>> DataverseConnector::pull(const ObjectSpec& 
 }
 
 net::awaitable<Expected<RemoteRecord>> DataverseConnector::get(const ObjectSpec& spec, const std::string& id) {
+  auto option_set_columns = co_await option_columns(spec.object);
+  if (!option_set_columns) co_return option_set_columns.failure();
   auto res = co_await call(http::Method::get, row_url(spec, id));
   if (!res) co_return res.failure();
   if (res->status != 200) co_return api_failure(*res, "GET " + spec.object + "(" + id + ")", kRequestIdHeader);
   std::string reason;
   auto record = parse_dataverse_row(nlohmann::json::parse(res->body, nullptr, false), dataverse_primary_key(spec.object),
-                                    reason);
+                                    *option_set_columns, reason);
   if (!record) co_return Failure{FailureKind::transient, "malformed " + spec.object + " row: " + reason, 200, ""};
   co_return *record;
 }
 
 namespace {
 
+// The option-set metadata types, as EntityDefinitions casts them.
+constexpr std::pair<const char*, const char*> kOptionSetTypes[] = {
+    {"Picklist", "PicklistAttributeMetadata"}, {"Status", "StatusAttributeMetadata"}, {"State", "StateAttributeMetadata"}};
+
+bool is_option_set_type(const std::string& attribute_type) {
+  for (const auto& [type, cast] : kOptionSetTypes)
+    if (attribute_type == type) return true;
+  return false;
+}
+
+// The values of an attribute's options, from its OptionSet (local) or GlobalOptionSet.
+std::vector<std::string> option_values(const nlohmann::json& attribute) {
+  std::vector<std::string> values;
+  for (const char* set : {"OptionSet", "GlobalOptionSet"}) {
+    if (!attribute.contains(set) || !attribute[set].is_object() || !attribute[set].contains("Options")) continue;
+    for (const auto& o : attribute[set]["Options"])
+      if (o.is_object() && o.contains("Value") && o["Value"].is_number_integer())
+        values.push_back(std::to_string(o["Value"].get<int>()));
+  }
+  return values;
+}
+
 // The record a write answered with (Prefer: return=representation).
-Expected<RemoteRecord> written_record(const ObjectSpec& spec, int status, const http::Headers& headers,
-                                      const std::string& body, const std::string& what) {
+Expected<RemoteRecord> written_record(const ObjectSpec& spec, const OptionColumns& option_set_columns, int status,
+                                      const http::Headers& headers, const std::string& body, const std::string& what) {
   if (status == 200 || status == 201) {
     std::string reason;
     auto record = parse_dataverse_row(nlohmann::json::parse(body, nullptr, false), dataverse_primary_key(spec.object),
-                                      reason);
+                                      option_set_columns, reason);
     if (record) return *record;
     return Failure{FailureKind::transient, what + " answered " + std::to_string(status) + " with a malformed row: " + reason,
                    status, ""};
@@ -430,157 +396,290 @@ std::optional<int> close_state(const ObjectSpec& spec, const nlohmann::json& bod
   return state == 1 || state == 2 ? std::optional<int>(state) : std::nullopt;
 }
 
+template <class T>
+std::vector<Expected<T>> repeated(const Failure& f, std::size_t n) {
+  return std::vector<Expected<T>>(n, Expected<T>(f));
+}
+
 }  // namespace
+
+net::awaitable<Expected<nlohmann::json>> DataverseConnector::entity_definition(const std::string& entity_set) {
+  // EntityDefinitions has LogicalName, not EntitySetName, as its key: filter by the set name.
+  std::string quoted;
+  for (char c : entity_set) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+  const std::string url =
+      service_root() + "/EntityDefinitions?$select=LogicalName,EntitySetName,ChangeTrackingEnabled&$filter=" +
+      encode("EntitySetName eq '" + quoted + "'") + "&$expand=" +
+      encode("Attributes($select=LogicalName,AttributeType,IsValidForCreate,IsValidForUpdate)");
+  auto tables = co_await get_values(url, "GET EntityDefinitions of " + entity_set);
+  if (!tables) co_return tables.failure();
+  if (tables->empty() || !(*tables)[0].is_object() || !(*tables)[0].contains("Attributes") ||
+      !(*tables)[0]["Attributes"].is_array())
+    co_return Failure{FailureKind::fatal, "Dataverse has no table with the entity set name '" + entity_set + "'", 200, ""};
+  co_return (*tables)[0];
+}
+
+net::awaitable<Expected<nlohmann::json>> DataverseConnector::get_values(const std::string& url, const std::string& what) {
+  auto res = co_await call(http::Method::get, url);
+  if (!res) co_return res.failure();
+  if (res->status != 200) co_return api_failure(*res, what, kRequestIdHeader);
+  auto body = nlohmann::json::parse(res->body, nullptr, false);
+  if (!body.is_object() || !body.contains("value") || !body["value"].is_array())
+    co_return Failure{FailureKind::transient, what + " answered 200 with a malformed body", 200,
+                      res->header(kRequestIdHeader)};
+  co_return std::move(body["value"]);
+}
+
+net::awaitable<Expected<OptionColumns>> DataverseConnector::option_columns(const std::string& entity_set) {
+  if (auto known = option_columns_.find(entity_set); known != option_columns_.end()) co_return known->second;
+  auto definition = co_await entity_definition(entity_set);
+  if (!definition) co_return definition.failure();
+  OptionColumns columns;
+  for (const auto& a : (*definition)["Attributes"])
+    if (is_option_set_type(a.value("AttributeType", ""))) columns.insert(a.value("LogicalName", ""));
+  option_columns_[entity_set] = columns;
+  co_return columns;
+}
+
+net::awaitable<Expected<ObjectMetadata>> DataverseConnector::describe_object(const std::string& entity_set) {
+  auto definition = co_await entity_definition(entity_set);
+  if (!definition) co_return definition.failure();
+  ObjectMetadata meta;
+  meta.object = entity_set;
+  meta.change_tracking = definition->value("ChangeTrackingEnabled", false);
+  const std::string logical_name = definition->value("LogicalName", "");
+  OptionColumns option_set_columns;
+  std::set<std::string> types;
+  for (const auto& a : (*definition)["Attributes"]) {
+    FieldMetadata f;
+    f.name = a.value("LogicalName", "");
+    f.updateable = a.value("IsValidForUpdate", false);
+    f.createable = a.value("IsValidForCreate", false);
+    if (is_option_set_type(a.value("AttributeType", ""))) {
+      option_set_columns.insert(f.name);
+      types.insert(a.value("AttributeType", ""));
+    }
+    meta.fields.push_back(std::move(f));
+  }
+  option_columns_[entity_set] = option_set_columns;
+  // Options are navigation properties of the derived attribute types: one cast query per type.
+  for (const auto& [type, cast] : kOptionSetTypes) {
+    if (!types.contains(type)) continue;
+    const std::string url = service_root() + "/EntityDefinitions(LogicalName='" + logical_name +
+                            "')/Attributes/Microsoft.Dynamics.CRM." + cast + "?$select=LogicalName&$expand=" +
+                            encode("OptionSet($select=Options),GlobalOptionSet($select=Options)");
+    auto attributes = co_await get_values(url, std::string("GET ") + cast + " of " + logical_name);
+    if (!attributes) co_return attributes.failure();
+    for (const auto& a : *attributes) {
+      if (!a.is_object()) continue;
+      for (auto& f : meta.fields)
+        if (f.name == a.value("LogicalName", "")) f.allowed_values = option_values(a);
+    }
+  }
+  co_return meta;
+}
 
 net::awaitable<Expected<RemoteRecord>> DataverseConnector::update(const ObjectSpec& spec, const RemoteRecord& current,
                                                                   const std::vector<FieldChange>& changes) {
-  auto body = dataverse_body(spec.object, changes);
-  if (auto state = close_state(spec, body)) {
-    int status = body.contains("statuscode") && body["statuscode"].is_number_integer() ? body["statuscode"].get<int>()
-                                                                                        : (*state == 1 ? 3 : 4);
-    co_return co_await close_opportunity(spec, current, changes, *state, status);
+  auto option_set_columns = co_await option_columns(spec.object);
+  if (!option_set_columns) co_return option_set_columns.failure();
+  auto body = dataverse_body(spec.object, changes, *option_set_columns);
+  if (close_state(spec, body)) {
+    // Closing takes an action: the same $batch as many closes, with one record.
+    std::vector<UpdateRequest> one{UpdateRequest{current, changes}};
+    auto results = co_await update_many(spec, one);
+    co_return std::move(results.front());
   }
   http::Headers headers = {{"If-Match", current.version.empty() ? "*" : current.version},
                            {"Prefer", "return=representation"}};
   const std::string what = "PATCH " + spec.object + "(" + current.id + ")";
   auto res = co_await call(http::Method::patch, row_url(spec, current.id), body.dump(), std::move(headers));
   if (!res) co_return res.failure();
-  co_return written_record(spec, res->status, res->headers, res->body, what);
+  co_return written_record(spec, *option_set_columns, res->status, res->headers, res->body, what);
 }
 
-net::awaitable<Expected<RemoteRecord>> DataverseConnector::close_opportunity(const ObjectSpec& spec,
-                                                                             const RemoteRecord& current,
-                                                                             std::vector<FieldChange> changes,
-                                                                             int state, int status) {
-  // The close actions take no If-Match: compare the row's etag first, as a precondition.
-  auto fresh = co_await get(spec, current.id);
-  if (!fresh) co_return fresh.failure();
-  if (!current.version.empty() && fresh->version != current.version)
-    co_return Failure{FailureKind::conflict, spec.object + " " + current.id + " changed since it was read", 412, ""};
+std::vector<DataverseConnector::BatchPart> DataverseConnector::close_parts(const ObjectSpec& spec,
+                                                                           const RemoteRecord& current,
+                                                                           std::vector<FieldChange> changes, int state,
+                                                                           int status) const {
+  // The close actions take no If-Match: a PATCH with If-Match in the same change set is the
+  // precondition (a moved row fails the change set with 412, the action is rolled back). It
+  // carries the other changes, or else writes back the statuscode the row was read with.
   std::erase_if(changes, [](const FieldChange& c) { return c.path == "statecode" || c.path == "statuscode"; });
-  if (!changes.empty()) {
-    auto patched = co_await update(spec, *fresh, changes);
-    if (!patched) co_return patched.failure();
+  auto guard = nlohmann::json::object();
+  for (const auto& c : changes) guard[c.path] = c.value;
+  if (guard.empty() && current.fields.contains("statuscode")) {
+    const auto& read = current.fields["statuscode"];
+    int value = 0;
+    if (read.is_string() && std::from_chars(read.get_ref<const std::string&>().data(),
+                                            read.get_ref<const std::string&>().data() + read.get_ref<const std::string&>().size(), value).ec == std::errc())
+      guard["statuscode"] = value;
   }
   const std::string action = state == 1 ? "WinOpportunity" : "LoseOpportunity";
-  nlohmann::json body = {
+  nlohmann::json close = {
       {"Status", status},
       {"OpportunityClose",
        {{"subject", std::string(state == 1 ? "Won" : "Lost") + " (closed by cosync)"},
         {"opportunityid@odata.bind", "/opportunities(" + current.id + ")"}}}};
-  auto res = co_await call(http::Method::post, service_root() + "/" + action, body.dump());
-  if (!res) co_return res.failure();
-  if (res->status != 204 && res->status != 200)
-    co_return api_failure(*res, action + " " + current.id, kRequestIdHeader);
-  log_->info("dataverse: opportunity {} closed through {} (status {})", current.id, action, status);
-  co_return co_await get(spec, current.id);
+  const http::Headers json_type = {{"Content-Type", "application/json; charset=utf-8"}};
+  BatchOperation patch{"PATCH", service_root() + "/" + spec.object + "(" + encode(current.id) + ")", json_type, guard.dump()};
+  patch.headers.emplace_back("If-Match", current.version.empty() ? "*" : current.version);
+  BatchOperation act{"POST", service_root() + "/" + action, json_type, close.dump()};
+  BatchOperation read{"GET", row_url(spec, current.id), {}, ""};
+  return {BatchPart{{std::move(patch), std::move(act)}, true}, BatchPart{{std::move(read)}, false}};
 }
 
 net::awaitable<Expected<RemoteRecord>> DataverseConnector::upsert(const ObjectSpec& spec, const std::string& external_id,
                                                                   const std::vector<FieldChange>& fields) {
+  auto option_set_columns = co_await option_columns(spec.object);
+  if (!option_set_columns) co_return option_set_columns.failure();
   std::vector<FieldChange> columns;
   for (const auto& c : fields)
     if (c.path != spec.external_id_field) columns.push_back(c);
-  auto body = dataverse_body(spec.object, columns);
+  auto body = dataverse_body(spec.object, columns, *option_set_columns);
   http::Headers headers = {{"Prefer", "return=representation"}};
   auto res = co_await call(http::Method::patch, key_url(spec, external_id), body.dump(), std::move(headers));
   if (!res) co_return res.failure();
-  co_return written_record(spec, res->status, res->headers, res->body,
+  co_return written_record(spec, *option_set_columns, res->status, res->headers, res->body,
                            "upsert " + spec.object + " by " + spec.external_id_field);
 }
 
-net::awaitable<std::vector<Expected<DataverseConnector::BatchResult>>> DataverseConnector::send_batch(
-    const std::vector<BatchOperation>& ops) {
-  std::vector<Expected<BatchResult>> out;
+net::awaitable<std::vector<Expected<std::vector<DataverseConnector::BatchResult>>>> DataverseConnector::send_batch(
+    const std::vector<BatchPart>& parts) {
+  using PartResults = std::vector<BatchResult>;
   const std::string boundary = "batch_" + random_uuid();
   http::Headers headers = {{"Content-Type", "multipart/mixed;boundary=" + boundary},
                            {"Prefer", "odata.continue-on-error"}};
-  auto res = co_await call(http::Method::post, service_root() + "/$batch", build_batch_body(ops, boundary),
+  auto res = co_await call(http::Method::post, service_root() + "/$batch", build_batch_body(parts, boundary),
                            std::move(headers));
-  if (!res) {
-    for (std::size_t i = 0; i < ops.size(); ++i) out.push_back(res.failure());
-    co_return out;
-  }
-  if (res->status != 200) {
-    auto f = api_failure(*res, "POST $batch", kRequestIdHeader);
-    for (std::size_t i = 0; i < ops.size(); ++i) out.push_back(f);
-    co_return out;
-  }
+  if (!res) co_return repeated<PartResults>(res.failure(), parts.size());
+  if (res->status != 200) co_return repeated<PartResults>(api_failure(*res, "POST $batch", kRequestIdHeader), parts.size());
   auto parsed = parse_batch_response(res->header("Content-Type"), res->body);
-  if (!parsed) {
-    Failure f{FailureKind::transient, "POST $batch answered 200 with a malformed multipart body", 200,
-              res->header(kRequestIdHeader)};
-    for (std::size_t i = 0; i < ops.size(); ++i) out.push_back(f);
-    co_return out;
-  }
-  for (std::size_t i = 0; i < ops.size(); ++i) {
-    if (i < parsed->size()) out.push_back((*parsed)[i]);
-    else out.push_back(Failure{FailureKind::transient, "POST $batch: operation " + std::to_string(i + 1) + " not executed", 0, ""});
-  }
+  if (!parsed)
+    co_return repeated<PartResults>(Failure{FailureKind::transient, "POST $batch answered 200 with a malformed multipart body",
+                                            200, res->header(kRequestIdHeader)},
+                                    parts.size());
+  // A part the service did not answer (it stopped early) fails alone.
+  std::vector<Expected<PartResults>> out = repeated<PartResults>(
+      Failure{FailureKind::transient, "POST $batch: part not executed", 0, res->header(kRequestIdHeader)}, parts.size());
+  for (std::size_t i = 0; i < parts.size() && i < parsed->size(); ++i) out[i] = Expected<PartResults>(std::move((*parsed)[i]));
   co_return out;
+}
+
+namespace {
+
+// The record after its write: a failed operation of any part fails it; otherwise the last
+// operation's answer (the written row, or the row read back after a close) is the record.
+Expected<RemoteRecord> record_result(const ObjectSpec& spec, const OptionColumns& option_set_columns,
+                                     const std::vector<Expected<std::vector<DataverseConnector::BatchResult>>>& answers,
+                                     const std::string& what) {
+  for (const auto& a : answers) {
+    if (!a) return a.failure();
+    for (const auto& r : a.value())
+      if (r.status >= 400) return written_record(spec, option_set_columns, r.status, r.headers, r.body, what);
+  }
+  if (answers.empty() || answers.back().value().empty())
+    return Failure{FailureKind::transient, what + ": no answer in the $batch response", 0, ""};
+  const auto& last = answers.back().value().back();
+  return written_record(spec, option_set_columns, last.status, last.headers, last.body, what);
+}
+
+}  // namespace
+
+std::size_t DataverseConnector::RecordParts::operations() const {
+  std::size_t n = 0;
+  for (const auto& p : parts) n += p.operations.size();
+  return n;
+}
+
+net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::send_records(
+    const ObjectSpec& spec, const OptionColumns& option_set_columns, std::vector<RecordParts> records,
+    std::size_t request_count) {
+  std::vector<Expected<RemoteRecord>> results(request_count, Failure{FailureKind::fatal, "no result", 0, ""});
+  // At most batch_size operations per request; a record's parts never straddle two requests.
+  std::size_t begin = 0;
+  while (begin < records.size()) {
+    std::size_t end = begin, operations = 0;
+    while (end < records.size() && (end == begin || operations + records[end].operations() <= options_.batch_size))
+      operations += records[end++].operations();
+    std::vector<BatchPart> parts;
+    for (std::size_t k = begin; k < end; ++k)
+      for (const auto& p : records[k].parts) parts.push_back(p);
+    auto answers = co_await send_batch(parts);
+    std::size_t at = 0;
+    for (std::size_t k = begin; k < end; ++k) {
+      const auto count = static_cast<std::ptrdiff_t>(records[k].parts.size());
+      std::vector<Expected<std::vector<BatchResult>>> own(answers.begin() + static_cast<std::ptrdiff_t>(at),
+                                                          answers.begin() + static_cast<std::ptrdiff_t>(at) + count);
+      at += records[k].parts.size();
+      results[records[k].request] = record_result(spec, option_set_columns, own, records[k].what);
+    }
+    begin = end;
+  }
+  co_return results;
 }
 
 net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::update_many(
     const ObjectSpec& spec, const std::vector<UpdateRequest>& requests) {
-  std::vector<std::optional<Expected<RemoteRecord>>> results(requests.size());
-  std::vector<std::size_t> batched;
+  auto option_set_columns = co_await option_columns(spec.object);
+  if (!option_set_columns) co_return repeated<RemoteRecord>(option_set_columns.failure(), requests.size());
+  std::vector<RecordParts> records;
+  std::size_t closes = 0;
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    if (close_state(spec, dataverse_body(spec.object, requests[i].changes)))
-      results[i] = co_await update(spec, requests[i].current, requests[i].changes);  // an action, not a PATCH
-    else
-      batched.push_back(i);
-  }
-  for (std::size_t begin = 0; begin < batched.size(); begin += options_.batch_size) {
-    std::size_t end = std::min(batched.size(), begin + options_.batch_size);
-    std::vector<BatchOperation> ops;
-    for (std::size_t k = begin; k < end; ++k) {
-      const auto& r = requests[batched[k]];
+    const auto& r = requests[i];
+    auto body = dataverse_body(spec.object, r.changes, *option_set_columns);
+    RecordParts record;
+    record.request = i;
+    if (auto state = close_state(spec, body)) {
+      int status = body.contains("statuscode") && body["statuscode"].is_number_integer() ? body["statuscode"].get<int>()
+                                                                                          : (*state == 1 ? 3 : 4);
+      record.parts = close_parts(spec, r.current, r.changes, *state, status);
+      record.what = std::string(*state == 1 ? "WinOpportunity " : "LoseOpportunity ") + r.current.id + " in $batch";
+      ++closes;
+    } else {
       BatchOperation op;
       op.method = "PATCH";
       op.url = row_url(spec, r.current.id);
       op.headers = {{"Content-Type", "application/json; charset=utf-8"},
                     {"If-Match", r.current.version.empty() ? "*" : r.current.version},
                     {"Prefer", "return=representation"}};
-      op.body = dataverse_body(spec.object, r.changes).dump();
-      ops.push_back(std::move(op));
+      op.body = body.dump();
+      record.parts.push_back(BatchPart{{std::move(op)}, true});
+      record.what = "PATCH " + spec.object + "(" + r.current.id + ") in $batch";
     }
-    auto answers = co_await send_batch(ops);
-    for (std::size_t k = begin; k < end; ++k) {
-      auto& a = answers[k - begin];
-      const std::string what = "PATCH " + spec.object + "(" + requests[batched[k]].current.id + ") in $batch";
-      results[batched[k]] = a ? written_record(spec, a->status, a->headers, a->body, what) : Expected<RemoteRecord>(a.failure());
-    }
+    records.push_back(std::move(record));
   }
-  std::vector<Expected<RemoteRecord>> out;
-  for (auto& r : results) out.push_back(r ? std::move(*r) : Expected<RemoteRecord>(Failure{FailureKind::fatal, "no result", 0, ""}));
-  co_return out;
+  auto results = co_await send_records(spec, *option_set_columns, std::move(records), requests.size());
+  if (closes > 0) {
+    std::size_t closed = 0;
+    for (const auto& r : results) closed += r.ok() ? 1 : 0;
+    log_->info("dataverse: {} opportunities closed through WinOpportunity / LoseOpportunity in $batch ({} of {} writes ok)",
+               closes, closed, results.size());
+  }
+  co_return results;
 }
 
 net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::upsert_many(
     const ObjectSpec& spec, const std::vector<UpsertRequest>& requests) {
-  std::vector<Expected<RemoteRecord>> out;
-  for (std::size_t begin = 0; begin < requests.size(); begin += options_.batch_size) {
-    std::size_t end = std::min(requests.size(), begin + options_.batch_size);
-    std::vector<BatchOperation> ops;
-    for (std::size_t i = begin; i < end; ++i) {
-      std::vector<FieldChange> columns;
-      for (const auto& c : requests[i].fields)
-        if (c.path != spec.external_id_field) columns.push_back(c);
-      BatchOperation op;
-      op.method = "PATCH";
-      op.url = key_url(spec, requests[i].external_id);
-      op.headers = {{"Content-Type", "application/json; charset=utf-8"}, {"Prefer", "return=representation"}};
-      op.body = dataverse_body(spec.object, columns).dump();
-      ops.push_back(std::move(op));
-    }
-    auto answers = co_await send_batch(ops);
-    for (std::size_t i = begin; i < end; ++i) {
-      auto& a = answers[i - begin];
-      const std::string what = "upsert " + spec.object + " by " + spec.external_id_field + " in $batch";
-      out.push_back(a ? written_record(spec, a->status, a->headers, a->body, what) : Expected<RemoteRecord>(a.failure()));
-    }
+  auto option_set_columns = co_await option_columns(spec.object);
+  if (!option_set_columns) co_return repeated<RemoteRecord>(option_set_columns.failure(), requests.size());
+  std::vector<RecordParts> records;
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    std::vector<FieldChange> columns;
+    for (const auto& c : requests[i].fields)
+      if (c.path != spec.external_id_field) columns.push_back(c);
+    BatchOperation op;
+    op.method = "PATCH";
+    op.url = key_url(spec, requests[i].external_id);
+    op.headers = {{"Content-Type", "application/json; charset=utf-8"}, {"Prefer", "return=representation"}};
+    op.body = dataverse_body(spec.object, columns, *option_set_columns).dump();
+    RecordParts record;
+    record.request = i;
+    record.parts.push_back(BatchPart{{std::move(op)}, true});
+    record.what = "upsert " + spec.object + " by " + spec.external_id_field + " in $batch";
+    records.push_back(std::move(record));
   }
-  co_return out;
+  co_return co_await send_records(spec, *option_set_columns, std::move(records), requests.size());
 }
 
 }  // namespace cosync::connectors

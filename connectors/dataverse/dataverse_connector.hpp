@@ -7,8 +7,14 @@
 // ObjectSpec.object is the entity set name (`leads`, `opportunities`); the primary key column is
 // the logical name plus "id" (leads -> leadid, opportunities -> opportunityid).
 // ObjectSpec.external_id_field is the alternate-key column (e.g. cosync_referralid).
+//
+// Option-set columns (Picklist, Status, State, known from the table's EntityDefinitions, read
+// once per table) hold integers on the wire and their values as text ("3") in records, the
+// form mappings write them in.
 #include <chrono>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -47,14 +53,24 @@ class DataverseConnector final : public Connector {
       const ObjectSpec& spec, const std::vector<UpdateRequest>& requests) override;
   boost::asio::awaitable<std::vector<Expected<RemoteRecord>>> upsert_many(
       const ObjectSpec& spec, const std::vector<UpsertRequest>& requests) override;
+  // EntityDefinitions of the table with this entity set name: every column with
+  // IsValidForUpdate / IsValidForCreate, the option values of its Picklist, Status and State
+  // columns (local or global option sets), and ChangeTrackingEnabled.
+  boost::asio::awaitable<Expected<ObjectMetadata>> describe_object(const std::string& entity_set) override;
   std::size_t api_calls() const override { return client_.requests_sent(); }
 
   // One operation of a $batch request (exposed for tests of the wire format).
   struct BatchOperation {
-    std::string method;  // PATCH, POST
+    std::string method;  // GET, PATCH, POST
     std::string url;     // absolute
     http::Headers headers;
     std::string body;
+  };
+  // One top-level part of a $batch request: a change set, whose operations succeed or fail
+  // together, or a single GET (reads cannot be in a change set).
+  struct BatchPart {
+    std::vector<BatchOperation> operations;
+    bool change_set = true;
   };
   struct BatchResult {
     int status = 0;
@@ -67,13 +83,32 @@ class DataverseConnector final : public Connector {
                                                         std::string body = {}, http::Headers extra = {});
   boost::asio::awaitable<Expected<PullResult>> read_pages(const ObjectSpec& spec, std::string url, bool track_changes,
                                                           bool& tracking_applied, std::string& delta_link);
-  // Sends the operations in one $batch request; one result per operation (a failure for each
-  // when the batch itself failed).
-  boost::asio::awaitable<std::vector<Expected<BatchResult>>> send_batch(const std::vector<BatchOperation>& ops);
-  // Closes an opportunity through WinOpportunity / LoseOpportunity (after the other changes).
-  boost::asio::awaitable<Expected<RemoteRecord>> close_opportunity(const ObjectSpec& spec, const RemoteRecord& current,
-                                                                   std::vector<FieldChange> changes, int state,
-                                                                   int status);
+  // Sends the parts in one $batch request; per part its operations' results (one failed result
+  // for a change set that failed), or a failure for each part when the batch itself failed.
+  boost::asio::awaitable<std::vector<Expected<std::vector<BatchResult>>>> send_batch(const std::vector<BatchPart>& parts);
+  // One record's share of a $batch: its parts, and what names its write in failures.
+  struct RecordParts {
+    std::size_t request = 0;  // index into the caller's requests
+    std::vector<BatchPart> parts;
+    std::string what;
+    std::size_t operations() const;
+  };
+  // Sends the records' parts in as few $batch requests as batch_size (operations per request)
+  // allows, a record's parts always in the same request; one result per caller's request.
+  boost::asio::awaitable<std::vector<Expected<RemoteRecord>>> send_records(const ObjectSpec& spec,
+                                                                           const std::set<std::string>& option_set_columns,
+                                                                           std::vector<RecordParts> records,
+                                                                           std::size_t request_count);
+  // The $batch parts that close an opportunity (WinOpportunity / LoseOpportunity after the other
+  // changes, guarded by If-Match) and read it back.
+  std::vector<BatchPart> close_parts(const ObjectSpec& spec, const RemoteRecord& current,
+                                     std::vector<FieldChange> changes, int state, int status) const;
+  // GET of a collection: its "value" array, or the service's error.
+  boost::asio::awaitable<Expected<nlohmann::json>> get_values(const std::string& url, const std::string& what);
+  // The table's definition with its columns (LogicalName, AttributeType, IsValidFor...).
+  boost::asio::awaitable<Expected<nlohmann::json>> entity_definition(const std::string& entity_set);
+  // Which columns of the table are option sets; read once per table, a failure when unreadable.
+  boost::asio::awaitable<Expected<std::set<std::string>>> option_columns(const std::string& entity_set);
   std::string service_root() const;  // https://org/api/data/v9.2
   std::string select(const ObjectSpec& spec) const;
   std::string row_url(const ObjectSpec& spec, const std::string& id) const;
@@ -85,23 +120,29 @@ class DataverseConnector final : public Connector {
   Log log_;
   SystemClock system_clock_;
   const Clock& clock_;
+  std::map<std::string, std::set<std::string>> option_columns_;  // by entity set
 };
+
+// Columns whose values are option-set values (Picklist, Status, State).
+using OptionColumns = std::set<std::string>;
 
 // leads -> leadid, opportunities -> opportunityid, accounts -> accountid.
 std::string dataverse_primary_key(const std::string& entity_set);
 // A row (or a $deletedEntity entry) of a Web API answer as a record.
+// Option-set columns become text ("3").
 std::optional<RemoteRecord> parse_dataverse_row(const nlohmann::json& row, const std::string& primary_key,
-                                                std::string& reason);
-// The body of the write: the changed columns, with statecode added when a statuscode of a lead or
-// opportunity needs it (each status value belongs to one state).
-nlohmann::json dataverse_body(const std::string& entity_set, const std::vector<FieldChange>& changes);
+                                                const OptionColumns& option_columns, std::string& reason);
+// The body of the write: the changed columns, option-set values as integers, with statecode
+// added when a statuscode of a lead or opportunity needs it (each status value belongs to one state).
+nlohmann::json dataverse_body(const std::string& entity_set, const std::vector<FieldChange>& changes,
+                              const OptionColumns& option_columns);
 // The statecode a statuscode belongs to, for the lead and opportunity tables; nullopt otherwise.
 std::optional<int> dataverse_state_of(const std::string& entity_set, int statuscode);
-// Builds a multipart/mixed $batch body, one change set per operation.
-std::string build_batch_body(const std::vector<DataverseConnector::BatchOperation>& ops, const std::string& boundary);
-// Parses a $batch answer into one result per top-level part (a change set of one operation
-// answers one part, whether it succeeded or failed).
-std::optional<std::vector<DataverseConnector::BatchResult>> parse_batch_response(const std::string& content_type,
-                                                                                  const std::string& body);
+// Builds a multipart/mixed $batch body.
+std::string build_batch_body(const std::vector<DataverseConnector::BatchPart>& parts, const std::string& boundary);
+// Parses a $batch answer into the results of each top-level part: a change set answers all its
+// operations' results, or one failed result when it was rolled back.
+std::optional<std::vector<std::vector<DataverseConnector::BatchResult>>> parse_batch_response(
+    const std::string& content_type, const std::string& body);
 
 }  // namespace cosync::connectors

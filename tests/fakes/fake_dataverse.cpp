@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdio>
+#include <functional>
 #include <regex>
 #include <stdexcept>
 
+#include "daemon/util/multipart.hpp"
 #include "daemon/util/time.hpp"
 #include "tests/fakes/random_ids.hpp"
 
@@ -26,10 +29,7 @@ Result json_result(int status, const json& body) {
                 body.dump()};
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
+std::string lower(std::string s) { return multipart::lowercase(std::move(s)); }
 
 std::string header_of(const HeaderList& headers, std::string_view name) { return find_header(headers, name); }
 
@@ -92,75 +92,10 @@ std::string status_text(int status) {
   }
 }
 
-// One MIME part: its headers and body.
-struct Part {
-  HeaderList headers;
-  std::string body;
-};
-
-// "multipart/mixed;boundary=batch_123" -> "batch_123".
-std::string boundary_of(const std::string& content_type) {
-  auto at = lower(content_type).find("boundary=");
-  if (at == std::string::npos) return {};
-  std::string b = content_type.substr(at + 9);
-  auto semi = b.find(';');
-  if (semi != std::string::npos) b = b.substr(0, semi);
-  if (b.size() >= 2 && b.front() == '"' && b.back() == '"') b = b.substr(1, b.size() - 2);
-  return b;
-}
-
-// Splits a header block from its body at the first empty line (CRLF or LF line ends).
-std::pair<std::string, std::string> split_head(const std::string& text) {
-  auto crlf = text.find("\r\n\r\n");
-  auto lf = text.find("\n\n");
-  if (crlf != std::string::npos && (lf == std::string::npos || crlf < lf)) return {text.substr(0, crlf), text.substr(crlf + 4)};
-  if (lf != std::string::npos) return {text.substr(0, lf), text.substr(lf + 2)};
-  return {text, {}};
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  size_t pos = 0;
-  while (pos <= text.size()) {
-    auto nl = text.find('\n', pos);
-    std::string line = text.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    out.push_back(line);
-    if (nl == std::string::npos) break;
-    pos = nl + 1;
-  }
-  return out;
-}
-
-HeaderList parse_headers(const std::vector<std::string>& lines, size_t from) {
-  HeaderList headers;
-  for (size_t i = from; i < lines.size(); ++i) {
-    auto colon = lines[i].find(':');
-    if (colon == std::string::npos) continue;
-    std::string value = lines[i].substr(colon + 1);
-    while (!value.empty() && value.front() == ' ') value.erase(value.begin());
-    headers.emplace_back(lines[i].substr(0, colon), value);
-  }
-  return headers;
-}
-
-std::vector<Part> split_multipart(const std::string& body, const std::string& boundary) {
-  std::vector<Part> parts;
-  const std::string delimiter = "--" + boundary;
-  size_t pos = body.find(delimiter);
-  while (pos != std::string::npos) {
-    pos += delimiter.size();
-    if (body.compare(pos, 2, "--") == 0) break;  // closing delimiter
-    auto next = body.find(delimiter, pos);
-    std::string chunk = body.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-    while (!chunk.empty() && (chunk.front() == '\r' || chunk.front() == '\n')) chunk.erase(chunk.begin());
-    while (!chunk.empty() && (chunk.back() == '\r' || chunk.back() == '\n')) chunk.pop_back();
-    auto [head, rest] = split_head(chunk);
-    parts.push_back(Part{parse_headers(lines_of(head), 0), rest});
-    pos = next;
-  }
-  return parts;
-}
+using multipart::boundary_of;
+using multipart::lines_of;
+using multipart::split_head;
+using Part = multipart::Part;
 
 std::string render_http_part(const Result& r, const std::string& content_id) {
   std::string out = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n";
@@ -535,28 +470,129 @@ Result FakeDataverse::list(Table& table, const std::map<std::string, std::string
   return result;
 }
 
-Result FakeDataverse::attributes(const std::string& logical_name) {
-  for (auto& [set, table] : tables_) {
-    if (table.logical_name != logical_name) continue;
-    json value = json::array();
-    for (const auto& [name, c] : table.columns) {
-      json a = {{"LogicalName", name}, {"AttributeType", c.type}, {"IsValidForUpdate", c.writable},
-                {"IsValidForCreate", c.writable}};
-      if (!c.options.empty()) {
-        json options = json::array();
-        for (const auto& [v, label] : c.options) {
-          json o = {{"Value", v}, {"Label", {{"UserLocalizedLabel", {{"Label", label}, {"LanguageCode", 1033}}}}}};
-          if (auto s = c.status_state.find(v); s != c.status_state.end()) o["State"] = s->second;
-          options.push_back(o);
-        }
-        a["OptionSet"] = {{"Options", options}};
-      }
-      value.push_back(a);
+namespace {
+
+// A MetadataId that stays the same for the same name, as a real definition's does.
+std::string stable_guid(const std::string& name) {
+  char text[40];
+  auto h = std::hash<std::string>{}(name);
+  std::snprintf(text, sizeof text, "%08x-%04x-4%03x-8%03x-%012llx", static_cast<unsigned>(h >> 32),
+                static_cast<unsigned>((h >> 16) & 0xffff), static_cast<unsigned>(h & 0xfff),
+                static_cast<unsigned>((h >> 20) & 0xfff), static_cast<unsigned long long>(h & 0xffffffffffffULL));
+  return text;
+}
+
+// StringAttributeMetadata, PicklistAttributeMetadata, ... (the derived type of each column).
+std::string metadata_type(const std::string& attribute_type) {
+  return (attribute_type == "Uniqueidentifier" ? std::string("UniqueIdentifier") : attribute_type) + "AttributeMetadata";
+}
+
+// Which properties of a definition $select keeps (all when there is no $select).
+bool selected(const std::vector<std::string>& select, const std::string& property) {
+  return select.empty() || std::find(select.begin(), select.end(), property) != select.end();
+}
+
+// The $select inside an $expand item: "Attributes($select=A,B)" -> {A, B}.
+std::vector<std::string> expand_select(const std::string& expand, const std::string& navigation) {
+  auto at = expand.find(navigation + "(");
+  if (at == std::string::npos) return {};
+  auto close = expand.find(')', at);
+  std::string inner = expand.substr(at + navigation.size() + 1, close - at - navigation.size() - 1);
+  if (!inner.starts_with("$select=")) return {};
+  return split_list(inner.substr(8));
+}
+
+bool expands(const std::string& expand, const std::string& navigation) {
+  for (const auto& item : split_list(expand))  // "OptionSet($select=Options)" or "OptionSet"
+    if (item == navigation || item.starts_with(navigation + "(")) return true;
+  return false;
+}
+
+}  // namespace
+
+json FakeDataverse::attribute_definition(const std::string& name, const Column& c, const std::vector<std::string>& select,
+                                         const std::string& expand) const {
+  json a = {{"@odata.type", "#Microsoft.Dynamics.CRM." + metadata_type(c.type)}, {"MetadataId", stable_guid(name)}};
+  if (selected(select, "LogicalName")) a["LogicalName"] = name;
+  if (selected(select, "AttributeType")) a["AttributeType"] = c.type;
+  if (selected(select, "IsValidForCreate")) a["IsValidForCreate"] = c.writable;
+  if (selected(select, "IsValidForUpdate")) a["IsValidForUpdate"] = c.writable;
+  // OptionSet and GlobalOptionSet are navigation properties: present only when expanded.
+  if (!c.options.empty() && expands(expand, "OptionSet")) {
+    json options = json::array();
+    for (const auto& [v, label] : c.options) {
+      json o = {{"Value", v},
+                {"Label",
+                 {{"LocalizedLabels", json::array({{{"Label", label}, {"LanguageCode", 1033}}})},
+                  {"UserLocalizedLabel", {{"Label", label}, {"LanguageCode", 1033}}}}}};
+      if (auto s = c.status_state.find(v); s != c.status_state.end()) o["State"] = s->second;
+      options.push_back(o);
     }
-    return json_result(200, {{"@odata.context", url("$metadata#EntityDefinitions('" + logical_name + "')/Attributes")},
-                             {"value", value}});
+    a["OptionSet"] = {{"MetadataId", stable_guid(name + ".options")}, {"IsGlobal", false}, {"OptionSetType", c.type},
+                      {"Options", options}};
   }
-  return error(404, "0x80040217", "Could not find entity with name '" + logical_name + "'.");
+  if (!c.options.empty() && expands(expand, "GlobalOptionSet")) a["GlobalOptionSet"] = nullptr;  // local option sets
+  return a;
+}
+
+json FakeDataverse::entity_definition(const Table& table, const std::vector<std::string>& select,
+                                      const std::string& expand) const {
+  json e = {{"MetadataId", stable_guid(table.logical_name)}};
+  if (selected(select, "LogicalName")) e["LogicalName"] = table.logical_name;
+  if (selected(select, "EntitySetName")) e["EntitySetName"] = table.entity_set;
+  if (selected(select, "PrimaryIdAttribute")) e["PrimaryIdAttribute"] = table.key;
+  if (selected(select, "ChangeTrackingEnabled")) e["ChangeTrackingEnabled"] = table.change_tracking;
+  if (expands(expand, "Attributes")) {
+    e["Attributes"] = json::array();
+    for (const auto& [name, c] : table.columns)
+      e["Attributes"].push_back(attribute_definition(name, c, expand_select(expand, "Attributes"), ""));
+  }
+  return e;
+}
+
+Result FakeDataverse::entity_definitions(const std::string& rest, const std::map<std::string, std::string>& query) {
+  auto param = [&](const std::string& name) { return query.count(name) ? query.at(name) : std::string(); };
+  const auto select = split_list(param("$select"));
+  const std::string expand = param("$expand");
+  static const std::regex shape(
+      R"(EntityDefinitions(?:\(LogicalName='([a-z_0-9]+)'\))?(/Attributes(?:/Microsoft\.Dynamics\.CRM\.([A-Za-z]+))?)?)");
+  std::smatch m;
+  if (!std::regex_match(rest, m, shape))
+    return error(404, "0x80060888", "Resource not found for the segment '" + rest + "'.");
+  if (!m[1].matched) {
+    if (m[2].matched) return error(400, "0x80060888", "Attributes need one entity: EntityDefinitions(LogicalName='...').");
+    // The collection, filtered by EntitySetName or LogicalName (what a metadata query can filter on).
+    std::string filter = param("$filter");
+    static const std::regex by(R"((EntitySetName|LogicalName) eq '([^']*)')");
+    std::smatch f;
+    if (!filter.empty() && !std::regex_match(filter, f, by))
+      return error(400, "0x80060888", "Unsupported $filter in this fake: " + filter);
+    json value = json::array();
+    for (const auto& [set, table] : tables_)
+      if (filter.empty() || (f[1] == "EntitySetName" ? table.entity_set : table.logical_name) == f[2].str())
+        value.push_back(entity_definition(table, select, expand));
+    return json_result(200, {{"@odata.context", url("$metadata#EntityDefinitions")}, {"value", value}});
+  }
+  const Table* table = nullptr;
+  for (const auto& [set, t] : tables_)
+    if (t.logical_name == m[1].str()) table = &t;
+  if (!table) return error(404, "0x80040217", "Could not find entity with name '" + m[1].str() + "'.");
+  if (!m[2].matched) return json_result(200, entity_definition(*table, select, expand));
+  const std::string cast = m[3].matched ? m[3].str() : "";
+  if (!cast.empty() && !cast.ends_with("AttributeMetadata"))
+    return error(400, "0x80060888", "The type 'Microsoft.Dynamics.CRM." + cast + "' is not an attribute metadata type.");
+  json value = json::array();
+  for (const auto& [name, c] : table->columns) {
+    // A cast keeps the attributes of that type (EnumAttributeMetadata: every option set).
+    bool of_type = cast.empty() || cast == metadata_type(c.type) || (cast == "EnumAttributeMetadata" && !c.options.empty());
+    if (!of_type) continue;
+    if (cast.empty() && (expands(expand, "OptionSet") || expands(expand, "GlobalOptionSet")))
+      return error(400, "0x80060888", "Could not find a property named 'OptionSet' on type 'Microsoft.Dynamics.CRM.AttributeMetadata'.");
+    value.push_back(attribute_definition(name, c, select, expand));
+  }
+  return json_result(200, {{"@odata.context", url("$metadata#EntityDefinitions('" + table->logical_name + "')/Attributes" +
+                                                  (cast.empty() ? "" : "/Microsoft.Dynamics.CRM." + cast))},
+                           {"value", value}});
 }
 
 Result FakeDataverse::close_opportunity(const std::string& action, const std::string& body_text) {
@@ -604,9 +640,10 @@ Result FakeDataverse::execute(const std::string& method, const std::string& path
     if (method != "POST") return error(405, "0x80060888", "Method not allowed.");
     return close_opportunity(rest, body);
   }
-  static const std::regex attrs(R"(EntityDefinitions\(LogicalName='([a-z_]+)'\)/Attributes(/.*)?)");
-  std::smatch m;
-  if (std::regex_match(rest, m, attrs)) return attributes(m[1].str());
+  if (rest.starts_with("EntityDefinitions")) {
+    if (method != "GET") return error(405, "0x80060888", "Method not allowed.");
+    return entity_definitions(rest, query);
+  }
 
   auto paren = rest.find('(');
   std::string set = rest.substr(0, paren);
@@ -712,7 +749,7 @@ Result FakeDataverse::batch(const FakeRequest& request) {
   if (!lower(request.header("Content-Type")).starts_with("multipart/mixed") || boundary.empty())
     return error(400, "0x80048d19", "The batch request must have a Content-Type of multipart/mixed with a boundary.");
   bool continue_on_error = parse_prefer(request.headers).continue_on_error;
-  auto parts = split_multipart(request.body, boundary);
+  auto parts = multipart::split(request.body, boundary);
   if (parts.size() > 1000) return error(400, "0x80048d19", "The batch contains more than 1000 requests.");
 
   // One operation of a part: "METHOD URL HTTP/1.1", headers, body.
@@ -736,7 +773,7 @@ Result FakeDataverse::batch(const FakeRequest& request) {
     auto query = q == std::string::npos ? std::map<std::string, std::string>{} : decode_form(target.substr(q + 1));
     if (path == service_root() + "/$batch") return error(400, "0x80048d19", "A batch cannot contain a batch.");
     while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
-    return execute(method, path, query, parse_headers(lines, 1), body);
+    return execute(method, path, query, multipart::parse_header_lines(lines, 1), body);
   };
 
   const std::string response_boundary = "batchresponse_" + random_guid();
@@ -747,7 +784,7 @@ Result FakeDataverse::batch(const FakeRequest& request) {
     if (lower(type).starts_with("multipart/mixed")) {
       // A change set: all or nothing. A failing operation changes nothing itself, so only a
       // change set of several operations needs the state saved for the rollback.
-      auto ops = split_multipart(part.body, boundary_of(type));
+      auto ops = multipart::split(part.body, boundary_of(type));
       std::optional<std::map<std::string, Table>> saved_tables;
       auto saved_version = version_;
       auto saved_closes = closes_;

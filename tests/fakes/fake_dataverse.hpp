@@ -14,7 +14,11 @@
 //  - statecode/statuscode pairs checked against the tables' option sets; an opportunity is closed
 //    only through WinOpportunity / LoseOpportunity (a PATCH of statecode is refused);
 //  - POST $batch (multipart/mixed, change sets atomic, Prefer: odata.continue-on-error);
-//  - EntityDefinitions(LogicalName='lead')/Attributes with option sets for the metadata;
+//  - table definitions as the Web API serves them: EntityDefinitions filtered by EntitySetName
+//    or LogicalName, EntityDefinitions(LogicalName='lead') with $select and
+//    $expand=Attributes($select=...), .../Attributes and .../Attributes cast to
+//    Microsoft.Dynamics.CRM.{Picklist,Status,State}AttributeMetadata with OptionSet /
+//    GlobalOptionSet only when expanded; ChangeTrackingEnabled follows set_change_tracking;
 //  - errors {"error":{"code":"0x...","message":"..."}}; 429 with Retry-After on demand.
 #include <functional>
 #include <map>
@@ -103,7 +107,11 @@ class FakeDataverse {
   Result list(Table& table, const std::map<std::string, std::string>& query, const HeaderList& headers);
   Result batch(const FakeRequest& request);
   Result close_opportunity(const std::string& action, const std::string& body);
-  Result attributes(const std::string& logical_name);
+  Result entity_definitions(const std::string& path_after_root, const std::map<std::string, std::string>& query);
+  nlohmann::json entity_definition(const Table& table, const std::vector<std::string>& select,
+                                   const std::string& expand) const;
+  nlohmann::json attribute_definition(const std::string& name, const Column& column,
+                                      const std::vector<std::string>& select, const std::string& expand) const;
 
   Table* table_by_set(const std::string& entity_set);
   nlohmann::json* find_row(Table& table, const std::string& id);

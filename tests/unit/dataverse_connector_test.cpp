@@ -46,10 +46,17 @@ struct DvFixture {
     return dv_fake.insert("leads", {{"lastname", "L"}, {"companyname", "C " + ref}, {"cosync_referralid", ref}});
   }
 
+  // Requests for rows (the table definition, read once per table, left out).
   std::vector<fakes::FakeRequest> requests(const std::string& method) {
     std::vector<fakes::FakeRequest> out;
     for (auto& r : dv_fake.server().requests())
-      if (r.method == method) out.push_back(r);
+      if (r.method == method && r.path.find("/EntityDefinitions") == std::string::npos) out.push_back(r);
+    return out;
+  }
+  std::vector<fakes::FakeRequest> metadata_requests() {
+    std::vector<fakes::FakeRequest> out;
+    for (auto& r : dv_fake.server().requests())
+      if (r.path.find("/EntityDefinitions") != std::string::npos) out.push_back(r);
     return out;
   }
 };
@@ -262,7 +269,7 @@ TEST_CASE_METHOD(DvFixture, "dataverse: 429 with Retry-After is waited out, then
   INFO(testing::describe(result));
   REQUIRE(result.ok());
   CHECK(result->records.size() == 1);
-  CHECK(requests("GET").size() == 2);
+  CHECK(dv_fake.server().requests().size() == 3);  // the first GET answered 429, its repeat, the page
   CHECK(waited >= 900ms);
 }
 
@@ -299,6 +306,7 @@ TEST_CASE_METHOD(DvFixture, "dataverse: an opportunity is closed through WinOppo
   auto id = dv_fake.insert("opportunities", {{"name", "Contoso deal"}, {"estimatedvalue", 1000}, {"cosync_referralid", "r"}});
   auto current = run(dv.get(opp, id));
   REQUIRE(current.ok());
+  dv_fake.server().clear_requests();
   auto won = run(dv.update(opp, *current, {{"statuscode", "3"}, {"estimatedvalue", 1200}}));
   INFO(testing::describe(won));
   REQUIRE(won.ok());
@@ -309,8 +317,15 @@ TEST_CASE_METHOD(DvFixture, "dataverse: an opportunity is closed through WinOppo
   CHECK(won->fields["statuscode"] == "3");
   REQUIRE(dv_fake.opportunity_closes().size() == 1);
   CHECK(dv_fake.opportunity_closes()[0]["opportunityid@odata.bind"] == "/opportunities(" + id + ")");
-  CHECK(dv_fake.server().count("POST", "/api/data/v9.2/WinOpportunity") == 1);
-  for (const auto& p : requests("PATCH")) CHECK_FALSE(json::parse(p.body).contains("statecode"));
+  CHECK(dv_fake.opportunity_closes()[0]["action"] == "WinOpportunity");
+  // One $batch: the other columns with If-Match, then the action, in one change set; then the read.
+  REQUIRE(dv_fake.server().requests().size() == 1);
+  const auto batch = dv_fake.server().requests()[0];
+  CHECK(batch.path == "/api/data/v9.2/$batch");
+  CHECK_THAT(batch.body, Catch::Contains("POST " + dv_fake.base_url() + "/api/data/v9.2/WinOpportunity HTTP/1.1"));
+  CHECK_THAT(batch.body, Catch::Contains("If-Match: " + current->version));
+  CHECK_THAT(batch.body, Catch::Contains(R"({"estimatedvalue":1200})"));
+  CHECK_FALSE(batch.body.find("\"statecode\"") != std::string::npos);
 
   SECTION("and a lost one through LoseOpportunity") {
     auto other = dv_fake.insert("opportunities", {{"name", "Other"}});
@@ -319,9 +334,122 @@ TEST_CASE_METHOD(DvFixture, "dataverse: an opportunity is closed through WinOppo
     auto lost = run(dv.update(opp, *o, {{"statuscode", "4"}}));
     INFO(testing::describe(lost));
     REQUIRE(lost.ok());
-    CHECK(dv_fake.server().count("POST", "/api/data/v9.2/LoseOpportunity") == 1);
+    CHECK(dv_fake.opportunity_closes().back()["action"] == "LoseOpportunity");
     CHECK(dv_fake.row("opportunities", other)["statecode"] == 2);
+    CHECK(lost->fields["statuscode"] == "4");
   }
+  SECTION("a row edited since it was read is a conflict and stays open") {
+    auto other = dv_fake.insert("opportunities", {{"name", "Other"}});
+    auto o = run(dv.get(opp, other));
+    REQUIRE(o.ok());
+    dv_fake.edit("opportunities", other, {{"name", "Renamed by a seller"}});
+    auto stale = run(dv.update(opp, *o, {{"statuscode", "3"}}));
+    REQUIRE_FALSE(stale.ok());
+    CHECK(stale.failure().kind == FailureKind::conflict);
+    CHECK(dv_fake.row("opportunities", other)["statecode"] == 0);
+    CHECK(dv_fake.opportunity_closes().size() == 1);
+  }
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: N opportunities won in one cycle close in one $batch request, not N calls") {
+  connectors::ObjectSpec opp{"opportunities", {"name", "statuscode"}, "cosync_referralid"};
+  constexpr int n = 20;
+  for (int i = 0; i < n; ++i) dv_fake.insert("opportunities", {{"name", "Deal " + std::to_string(i)}});
+  auto pulled = run(dv.pull(opp, ""));
+  REQUIRE(pulled.ok());
+  REQUIRE(pulled->records.size() == n);
+  // One of them moved meanwhile: it alone fails (a conflict), the others close.
+  dv_fake.edit("opportunities", pulled->records[3].id, {{"name", "Renamed"}});
+  std::vector<connectors::UpdateRequest> wins;
+  for (const auto& r : pulled->records) wins.push_back({r, {{"statuscode", "3"}}});
+  dv_fake.server().clear_requests();
+  auto results = run(dv.update_many(opp, wins));
+  REQUIRE(results.size() == n);
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    INFO(i << ": " << testing::describe(results[i]));
+    if (i == 3) {
+      REQUIRE_FALSE(results[i].ok());
+      CHECK(results[i].failure().kind == FailureKind::conflict);
+    } else {
+      REQUIRE(results[i].ok());
+      CHECK(results[i]->fields["statuscode"] == "3");
+    }
+  }
+  CHECK(dv_fake.server().requests().size() == 1);  // 19 wins, 1 conflict: one $batch request
+  CHECK(dv_fake.server().count("POST", "/api/data/v9.2/$batch") == 1);
+  CHECK(dv_fake.server().count("POST", "/api/data/v9.2/WinOpportunity") == 0);
+  CHECK(dv_fake.opportunity_closes().size() == n - 1);
+  CHECK(dv_fake.row("opportunities", pulled->records[3].id)["statecode"] == 0);
+  WARN("dataverse: " << n << " opportunities won took " << dv_fake.server().requests().size() << " HTTP request(s)");
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: describe_object reads columns, option values and change tracking from EntityDefinitions") {
+  auto meta = run(dv.describe_object("opportunities"));
+  INFO(testing::describe(meta));
+  REQUIRE(meta.ok());
+  CHECK(meta->object == "opportunities");
+  CHECK(meta->change_tracking);
+  auto field = [&](const std::string& name) -> const connectors::FieldMetadata& {
+    for (const auto& f : meta->fields)
+      if (f.name == name) return f;
+    FAIL("no column " << name);
+    throw std::logic_error("unreachable");
+  };
+  CHECK(field("name").updateable);
+  CHECK(field("name").createable);
+  CHECK(field("name").allowed_values.empty());
+  CHECK_FALSE(field("opportunityid").updateable);
+  CHECK_FALSE(field("modifiedon").createable);
+  CHECK(field("salesstage").allowed_values == std::vector<std::string>{"0", "1", "2", "3"});
+  CHECK(field("statuscode").allowed_values == std::vector<std::string>{"1", "2", "3", "4", "5"});
+  CHECK(field("statecode").allowed_values == std::vector<std::string>{"0", "1", "2"});
+  // The URL shapes of the Web API: the table by EntitySetName with its Attributes, then one cast
+  // per option-set type with OptionSet / GlobalOptionSet expanded.
+  auto sent = metadata_requests();
+  REQUIRE(sent.size() == 4);
+  CHECK(sent[0].path == "/api/data/v9.2/EntityDefinitions");
+  CHECK(sent[0].param("$filter") == "EntitySetName eq 'opportunities'");
+  CHECK_THAT(sent[0].param("$expand"), Catch::StartsWith("Attributes($select=LogicalName,AttributeType"));
+  CHECK(sent[1].path ==
+        "/api/data/v9.2/EntityDefinitions(LogicalName='opportunity')/Attributes/Microsoft.Dynamics.CRM.PicklistAttributeMetadata");
+  CHECK(sent[1].param("$expand") == "OptionSet($select=Options),GlobalOptionSet($select=Options)");
+  CHECK_THAT(sent[2].path, Catch::EndsWith("StatusAttributeMetadata"));
+  CHECK_THAT(sent[3].path, Catch::EndsWith("StateAttributeMetadata"));
+
+  SECTION("change tracking off is reported") {
+    dv_fake.set_change_tracking("leads", false);
+    auto leads = run(dv.describe_object("leads"));
+    REQUIRE(leads.ok());
+    CHECK_FALSE(leads->change_tracking);
+  }
+  SECTION("an unknown entity set is a failure naming it") {
+    auto unknown = run(dv.describe_object("cosync_nothings"));
+    REQUIRE_FALSE(unknown.ok());
+    CHECK(unknown.failure().kind == FailureKind::fatal);
+    CHECK_THAT(unknown.failure().message, Catch::Contains("'cosync_nothings'"));
+  }
+}
+
+TEST_CASE_METHOD(DvFixture, "dataverse: every option-set column travels as an integer and reads back as its value text") {
+  connectors::ObjectSpec opp{"opportunities", {"name", "salesstage", "closeprobability", "statuscode"}, "cosync_referralid"};
+  auto id = dv_fake.insert("opportunities", {{"name", "Deal"}, {"salesstage", 1}, {"closeprobability", 20}});
+  auto current = run(dv.get(opp, id));
+  INFO(testing::describe(current));
+  REQUIRE(current.ok());
+  CHECK(current->fields["salesstage"] == "1");      // Picklist: the value as text, as value maps hold it
+  CHECK(current->fields["closeprobability"] == 20);  // Integer: left a number
+  auto moved = run(dv.update(opp, *current, {{"salesstage", "2"}, {"closeprobability", 60}}));
+  INFO(testing::describe(moved));
+  REQUIRE(moved.ok());
+  CHECK(json::parse(requests("PATCH").back().body) == json{{"salesstage", 2}, {"closeprobability", 60}});
+  CHECK(dv_fake.row("opportunities", id)["salesstage"] == 2);
+  CHECK(moved->fields["salesstage"] == "2");
+  // Created rows too (upsert by the alternate key).
+  auto created = run(dv.upsert(opp, "ref-9", {{"name", "New"}, {"salesstage", "0"}}));
+  INFO(testing::describe(created));
+  REQUIRE(created.ok());
+  CHECK(dv_fake.row("opportunities", created->id)["salesstage"] == 0);
+  CHECK(metadata_requests().size() == 1);  // the table definition is read once
 }
 
 TEST_CASE_METHOD(DvFixture, "dataverse: 1,000 changed opportunities sync in at most 15 HTTP requests") {
@@ -338,7 +466,7 @@ TEST_CASE_METHOD(DvFixture, "dataverse: 1,000 changed opportunities sync in at m
   for (auto& r : pulled->records) updates.push_back({r, {{"estimatedvalue", 5000}}});
   auto written = run(big.update_many(opp, updates));
   for (const auto& w : written) REQUIRE(w.ok());
-  std::size_t calls = big.api_calls() - before;  // token + 1 page + 10 $batch
+  std::size_t calls = big.api_calls() - before;  // token + table definition + 1 page + 10 $batch
   INFO("HTTP requests for 1,000 opportunities: " << calls);
   CHECK(calls <= 15);
   WARN("dataverse: pull + update of 1,000 opportunities took " << calls << " HTTP requests");
