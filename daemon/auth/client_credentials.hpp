@@ -1,5 +1,6 @@
 #pragma once
-// OAuth 2.0 client-credentials grant (Salesforce, Dataverse, the sandbox's token endpoint).
+// OAuth 2.0 client-credentials grant (Salesforce, Dataverse, the sandbox's token endpoint), with
+// a client secret or, for Entra ID, a certificate: a signed client assertion in its place.
 #include "daemon/auth/token_provider.hpp"
 
 namespace cosync::auth {
@@ -10,6 +11,9 @@ struct ClientCredentialsOptions {
   std::string client_secret;
   std::string scope;  // optional
   std::chrono::seconds max_token_age{3600};  // when the endpoint gives no expires_in
+  // Certificate credentials (Entra ID) instead of client_secret: both PEM files set.
+  std::string certificate_file{};
+  std::string private_key_file{};
 };
 
 class ClientCredentialsProvider final : public TokenProvider {

@@ -1,5 +1,7 @@
 #include "daemon/auth/jwt_bearer.hpp"
 
+#include "daemon/auth/openssl_ptr.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -15,16 +17,6 @@ namespace cosync::auth {
 namespace {
 
 constexpr const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free(b); }
-};
-struct PkeyFree {
-  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
-};
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 
 }  // namespace
 
@@ -63,15 +55,17 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   return out;
 }
 
-Expected<std::string> sign_jwt_rs256(const std::string& claims_json, const std::string& private_key_pem) {
-  std::unique_ptr<BIO, BioFree> bio(BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())));
-  std::unique_ptr<EVP_PKEY, PkeyFree> key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+Expected<std::string> sign_jwt_rs256(const std::string& claims_json, const std::string& private_key_pem,
+                                     const nlohmann::json& extra_header) {
+  OpensslPtr<BIO> bio(BIO_new_mem_buf(private_key_pem.data(), static_cast<int>(private_key_pem.size())));
+  OpensslPtr<EVP_PKEY> key(bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr);
   if (!key) return Failure{FailureKind::auth, "the JWT private key file holds no readable PEM private key", 0, ""};
   if (EVP_PKEY_get_base_id(key.get()) != EVP_PKEY_RSA)
     return Failure{FailureKind::auth, "the JWT private key is not an RSA key (RS256 needs one)", 0, ""};
-  std::string signing_input =
-      base64url_encode(R"({"alg":"RS256","typ":"JWT"})") + "." + base64url_encode(claims_json);
-  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"}};
+  header.update(extra_header);
+  std::string signing_input = base64url_encode(header.dump()) + "." + base64url_encode(claims_json);
+  OpensslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
   std::size_t length = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.get()) != 1 ||
       EVP_DigestSign(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char*>(signing_input.data()),

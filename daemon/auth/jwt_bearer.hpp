@@ -4,6 +4,8 @@
 // username, aud = https://login.salesforce.com or https://test.salesforce.com, exp a few minutes
 // ahead) is posted with grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer. Salesforce
 // answers no expires_in and no refresh token: a new assertion is signed for every new token.
+#include <nlohmann/json.hpp>
+
 #include "daemon/auth/token_provider.hpp"
 
 namespace cosync::auth {
@@ -33,8 +35,10 @@ class JwtBearerProvider final : public TokenProvider {
 // base64url without padding (RFC 7515 section 2).
 std::string base64url_encode(std::string_view data);
 std::optional<std::string> base64url_decode(std::string_view text);
-// header.claims.signature, signed RS256 with the PEM private key; a Failure (kind auth) names
-// what is wrong with the key, never its content.
-Expected<std::string> sign_jwt_rs256(const std::string& claims_json, const std::string& private_key_pem);
+// header.claims.signature, signed RS256 with the PEM private key; the header is
+// {"alg":"RS256","typ":"JWT"} plus `extra_header` (e.g. a certificate thumbprint). A Failure
+// (kind auth) names what is wrong with the key, never its content.
+Expected<std::string> sign_jwt_rs256(const std::string& claims_json, const std::string& private_key_pem,
+                                     const nlohmann::json& extra_header = nlohmann::json::object());
 
 }  // namespace cosync::auth

@@ -107,15 +107,24 @@ DataverseConfig read_dataverse(const YamlNode& node) {
   if (auto v = node.find("max_concurrency")) dv.max_concurrency = static_cast<std::size_t>(v->as_int(1, 52));
   if (auto v = node.find("overlap")) dv.api.overlap = v->as_seconds();
   auto a = node.get("auth");
-  a.expect_map().allow_only({"tenant", "token_url", "client_id", "client_secret", "client_secret_file", "scope",
-                             "max_token_age"});
+  a.expect_map().allow_only({"tenant", "token_url", "client_id", "client_secret", "client_secret_file",
+                             "certificate_file", "private_key_file", "scope", "max_token_age"});
   // Entra ID of the org's tenant unless token_url is given (tests, sovereign clouds).
   std::string tenant = a.string_or("tenant", "");
   if (tenant.empty() && !a.find("token_url")) a.get("tenant");  // fails: one of the two is needed
   dv.auth.token_url = a.find("token_url") ? a.string("token_url")
                                           : "https://login.microsoftonline.com/" + tenant + "/oauth2/v2.0/token";
   dv.auth.client_id = a.string("client_id");
-  dv.auth.client_secret = *a.secret("client_secret");
+  // A client secret, or a certificate (certificate_file + private_key_file): exactly one.
+  if (auto cert = a.find("certificate_file")) {
+    for (const char* key : {"client_secret", "client_secret_file"})
+      if (auto v = a.find(key)) v->fail("give either client_secret[_file] or certificate_file + private_key_file, not both");
+    dv.auth.certificate_file = resolve_path(a.file(), cert->as_string());
+    dv.auth.private_key_file = resolve_path(a.file(), a.string("private_key_file"));
+  } else {
+    if (auto v = a.find("private_key_file")) v->fail("needs certificate_file (the certificate registered on the app)");
+    dv.auth.client_secret = *a.secret("client_secret");
+  }
   dv.auth.scope = a.string_or("scope", dv.api.url + "/.default");
   if (auto v = a.find("max_token_age")) dv.auth.max_token_age = v->as_seconds();
   return dv;

@@ -170,6 +170,8 @@ FakeResponse FakeTokenServer::handle(const FakeRequest& request) {
   if (devicecode) return device_code(form);
   if (grant == "urn:ietf:params:oauth:grant-type:device_code") return poll_device_code(field("device_code"));
   auto client = clients_.find(client_id);
+  if (grant == "client_credentials" && form.count("client_assertion_type"))
+    return client_assertion_grant(form, server_.base_url() + request.path);
   if (grant == "client_credentials") {
     if (client == clients_.end() || client->second.first != secret)
       return oauth_error(401, "invalid_client", "AADSTS7000215: Invalid client secret provided.");
@@ -231,6 +233,61 @@ FakeResponse FakeTokenServer::jwt_grant(const std::string& assertion) {
   if (exp <= clock_.now()) return oauth_error(400, "invalid_grant", "expired authorization code");
   if (exp > clock_.now() + std::chrono::minutes(5)) return oauth_error(400, "invalid_grant", "expiration is invalid");
   return issue(client.options, false, "");
+}
+
+}  // namespace cosync::fakes
+
+namespace cosync::fakes {
+
+void FakeTokenServer::add_certificate_client(std::string client_id, std::string certificate_pem,
+                                             TokenClientOptions options) {
+  std::lock_guard lock(mu_);
+  certificate_clients_[std::move(client_id)] = {std::move(certificate_pem), std::move(options)};
+}
+
+std::string FakeTokenServer::last_assertion_header() const {
+  std::lock_guard lock(mu_);
+  return last_assertion_header_;
+}
+
+// Entra ID answers a bad client assertion 400/401 invalid_client with an AADSTS code.
+FakeResponse FakeTokenServer::client_assertion_grant(const std::map<std::string, std::string>& form,
+                                                     const std::string& audience) {
+  auto field = [&](const std::string& k) { return form.count(k) ? form.at(k) : std::string{}; };
+  if (field("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    return oauth_error(400, "invalid_request", "AADSTS50027: client_assertion_type must be jwt-bearer");
+  if (!field("client_secret").empty())
+    return oauth_error(400, "invalid_request", "AADSTS700025: a client secret and a client assertion were both sent");
+  const std::string assertion = field("client_assertion");
+  auto header = jwt_header(assertion);
+  if (header.is_object()) last_assertion_header_ = header.dump();
+  auto client = certificate_clients_.find(field("client_id"));
+  if (client == certificate_clients_.end())
+    return oauth_error(400, "unauthorized_client", "AADSTS700016: Application not found in the directory");
+  const std::string& certificate = client->second.certificate_pem;
+  bool named = header.is_object() &&
+               ((header.contains("x5t#S256") && header["x5t#S256"] == certificate_thumbprint(certificate, true)) ||
+                (!header.contains("x5t#S256") && header.contains("x5t") && header["x5t"] == certificate_thumbprint(certificate, false)));
+  if (!named)
+    return oauth_error(401, "invalid_client",
+                       "AADSTS700027: The certificate with identifier used to sign the client assertion is not registered "
+                       "on application.");
+  auto verified = verify_jwt_rs256(assertion, certificate_public_key(certificate));
+  if (auto* reason = std::get_if<std::string>(&verified))
+    return oauth_error(401, "invalid_client", "AADSTS700027: Client assertion failed signature validation: " + *reason);
+  const auto& claims = std::get<nlohmann::json>(verified);
+  if (claims.value("aud", "") != audience)
+    return oauth_error(401, "invalid_client", "AADSTS700027: The audience claim is not the token endpoint " + audience);
+  if (claims.value("iss", "") != client->first || claims.value("sub", "") != client->first)
+    return oauth_error(401, "invalid_client", "AADSTS700023: iss and sub must both be the client id");
+  if (!claims.contains("jti") || !claims["jti"].is_string() || claims["jti"].get<std::string>().empty())
+    return oauth_error(401, "invalid_client", "AADSTS700027: the client assertion has no jti");
+  if (!claims.contains("exp") || !claims["exp"].is_number_integer())
+    return oauth_error(401, "invalid_client", "AADSTS700024: Client assertion has no valid exp");
+  auto exp = TimePoint(std::chrono::seconds(claims["exp"].get<long long>()));
+  if (exp <= clock_.now() || exp > clock_.now() + std::chrono::hours(1))
+    return oauth_error(401, "invalid_client", "AADSTS700024: Client assertion is not within its valid time range.");
+  return issue(client->second.options, false, field("scope"));
 }
 
 }  // namespace cosync::fakes

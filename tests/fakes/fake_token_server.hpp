@@ -54,6 +54,12 @@ class FakeTokenServer {
   void add_jwt_client(std::string client_id, std::string public_key_pem, std::string audience,
                       TokenClientOptions options = {});
   std::string last_jwt_claims() const;  // the claims of the last assertion verified (JSON text)
+  // Entra ID certificate credentials: a client_credentials grant whose client_assertion
+  // (client_assertion_type urn:ietf:params:oauth:client-assertion-type:jwt-bearer) names this
+  // certificate by x5t#S256 (or x5t), verifies with its public key, has aud = the token URL it
+  // was posted to, iss = sub = client_id, a jti, and an exp in the future (at most an hour ahead).
+  void add_certificate_client(std::string client_id, std::string certificate_pem, TokenClientOptions options = {});
+  std::string last_assertion_header() const;  // the JOSE header of the last client assertion (JSON text)
   std::string device_code_url() const;  // http://127.0.0.1:PORT/devicecode (device authorization grant)
   // Device-code flow test hooks: the user signs in for `user_code` (the grant is issued on the
   // poll after `after_polls` more authorization_pending answers); the newest code handed out;
@@ -97,6 +103,14 @@ class FakeTokenServer {
   std::map<std::string, JwtClient> jwt_clients_;
   std::string last_jwt_claims_;
   FakeResponse jwt_grant(const std::string& assertion);  // with mu_ held
+  struct CertificateClient {
+    std::string certificate_pem;
+    TokenClientOptions options;
+  };
+  std::map<std::string, CertificateClient> certificate_clients_;
+  std::string last_assertion_header_;
+  // with mu_ held; `audience` is the URL the request was posted to
+  FakeResponse client_assertion_grant(const std::map<std::string, std::string>& form, const std::string& audience);
   HttpTestServer server_;  // last: stops before the state above goes away
 };
 

@@ -3,6 +3,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include <memory>
 #include <optional>
@@ -33,7 +34,53 @@ std::optional<std::string> b64url_decode(const std::string& text) {
   return out;
 }
 
+std::string b64url_encode(const unsigned char* data, std::size_t size) {
+  static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  for (std::size_t i = 0; i < size; i += 3) {
+    unsigned int chunk = static_cast<unsigned int>(data[i]) << 16;
+    if (i + 1 < size) chunk |= static_cast<unsigned int>(data[i + 1]) << 8;
+    if (i + 2 < size) chunk |= data[i + 2];
+    out += alphabet[(chunk >> 18) & 63];
+    out += alphabet[(chunk >> 12) & 63];
+    if (i + 1 < size) out += alphabet[(chunk >> 6) & 63];
+    if (i + 2 < size) out += alphabet[chunk & 63];
+  }
+  return out;
+}
+
+std::unique_ptr<X509, decltype(&X509_free)> read_x509(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+  return {bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr, &X509_free};
+}
+
 }  // namespace
+
+nlohmann::json jwt_header(const std::string& jwt) {
+  auto dot = jwt.find('.');
+  auto header = dot == std::string::npos ? std::nullopt : b64url_decode(jwt.substr(0, dot));
+  return header ? nlohmann::json::parse(*header, nullptr, false) : nlohmann::json();
+}
+
+std::string certificate_public_key(const std::string& certificate_pem) {
+  auto certificate = read_x509(certificate_pem);
+  if (!certificate) return {};
+  EVP_PKEY* key = X509_get0_pubkey(certificate.get());
+  std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), &BIO_free);
+  if (!key || !out || PEM_write_bio_PUBKEY(out.get(), key) != 1) return {};
+  char* data = nullptr;
+  long n = BIO_get_mem_data(out.get(), &data);
+  return std::string(data, static_cast<std::size_t>(n));
+}
+
+std::string certificate_thumbprint(const std::string& certificate_pem, bool sha256) {
+  auto certificate = read_x509(certificate_pem);
+  if (!certificate) return {};
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (X509_digest(certificate.get(), sha256 ? EVP_sha256() : EVP_sha1(), digest, &length) != 1) return {};
+  return b64url_encode(digest, length);
+}
 
 std::variant<nlohmann::json, std::string> verify_jwt_rs256(const std::string& jwt, const std::string& public_key_pem) {
   auto first = jwt.find('.');

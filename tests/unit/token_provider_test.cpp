@@ -6,23 +6,12 @@
 #include "daemon/auth/refresh_token.hpp"
 #include "tests/fakes/fake_token_server.hpp"
 #include "tests/fakes/http_test_server.hpp"
+#include "tests/unit/connector_fixture.hpp"
 #include "tests/unit/run_async.hpp"
 #include "tests/unit/test_files.hpp"
 
 using namespace cosync;
 using namespace std::chrono_literals;
-
-namespace {
-
-http::ClientOptions fast_http() {
-  http::ClientOptions o;
-  o.timeout = 5s;
-  o.base_backoff = 5ms;
-  o.max_backoff = 20ms;
-  return o;
-}
-
-}  // namespace
 
 TEST_CASE("tokens: client credentials are cached and refreshed before they expire") {
   ManualClock clock(std::chrono::system_clock::now());
@@ -32,7 +21,7 @@ TEST_CASE("tokens: client credentials are cached and refreshed before they expir
   server.add_client("id", "secret", fakes::TokenClientOptions{3600, false, ""});
   boost::asio::io_context io;
   auto captured = make_capturing_logger();
-  http::HttpClient client(io.get_executor(), fast_http(), captured.log);
+  http::HttpClient client(io.get_executor(), testing::fast_http_options(), captured.log);
   auth::ClientCredentialsProvider tokens(client, {server.url(), "id", "secret", "", 3600s}, clock, captured.log, "test");
 
   auto first = testing::run_async(io, tokens.access_token());
@@ -55,7 +44,7 @@ TEST_CASE("tokens: a wrong client secret is an auth failure that names the endpo
   fakes::FakeTokenServer server;
   server.add_client("id", "right");
   boost::asio::io_context io;
-  http::HttpClient client(io.get_executor(), fast_http(), null_logger());
+  http::HttpClient client(io.get_executor(), testing::fast_http_options(), null_logger());
   SystemClock clock;
   auth::ClientCredentialsProvider tokens(client, {server.url(), "id", "wrong", "", 3600s}, clock, null_logger(), "t");
   auto token = testing::run_async(io, tokens.access_token());
@@ -74,7 +63,7 @@ TEST_CASE("tokens: a 401 refreshes the token once and repeats the request") {
     return fakes::FakeResponse{ok ? 200 : 401, {}, ok ? "fine" : "expired"};
   });
   boost::asio::io_context io;
-  http::HttpClient client(io.get_executor(), fast_http(), null_logger());
+  http::HttpClient client(io.get_executor(), testing::fast_http_options(), null_logger());
   SystemClock clock;
   auth::ClientCredentialsProvider tokens(client, {server.url(), "id", "secret", "", 3600s}, clock, null_logger(), "t");
   http::Request request{http::Method::get, api.base_url() + "/x", {}, {}, {}, {}};
@@ -96,7 +85,7 @@ TEST_CASE("tokens: the Partner Center refresh token rotates into its 0600 file, 
   fakes::FakeTokenServer server;
   server.add_refresh_token("rt-1");
   boost::asio::io_context io;
-  http::HttpClient client(io.get_executor(), fast_http(), null_logger());
+  http::HttpClient client(io.get_executor(), testing::fast_http_options(), null_logger());
   SystemClock clock;
   auth::RefreshTokenProvider tokens(client, {server.url(), "pc-client", "", "scope", file}, clock, null_logger(), "pc");
 
