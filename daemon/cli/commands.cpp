@@ -44,8 +44,10 @@ int command_status(const Config& config, OutputFormat format, std::ostream& out)
                            {"pending_creates", store->pending_create_count()},
                            {"mappings", nlohmann::json::array()}};
   for (const auto& m : config.mappings) {
+    auto links = store->links(m.name);
     nlohmann::json entry = {{"mapping", m.name},
-                            {"links", store->links(m.name).size()},
+                            {"links", links.size()},
+                            {"orphaned", std::count_if(links.begin(), links.end(), [](const auto& l) { return l.orphaned(); })},
                             {"cursor_pc", store->cursor(m.name, "pc").value_or("")},
                             {"cursor_crm", store->cursor(m.name, "crm").value_or("")},
                             {"quarantined", std::count_if(quarantine.begin(), quarantine.end(),
@@ -61,13 +63,14 @@ int command_status(const Config& config, OutputFormat format, std::ostream& out)
     return 0;
   }
   std::vector<std::vector<std::string>> rows = {
-      {"MAPPING", "LINKS", "LAST CYCLE", "RESULT", "DURATION", "QUARANTINED", "PC CURSOR", "CRM CURSOR"}};
+      {"MAPPING", "LINKS", "LAST CYCLE", "RESULT", "DURATION", "QUARANTINED", "ORPHANED", "PC CURSOR", "CRM CURSOR"}};
   for (const auto& m : status["mappings"]) {
     const auto& last = m.contains("last_cycle") ? m["last_cycle"] : nlohmann::json::object();
     rows.push_back({m["mapping"], std::to_string(m["links"].get<size_t>()), last.value("finished_at", "never"),
                     last.value("result", "-"),
                     last.contains("duration_ms") ? std::to_string(last["duration_ms"].get<long long>()) + " ms" : "-",
-                    std::to_string(m["quarantined"].get<long long>()), m["cursor_pc"], m["cursor_crm"]});
+                    std::to_string(m["quarantined"].get<long long>()), std::to_string(m["orphaned"].get<long long>()),
+                    m["cursor_pc"], m["cursor_crm"]});
   }
   print_table(out, rows);
   out << "pending creates: " << status["pending_creates"].get<size_t>() << "\n";

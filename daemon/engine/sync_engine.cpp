@@ -98,15 +98,17 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
     stats.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     log_->info(
         "{} mapping={} result={} pulled_pc={} pulled_crm={} created={} updated_pc={} updated_crm={} conflicts={} "
-        "quarantined={} failed={} api_calls={} crm_api_usage={} duration_ms={}",
+        "quarantined={} orphaned={} failed={} api_calls={} crm_api_usage={} duration_ms={}",
         planning_ ? "plan" : "cycle", mapping_.name, outcome, stats.pulled_pc, stats.pulled_crm, stats.created,
-        stats.updated_pc, stats.updated_crm, stats.conflicts, stats.quarantined, stats.failed, stats.api_calls,
+        stats.updated_pc, stats.updated_crm, stats.conflicts, stats.quarantined, stats.orphaned, stats.failed,
+        stats.api_calls,
         stats.crm_api_usage.empty() ? "n/a" : stats.crm_api_usage, stats.duration.count());
     if (planning_) return;
     nlohmann::json summary = {{"pulled_pc", stats.pulled_pc},     {"pulled_crm", stats.pulled_crm},
                               {"created", stats.created},         {"updated_pc", stats.updated_pc},
                               {"updated_crm", stats.updated_crm}, {"conflicts", stats.conflicts},
-                              {"quarantined", stats.quarantined}, {"failed", stats.failed},
+                              {"quarantined", stats.quarantined}, {"orphaned", stats.orphaned},
+                              {"failed", stats.failed},
                               {"api_calls", stats.api_calls}};
     store_.record_cycle({mapping_.name, format_iso8601(clock_.now()), outcome, stats.duration.count(), summary});
     store_.prune_audit(format_iso8601(clock_.now() - options_.audit_retention));
@@ -138,7 +140,8 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
   // Pair what changed on either side, keyed by referral id.
   std::map<std::string, WorkItem> items;
   for (auto& r : pc_pull->records) {
-    if (!store_.link_by_pc(mapping_.name, r.id) && !mapping_.selects(r.fields)) continue;
+    auto link = store_.link_by_pc(mapping_.name, r.id);
+    if (link ? link->orphaned() : !mapping_.selects(r.fields)) continue;  // an orphaned pair is never written
     auto& item = items[r.id];
     item.pc_id = r.id;
     item.pc = std::move(r);
@@ -147,6 +150,7 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
   for (auto& r : crm_pull->records) {
     if (r.deleted) {
       auto link = store_.link_by_crm(mapping_.name, r.id);
+      if (link && link->orphaned()) continue;
       log_->info("mapping={} {} {} was deleted in {}{}", mapping_.name, crm_spec_.object, r.id, crm_.system(),
                  link ? " (linked to referral " + link->pc_id + ")" : "");
       if (link && mapping_.on_crm_delete != mapping::DeletePolicy::ignore) deleted_links.push_back(*link);
@@ -154,6 +158,7 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
     }
     std::string pc_id;
     if (auto link = store_.link_by_crm(mapping_.name, r.id)) {
+      if (link->orphaned()) continue;
       pc_id = link->pc_id;
     } else {
       auto ref = json_at(r.fields, mapping_.crm_link_field);
@@ -182,6 +187,7 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
       pc_id = link->pc_id;
     }
     if (pc_id == "(no id)") continue;
+    if (auto link = store_.link_by_pc(mapping_.name, pc_id); link && link->orphaned()) continue;
     auto& item = items[pc_id];
     item.pc_id = pc_id;
     item.retry = true;
@@ -212,8 +218,9 @@ net::awaitable<void> SyncEngine::apply_delete_policy(const Link& link, CycleStat
   }
   if (close) {
     auto referral = co_await pc_.get(pc_spec_, link.pc_id);
-    if (!referral) co_return fail("pc", link.pc_id, referral.failure(), stats);
-    if (referral->fields.value("status", "") != "Closed") {
+    bool gone = !referral && referral.failure().kind == FailureKind::not_found;  // nothing left to close
+    if (!referral && !gone) co_return fail("pc", link.pc_id, referral.failure(), stats);
+    if (!gone && referral->fields.value("status", "") != "Closed") {
       std::vector<FieldChange> lost = {{"status", "Closed"}, {"substatus", "Lost"}};
       auto closed = co_await pc_.update(pc_spec_, *referral, lost);
       // A conflict or outage is retried next cycle: the cursor does not move past the deletion.
@@ -230,7 +237,32 @@ net::awaitable<void> SyncEngine::apply_delete_policy(const Link& link, CycleStat
              close ? "closed as Lost and unlinked" : "unlinked", crm_spec_.object, link.crm_id);
 }
 
+void SyncEngine::orphan(const Link& link, const std::string& side, const Failure& failure, CycleStats& stats) {
+  ++stats.orphaned;
+  std::string system = side == "pc" ? std::string("Partner Center") : crm_.system();
+  std::string reason = system + " answered 404 for " + (side == "pc" ? "referral " + link.pc_id : crm_spec_.object + " " + link.crm_id);
+  if (planning_) {
+    planning_->push_back({mapping_.name, link.pc_id, link.crm_id, "orphan link", "(record)", nullptr, nullptr, reason});
+    return;
+  }
+  // Not quarantine: no retry brings a deleted record back. The link stays (with the last synced
+  // values) so that neither side is written again and a referral that reappears is not paired
+  // with a second CRM record (DESIGN invariant 1).
+  StateStore::Transaction tx(store_);
+  store_.orphan_link(link, format_iso8601(clock_.now()), reason);
+  audit(link, "(record)", side == "pc" ? nlohmann::json(link.pc_id) : nlohmann::json(link.crm_id), nullptr,
+        side == "pc" ? Origin::pc : Origin::crm, "orphan", reason + ": " + failure.message);
+  tx.commit();
+  log_->warn("mapping={} referral={} {}={} link orphaned: {}; no more writes to either side for this pair{}",
+             mapping_.name, link.pc_id, crm_spec_.object, link.crm_id, reason,
+             failure.request_id.empty() ? "" : " request_id=" + failure.request_id);
+}
+
 void SyncEngine::fail(const std::string& side, const std::string& id, const Failure& f, CycleStats& stats) {
+  if (f.kind == FailureKind::not_found) {
+    auto link = side == "pc" ? store_.link_by_pc(mapping_.name, id) : store_.link_by_crm(mapping_.name, id);
+    if (link) return orphan(*link, side, f, stats);
+  }
   if (f.kind == FailureKind::rejected || f.kind == FailureKind::not_found) {
     quarantine(side, id, f, stats);
   } else {
@@ -348,7 +380,7 @@ net::awaitable<std::optional<SyncEngine::Planned>> SyncEngine::plan_item(WorkIte
   // At most one read per side before the plan is final.
   for (int reads = 0; reads < 3; ++reads) {
     auto link = store_.link_by_pc(mapping_.name, item.pc_id);
-    if (!link) {
+    if (!link || link->orphaned()) {
       item.done = true;
       co_return std::nullopt;
     }

@@ -26,6 +26,7 @@ struct CycleStats {
   std::size_t updated_crm = 0;
   std::size_t conflicts = 0;
   std::size_t quarantined = 0;
+  std::size_t orphaned = 0;    // links whose record one side answered 404 for
   std::size_t failed = 0;      // transient failures: retried next cycle
   std::size_t api_calls = 0;
   std::string crm_api_usage;   // the CRM's own report, e.g. Salesforce "120/15000"; empty if none
@@ -84,6 +85,8 @@ class SyncEngine {
   void record_writes(Planned& p, const std::vector<FieldWrite>& writes, Origin origin);
   void finish(Planned& p, CycleStats& stats);
   void quarantine(const std::string& side, const std::string& id, const Failure& failure, CycleStats& stats);
+  // One side answered 404 for a linked record: the pair gets no more writes (see the .cpp).
+  void orphan(const Link& link, const std::string& side, const Failure& failure, CycleStats& stats);
   boost::asio::awaitable<void> apply_delete_policy(const Link& link, CycleStats& stats);
   void audit(const Link& link, const std::string& field, const nlohmann::json& old_value,
              const nlohmann::json& new_value, Origin origin, const std::string& kind, const std::string& detail);

@@ -87,6 +87,11 @@ const std::vector<const char*>& schema_migrations() {
       R"sql(
       ALTER TABLE links ADD COLUMN pending TEXT NOT NULL DEFAULT '{}';
       )sql",
+      // 5: orphaned links (one side answered 404): kept with their last values, never written again.
+      R"sql(
+      ALTER TABLE links ADD COLUMN orphaned_at TEXT NOT NULL DEFAULT '';
+      ALTER TABLE links ADD COLUMN orphan_reason TEXT NOT NULL DEFAULT '';
+      )sql",
   };
   return migrations;
 }

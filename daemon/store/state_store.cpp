@@ -8,7 +8,8 @@
 namespace cosync {
 namespace {
 
-constexpr const char* kLinkColumns = "mapping, pc_id, crm_id, pc_version, crm_version, shadow, pending";
+constexpr const char* kLinkColumns =
+    "mapping, pc_id, crm_id, pc_version, crm_version, shadow, pending, orphaned_at, orphan_reason";
 
 Link read_link(const SqliteStatement& s) {
   Link l;
@@ -21,6 +22,8 @@ Link read_link(const SqliteStatement& s) {
   if (l.shadow.is_discarded()) l.shadow = nlohmann::json::object();
   l.pending = nlohmann::json::parse(s.text(6), nullptr, false);
   if (!l.pending.is_object()) l.pending = nlohmann::json::object();
+  l.orphaned_at = s.text(7);
+  l.orphan_reason = s.text(8);
   return l;
 }
 
@@ -111,6 +114,14 @@ void StateStore::bury_link(const Link& link, const std::string& reason) {
   SqliteStatement tomb(db_, "INSERT OR REPLACE INTO tombstones (mapping, pc_id, crm_id, reason) VALUES (?,?,?,?)");
   tomb.bind(link.mapping, link.pc_id, link.crm_id, reason);
   tomb.run();
+}
+
+void StateStore::orphan_link(const Link& link, const std::string& at, const std::string& reason) {
+  SqliteStatement s(db_, "UPDATE links SET orphaned_at=?, orphan_reason=? WHERE mapping=? AND pc_id=?");
+  s.bind(at, reason, link.mapping, link.pc_id);
+  s.run();
+  release_quarantine(link.mapping, "pc", link.pc_id);
+  release_quarantine(link.mapping, "crm", link.crm_id);
 }
 
 bool StateStore::is_tombstoned(const std::string& mapping, const std::string& pc_id) const {

@@ -23,6 +23,11 @@ struct Link {
   // between the remote write and the commit, the next cycle finds the value there and knows it as
   // its own (no echo mistaken for a user's edit).
   nlohmann::json pending = nlohmann::json::object();
+  // Set when one side answered 404 for the linked record: the pair keeps its last values and
+  // gets no more writes, and the link stays so that the referral is never paired again.
+  std::string orphaned_at{};  // ISO-8601 UTC; empty while the link is live
+  std::string orphan_reason{};
+  bool orphaned() const { return !orphaned_at.empty(); }
 };
 
 // One applied change, or one conflict, kept for the audit trail.
@@ -78,6 +83,8 @@ class StateStore {
   // Removes the link and leaves a tombstone, so the referral is not paired again.
   void bury_link(const Link& link, const std::string& reason);
   bool is_tombstoned(const std::string& mapping, const std::string& pc_id) const;
+  // Marks the link orphaned (shadow and versions kept) and forgets its quarantine entries.
+  void orphan_link(const Link& link, const std::string& at, const std::string& reason);
 
   std::optional<std::string> cursor(const std::string& mapping, const std::string& side) const;
   void set_cursor(const std::string& mapping, const std::string& side, const std::string& value);

@@ -200,6 +200,21 @@ void FakePartnerCenter::edit(const std::string& id, const std::function<void(jso
   stamp(it->second.referral);
 }
 
+void FakePartnerCenter::remove(const std::string& id) {
+  std::lock_guard lock(mu_);
+  if (!referrals_.erase(id)) throw std::out_of_range("FakePartnerCenter::remove: no referral " + id);
+}
+
+void FakePartnerCenter::interfere_before_next_write(const std::string& id, std::function<void(json&)> change) {
+  std::lock_guard lock(mu_);
+  interference_[id] = std::move(change);
+}
+
+bool FakePartnerCenter::cancel_interference(const std::string& id) {
+  std::lock_guard lock(mu_);
+  return interference_.erase(id) > 0;
+}
+
 int FakePartnerCenter::expire_due() {
   std::lock_guard lock(mu_);
   return expire_unanswered();
@@ -412,6 +427,16 @@ FakeResponse FakePartnerCenter::update(const FakeRequest& request, const std::st
     }
 
   std::lock_guard lock(mu_);
+  if (auto hook = interference_.find(id); hook != interference_.end()) {
+    auto change = std::move(hook->second);
+    interference_.erase(hook);
+    if (!change) {
+      referrals_.erase(id);
+    } else if (auto target = referrals_.find(id); target != referrals_.end()) {
+      change(target->second.referral);
+      stamp(target->second.referral);
+    }
+  }
   auto it = referrals_.find(id);
   if (it == referrals_.end()) return pc_error(404, "NotFound", "Referral " + id + " not found", "id");
   json& current = it->second.referral;

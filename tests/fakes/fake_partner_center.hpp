@@ -52,6 +52,14 @@ class FakePartnerCenter {
   // A seller's edit in PC: applies `change`, then bumps eTag and updatedDateTime. `change` runs
   // under the fake's lock: it must not call back into the fake.
   void edit(const std::string& id, const std::function<void(nlohmann::json&)>& change);
+  // Deletes a referral, as Microsoft does with a withdrawn one: every request for it answers 404.
+  void remove(const std::string& id);
+  // The next PATCH/PUT of referral `id` is preceded by `change` applied as a seller's edit (new
+  // eTag), so cosync's write carries a stale eTag: an edit landing between its read and its
+  // write. An empty `change` removes the referral instead, so the write answers 404.
+  void interfere_before_next_write(const std::string& id, std::function<void(nlohmann::json&)> change);
+  // Disarms it; true when it was still armed (no write came).
+  bool cancel_interference(const std::string& id);
   // Successful writes (POST, PATCH, PUT) so far.
   int writes() const;
   // Applies the 14-day expiry now (requests apply it too); returns how many referrals expired.
@@ -88,6 +96,7 @@ class FakePartnerCenter {
   FaultQueue faults_;
   mutable std::mutex mu_;
   std::map<std::string, Stored> referrals_;
+  std::map<std::string, std::function<void(nlohmann::json&)>> interference_;  // by referral id
   std::uint64_t next_seq_ = 0;
   int writes_ = 0;
   HttpTestServer server_;  // last: stops before the state above goes away

@@ -71,3 +71,23 @@ TEST_CASE("state store: audit entries, newest first, pruned by age") {
   CHECK(store.prune_audit("2024-02-01T00:00:00.000Z") == 1);
   CHECK(store.audit("m", 10).size() == 1);
 }
+
+TEST_CASE("state store: an orphaned link keeps its last values, survives a save and drops its quarantine") {
+  testing::TempDir dir;
+  StateStore store(dir.file("state.db"));
+  Link link{"m", "ref-1", "00Q1", "etag-1", "v1", {{"notes", "last synced"}}};
+  store.save_link(link);
+  store.quarantine("m", "crm", "00Q1", "rejected", "", "");
+  store.orphan_link(link, "2026-11-30T10:00:00.000Z", "Partner Center answered 404");
+  store.save_link(link);  // a save later in the same cycle does not revive it
+
+  auto orphan = store.link_by_pc("m", "ref-1");
+  REQUIRE(orphan);
+  CHECK(orphan->orphaned());
+  CHECK(orphan->orphaned_at == "2026-11-30T10:00:00.000Z");
+  CHECK(orphan->orphan_reason == "Partner Center answered 404");
+  CHECK(orphan->shadow["notes"] == "last synced");
+  CHECK(orphan->pc_version == "etag-1");
+  CHECK(store.quarantined().empty());
+  CHECK(store.link_by_crm("m", "00Q1")->orphaned());
+}
