@@ -318,6 +318,11 @@ net::awaitable<void> SyncEngine::create_missing(std::vector<WorkItem*>& items, C
       }
       Link link{mapping_.name, item->pc_id, item->crm->id, item->pc->version, item->crm->version,
                 nlohmann::json::object()};
+      // If cosync created it (a create whose link a crash lost), the values it sent are its own:
+      // as pending writes they become the shadow where the record still holds them, so an edit
+      // made since on either side wins as an edit instead of by the first-sync rule.
+      if (auto intent = store_.pending_create(mapping_.name, "crm", item->pc_id))
+        for (auto& [field, value] : intent->items()) link.pending[field] = {{"side", "crm"}, {"value", value}};
       StateStore::Transaction tx(store_);
       store_.save_link(link);
       store_.remove_pending_create(mapping_.name, "crm", item->pc_id);
@@ -347,7 +352,10 @@ net::awaitable<void> SyncEngine::create_missing(std::vector<WorkItem*>& items, C
   // row is committed first, so a retry or a restart finds the record instead of duplicating it.
   std::vector<connectors::UpsertRequest> requests;
   for (auto* item : to_create) {
-    store_.add_pending_create(mapping_.name, "crm", item->pc_id);
+    nlohmann::json intent = nlohmann::json::object();
+    for (const auto& f : mapping_.fields)
+      if (auto value = mapping_.canonical_from_pc(f, item->pc->fields); value && f.flows_to_crm()) intent[f.name] = *value;
+    store_.add_pending_create(mapping_.name, "crm", item->pc_id, intent);
     connectors::UpsertRequest request;
     request.external_id = item->pc_id;
     request.fields = mapping_.crm_fields_for_create(item->pc->fields);

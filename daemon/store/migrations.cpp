@@ -92,6 +92,10 @@ const std::vector<const char*>& schema_migrations() {
       ALTER TABLE links ADD COLUMN orphaned_at TEXT NOT NULL DEFAULT '';
       ALTER TABLE links ADD COLUMN orphan_reason TEXT NOT NULL DEFAULT '';
       )sql",
+      // 6: the canonical values a create sends, so a restart that links the record it made knows them.
+      R"sql(
+      ALTER TABLE pending_creates ADD COLUMN intent TEXT NOT NULL DEFAULT '{}';
+      )sql",
   };
   return migrations;
 }

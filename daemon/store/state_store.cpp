@@ -145,10 +145,22 @@ void StateStore::set_cursor(const std::string& mapping, const std::string& side,
   s.run();
 }
 
-void StateStore::add_pending_create(const std::string& mapping, const std::string& side, const std::string& key) {
-  SqliteStatement s(db_, "INSERT OR IGNORE INTO pending_creates (mapping, side, key) VALUES (?,?,?)");
-  s.bind(mapping, side, key);
+void StateStore::add_pending_create(const std::string& mapping, const std::string& side, const std::string& key,
+                                    const nlohmann::json& intent) {
+  SqliteStatement s(db_,
+                    "INSERT INTO pending_creates (mapping, side, key, intent) VALUES (?,?,?,?) "
+                    "ON CONFLICT(mapping, side, key) DO UPDATE SET intent=excluded.intent");
+  s.bind(mapping, side, key, intent.dump());
   s.run();
+}
+
+std::optional<nlohmann::json> StateStore::pending_create(const std::string& mapping, const std::string& side,
+                                                         const std::string& key) const {
+  SqliteStatement s(db_, "SELECT intent FROM pending_creates WHERE mapping=? AND side=? AND key=?");
+  s.bind(mapping, side, key);
+  if (!s.step()) return std::nullopt;
+  auto intent = nlohmann::json::parse(s.text(0), nullptr, false);
+  return intent.is_object() ? intent : nlohmann::json::object();
 }
 
 void StateStore::remove_pending_create(const std::string& mapping, const std::string& side, const std::string& key) {

@@ -91,7 +91,12 @@ class StateStore {
 
   // A create about to be sent: recorded before the remote call so that a restart looks the
   // record up instead of creating it again (DESIGN invariant 1).
-  void add_pending_create(const std::string& mapping, const std::string& side, const std::string& key);
+  // `intent`: canonical field -> value the create sends.
+  void add_pending_create(const std::string& mapping, const std::string& side, const std::string& key,
+                          const nlohmann::json& intent = nlohmann::json::object());
+  // The intent of a create sent but never confirmed; nullopt when there is none.
+  std::optional<nlohmann::json> pending_create(const std::string& mapping, const std::string& side,
+                                               const std::string& key) const;
   void remove_pending_create(const std::string& mapping, const std::string& side, const std::string& key);
   std::vector<std::string> pending_creates(const std::string& mapping, const std::string& side) const;
 

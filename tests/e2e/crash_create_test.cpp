@@ -1,0 +1,51 @@
+// End to end: cosyncd killed while its create is in flight. The Lead is created all the same, the
+// link is not; the next run must link it knowing the values it sent as its own. Without them the
+// pair had no shadow, the first-sync rule let the field's owner (crm) decide, and a seller's edit
+// in Partner Center made in between was overwritten by the value cosync had created the Lead with.
+#include <catch2/catch.hpp>
+#include <signal.h>
+
+#include <thread>
+
+#include "daemon/store/state_store.hpp"
+#include "tests/e2e/daemon_harness.hpp"
+
+using namespace cosync;
+using nlohmann::json;
+
+TEST_CASE("e2e: a create whose link a SIGKILL lost is linked with its sent values as the shadow") {
+  testing::DaemonHarness h;  // notes: owner crm
+  auto id = h.add_incoming_lead("Contoso", 1000);
+  h.sf.server().delay_next(100, 800);  // every Salesforce answer comes late: time to kill mid-create
+  auto daemon = h.start_daemon();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (h.sf.server().count("PATCH") == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(h.sf.server().count("PATCH") == 1);  // the create (upsert) is on its way
+  daemon->signal(SIGKILL);
+  daemon->wait_exit(std::chrono::seconds(5));
+  h.sf.server().delay_next(0, 0);
+  while (h.leads().empty() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(h.leads().size() == 1);  // the fake created it after the daemon died
+  auto lead = h.leads()[0]["Id"].get<std::string>();
+  {
+    StateStore store(h.dir.file("state/state.db"));
+    REQUIRE_FALSE(store.link_by_pc("pc-sf-leads", id));
+  }
+
+  // A seller edits the referral before the next run: only Partner Center changed the fields.
+  h.pc.edit(id, [](json& r) {
+    r["details"]["notes"] = "customer wants a demo";
+    r["details"]["dealValue"] = 5000;
+  });
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  CHECK(run.exit_status == 0);
+  CHECK_THAT(run.output, Catch::Contains("linked existing Lead " + lead));
+  CHECK(h.leads().size() == 1);
+  CHECK(h.sf.record("Lead", lead)["Description"] == "customer wants a demo");
+  CHECK(h.sf.record("Lead", lead)["AnnualRevenue"] == 5000);
+  CHECK(h.pc.referral(id)["details"]["notes"] == "customer wants a demo");
+  CHECK(h.pc.referral(id)["externalReferenceId"] == lead);
+}
