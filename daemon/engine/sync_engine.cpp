@@ -515,6 +515,55 @@ void SyncEngine::finish(Planned& p, CycleStats& stats) {
   store_.release_quarantine(mapping_.name, "crm", p.link.crm_id);
 }
 
+net::awaitable<void> SyncEngine::write_side(std::vector<Planned>& planned, bool to_crm, CycleStats& stats) {
+  auto& connector = to_crm ? crm_ : pc_;
+  const auto& spec = to_crm ? crm_spec_ : pc_spec_;
+  std::vector<connectors::UpdateRequest> requests;
+  std::vector<Planned*> writing;
+  for (auto& p : planned) {
+    const auto& changes = to_crm ? p.crm_changes : p.pc_changes;
+    if (changes.empty() || p.failed || p.again) continue;
+    connectors::UpdateRequest request;
+    request.current = to_crm ? *p.item->crm : *p.item->pc;
+    request.changes = changes;
+    requests.push_back(std::move(request));
+    writing.push_back(&p);
+  }
+  if (requests.empty()) co_return;
+  remember_pending(writing, to_crm);
+  auto written = co_await connector.update_many(spec, requests);
+  const std::string side = to_crm ? "crm" : "pc";
+  for (std::size_t k = 0; k < writing.size() && k < written.size(); ++k) {
+    Planned& p = *writing[k];
+    auto& record = to_crm ? p.item->crm : p.item->pc;
+    const std::string id = to_crm ? p.link.crm_id : p.item->pc_id;
+    if (written[k]) {
+      record = std::move(*written[k]);
+      record_writes(p, to_crm ? p.plan.to_crm : p.plan.to_pc, to_crm ? Origin::pc : Origin::crm);
+      ++(to_crm ? stats.updated_crm : stats.updated_pc);
+      continue;
+    }
+    if (!to_crm) save(p);  // keep what the CRM write achieved
+    Failure f = written[k].failure();
+    if (f.kind != FailureKind::conflict) {
+      fail(side, id, f, stats);
+      p.failed = true;
+      continue;
+    }
+    // A precondition failed: re-read that side, merge again next round.
+    log_->info("mapping={} {} {} changed while syncing; re-reading", mapping_.name,
+               to_crm ? crm_spec_.object : std::string("referral"), id);
+    auto fresh = co_await connector.get(spec, id);
+    if (!fresh) {
+      fail(side, id, fresh.failure(), stats);
+      p.failed = true;
+    } else {
+      record = std::move(*fresh);
+      p.again = true;
+    }
+  }
+}
+
 net::awaitable<bool> SyncEngine::sync_items(std::vector<WorkItem*> items, CycleStats& stats,
                                             const std::atomic<bool>& stop) {
   // A requested stop lets the batch in flight finish and commit; the rest waits for the next run.
@@ -532,93 +581,10 @@ net::awaitable<bool> SyncEngine::sync_items(std::vector<WorkItem*> items, CycleS
       if (p) planned.push_back(std::move(*p));
     }
 
-    // The CRM side first, as one batched call per 200 records.
-    std::vector<connectors::UpdateRequest> crm_requests;
-    std::vector<std::size_t> crm_index;
-    for (std::size_t i = 0; i < planned.size(); ++i) {
-      if (planned[i].crm_changes.empty()) continue;
-      connectors::UpdateRequest request;
-      request.current = *planned[i].item->crm;
-      request.changes = planned[i].crm_changes;
-      crm_requests.push_back(std::move(request));
-      crm_index.push_back(i);
-    }
-    if (!crm_requests.empty()) {
-      std::vector<Planned*> writing;
-      for (auto i : crm_index) writing.push_back(&planned[i]);
-      remember_pending(writing, true);
-      auto written = co_await crm_.update_many(crm_spec_, crm_requests);
-      for (std::size_t k = 0; k < crm_index.size() && k < written.size(); ++k) {
-        Planned& p = planned[crm_index[k]];
-        WorkItem& item = *p.item;
-        if (!written[k]) {
-          Failure f = written[k].failure();
-          if (f.kind == FailureKind::conflict) {
-            log_->info("mapping={} {} {} changed while syncing; re-reading", mapping_.name, crm_spec_.object,
-                       p.link.crm_id);
-            auto crm = co_await crm_.get(crm_spec_, p.link.crm_id);
-            if (!crm) {
-              fail("crm", p.link.crm_id, crm.failure(), stats);
-              p.failed = true;
-            } else {
-              item.crm = std::move(*crm);
-              p.again = true;
-            }
-          } else {
-            fail("crm", p.link.crm_id, f, stats);
-            p.failed = true;
-          }
-          continue;
-        }
-        item.crm = std::move(*written[k]);
-        record_writes(p, p.plan.to_crm, Origin::pc);
-        ++stats.updated_crm;
-      }
-    }
-
-    // Then Partner Center, for the items whose CRM write (if any) went through.
-    std::vector<connectors::UpdateRequest> pc_requests;
-    std::vector<std::size_t> pc_index;
-    for (std::size_t i = 0; i < planned.size(); ++i) {
-      if (planned[i].pc_changes.empty() || planned[i].failed || planned[i].again) continue;
-      connectors::UpdateRequest request;
-      request.current = *planned[i].item->pc;
-      request.changes = planned[i].pc_changes;
-      pc_requests.push_back(std::move(request));
-      pc_index.push_back(i);
-    }
-    if (!pc_requests.empty()) {
-      std::vector<Planned*> writing;
-      for (auto i : pc_index) writing.push_back(&planned[i]);
-      remember_pending(writing, false);
-      auto written = co_await pc_.update_many(pc_spec_, pc_requests);
-      for (std::size_t k = 0; k < pc_index.size() && k < written.size(); ++k) {
-        Planned& p = planned[pc_index[k]];
-        WorkItem& item = *p.item;
-        if (!written[k]) {
-          save(p);  // keep what the CRM write achieved
-          Failure f = written[k].failure();
-          if (f.kind == FailureKind::conflict) {
-            log_->info("mapping={} referral {} changed while syncing; re-reading", mapping_.name, item.pc_id);
-            auto pc = co_await pc_.get(pc_spec_, item.pc_id);
-            if (!pc) {
-              fail("pc", item.pc_id, pc.failure(), stats);
-              p.failed = true;
-            } else {
-              item.pc = std::move(*pc);
-              p.again = true;
-            }
-          } else {
-            fail("pc", item.pc_id, f, stats);
-            p.failed = true;
-          }
-          continue;
-        }
-        item.pc = std::move(*written[k]);
-        record_writes(p, p.plan.to_pc, Origin::crm);
-        ++stats.updated_pc;
-      }
-    }
+    // The CRM side first (one batched call per 200 records), then Partner Center for the items
+    // whose CRM write (if any) went through.
+    co_await write_side(planned, true, stats);
+    co_await write_side(planned, false, stats);
 
     // Shadows and versions of the batch, committed together.
     std::vector<WorkItem*> again;

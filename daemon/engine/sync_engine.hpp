@@ -77,6 +77,9 @@ class SyncEngine {
   // Collections); re-merges what moved. Returns false when `stop` interrupted it.
   boost::asio::awaitable<bool> sync_items(std::vector<WorkItem*> items, CycleStats& stats,
                                           const std::atomic<bool>& stop);
+  // Sends one side's writes of a batch in one batched call; a precondition failure re-reads
+  // that side and marks the item for another merge round.
+  boost::asio::awaitable<void> write_side(std::vector<Planned>& planned, bool to_crm, CycleStats& stats);
   void fail(const std::string& side, const std::string& id, const Failure& failure, CycleStats& stats);
   void save(Planned& p);
   void reconcile_pending(Link& link, const WorkItem& item) const;
