@@ -138,14 +138,19 @@ void DaemonHarness::write_config(const std::string& extra_top_level) {
   config_path_ = dir.write("cosync.yaml", yaml.str());
 }
 
-void DaemonHarness::edit_mapping(const std::string& from, const std::string& to) {
+void DaemonHarness::edit_mapping(const std::string& from, const std::string& to) { edit_mapping({{from, to}}); }
+
+void DaemonHarness::edit_mapping(const std::vector<std::pair<std::string, std::string>>& replacements) {
   std::ifstream in(COSYNC_SOURCE_DIR "/config/examples/mappings/pc-sf-leads.yaml");
   std::stringstream buffer;
   buffer << in.rdbuf();
   std::string text = buffer.str();
-  auto at = text.find(from);
-  if (at == std::string::npos) throw std::invalid_argument("the example mapping has no '" + from + "'");
-  mapping_path_ = dir.write("mapping.yaml", text.replace(at, from.size(), to));
+  for (const auto& [from, to] : replacements) {
+    auto at = text.find(from);
+    if (at == std::string::npos) throw std::invalid_argument("the example mapping has no '" + from + "'");
+    text.replace(at, from.size(), to);
+  }
+  mapping_path_ = dir.write("mapping.yaml", text);
   write_config();
 }
 

@@ -54,6 +54,8 @@ class DaemonHarness {
   void write_config(const std::string& extra_top_level = "");
   // Uses a copy of the shipped example mapping with the text `from` replaced by `to`.
   void edit_mapping(const std::string& from, const std::string& to);
+  // The same with several replacements, each of text that must occur in the example mapping.
+  void edit_mapping(const std::vector<std::pair<std::string, std::string>>& replacements);
 
   // Write calls (POST, PATCH, PUT, DELETE) each fake has received since the last clear.
   std::size_t write_calls();
