@@ -370,7 +370,12 @@ net::awaitable<void> SyncEngine::create_missing(std::vector<WorkItem*>& items, C
       item.done = true;
       continue;
     }
-    Link link{mapping_.name, item.pc_id, created->id, item.pc->version, created->version, nlohmann::json::object()};
+    // What both records hold now is the shadow from the start: if the run dies before this
+    // item's merge commits, an edit made since is still known as an edit (not a first sync).
+    SideState pc_side{&item.pc->fields, item.pc->modified};
+    SideState crm_side{&created->fields, created->modified};
+    auto agreed = merge(mapping_, pc_side, crm_side, nlohmann::json::object()).agreed;
+    Link link{mapping_.name, item.pc_id, created->id, item.pc->version, created->version, std::move(agreed)};
     {
       StateStore::Transaction tx(store_);
       store_.save_link(link);

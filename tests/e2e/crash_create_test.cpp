@@ -49,3 +49,32 @@ TEST_CASE("e2e: a create whose link a SIGKILL lost is linked with its sent value
   CHECK(h.pc.referral(id)["details"]["notes"] == "customer wants a demo");
   CHECK(h.pc.referral(id)["externalReferenceId"] == lead);
 }
+
+TEST_CASE("e2e: a create whose merge a SIGKILL cut short keeps the created values as the shadow") {
+  testing::DaemonHarness h;  // notes: owner crm
+  auto id = h.add_incoming_lead("Fabrikam", 1000);
+  // The Lead is created and linked; the kill comes while the referral's link field is patched,
+  // before the cycle commits the pair's merge.
+  h.pc.server().delay_next(100, 800);
+  auto daemon = h.start_daemon();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (h.pc.server().count("PATCH") == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(h.pc.server().count("PATCH") == 1);
+  daemon->signal(SIGKILL);
+  daemon->wait_exit(std::chrono::seconds(5));
+  h.pc.server().delay_next(0, 0);
+  REQUIRE(h.leads().size() == 1);
+  auto lead = h.leads()[0]["Id"].get<std::string>();
+  {
+    StateStore store(h.dir.file("state/state.db"));
+    REQUIRE(store.link_by_pc("pc-sf-leads", id));
+  }
+
+  h.pc.edit(id, [](json& r) { r["details"]["notes"] = "customer wants a demo"; });
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  CHECK(run.exit_status == 0);
+  CHECK(h.sf.record("Lead", lead)["Description"] == "customer wants a demo");
+  CHECK(h.pc.referral(id)["details"]["notes"] == "customer wants a demo");
+}
