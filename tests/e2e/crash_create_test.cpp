@@ -13,18 +13,29 @@
 using namespace cosync;
 using nlohmann::json;
 
+namespace {
+
+// Runs cosyncd with every answer of `server` 800 ms late and SIGKILLs it as soon as its first
+// PATCH reaches `server`: the fake still carries that PATCH out, the daemon never learns it.
+void kill_during_first_patch(testing::DaemonHarness& h, fakes::HttpTestServer& server) {
+  server.delay_next(100, 800);
+  auto daemon = h.start_daemon();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (server.count("PATCH") == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(server.count("PATCH") == 1);
+  daemon->signal(SIGKILL);
+  daemon->wait_exit(std::chrono::seconds(5));
+  server.delay_next(0, 0);
+}
+
+}  // namespace
+
 TEST_CASE("e2e: a create whose link a SIGKILL lost is linked with its sent values as the shadow") {
   testing::DaemonHarness h;  // notes: owner crm
   auto id = h.add_incoming_lead("Contoso", 1000);
-  h.sf.server().delay_next(100, 800);  // every Salesforce answer comes late: time to kill mid-create
-  auto daemon = h.start_daemon();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (h.sf.server().count("PATCH") == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  REQUIRE(h.sf.server().count("PATCH") == 1);  // the create (upsert) is on its way
-  daemon->signal(SIGKILL);
-  daemon->wait_exit(std::chrono::seconds(5));
-  h.sf.server().delay_next(0, 0);
+  kill_during_first_patch(h, h.sf.server());  // the create (upsert) is on its way
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (h.leads().empty() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   REQUIRE(h.leads().size() == 1);  // the fake created it after the daemon died
@@ -55,15 +66,7 @@ TEST_CASE("e2e: a create whose merge a SIGKILL cut short keeps the created value
   auto id = h.add_incoming_lead("Fabrikam", 1000);
   // The Lead is created and linked; the kill comes while the referral's link field is patched,
   // before the cycle commits the pair's merge.
-  h.pc.server().delay_next(100, 800);
-  auto daemon = h.start_daemon();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (h.pc.server().count("PATCH") == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  REQUIRE(h.pc.server().count("PATCH") == 1);
-  daemon->signal(SIGKILL);
-  daemon->wait_exit(std::chrono::seconds(5));
-  h.pc.server().delay_next(0, 0);
+  kill_during_first_patch(h, h.pc.server());
   REQUIRE(h.leads().size() == 1);
   auto lead = h.leads()[0]["Id"].get<std::string>();
   {
