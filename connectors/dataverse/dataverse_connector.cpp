@@ -415,7 +415,8 @@ net::awaitable<Expected<nlohmann::json>> DataverseConnector::entity_definition(c
   if (!tables) co_return tables.failure();
   if (tables->empty() || !(*tables)[0].is_object() || !(*tables)[0].contains("Attributes") ||
       !(*tables)[0]["Attributes"].is_array())
-    co_return Failure{FailureKind::fatal, "Dataverse has no table with the entity set name '" + entity_set + "'", 200, ""};
+    co_return Failure{FailureKind::not_found, "Dataverse has no table with the entity set name '" + entity_set + "'",
+                      404, ""};
   co_return (*tables)[0];
 }
 
@@ -500,14 +501,14 @@ net::awaitable<Expected<RemoteRecord>> DataverseConnector::update(const ObjectSp
 
 std::vector<DataverseConnector::BatchPart> DataverseConnector::close_parts(const ObjectSpec& spec,
                                                                            const RemoteRecord& current,
-                                                                           std::vector<FieldChange> changes, int state,
-                                                                           int status) const {
+                                                                           std::vector<FieldChange> changes,
+                                                                           const OptionColumns& option_set_columns,
+                                                                           int state, int status) const {
   // The close actions take no If-Match: a PATCH with If-Match in the same change set is the
   // precondition (a moved row fails the change set with 412, the action is rolled back). It
   // carries the other changes, or else writes back the statuscode the row was read with.
   std::erase_if(changes, [](const FieldChange& c) { return c.path == "statecode" || c.path == "statuscode"; });
-  auto guard = nlohmann::json::object();
-  for (const auto& c : changes) guard[c.path] = c.value;
+  auto guard = dataverse_body(spec.object, changes, option_set_columns);
   if (guard.empty() && current.fields.contains("statuscode")) {
     const auto& read = current.fields["statuscode"];
     int value = 0;
@@ -633,7 +634,7 @@ net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::update_m
     if (auto state = close_state(spec, body)) {
       int status = body.contains("statuscode") && body["statuscode"].is_number_integer() ? body["statuscode"].get<int>()
                                                                                           : (*state == 1 ? 3 : 4);
-      record.parts = close_parts(spec, r.current, r.changes, *state, status);
+      record.parts = close_parts(spec, r.current, r.changes, *option_set_columns, *state, status);
       record.what = std::string(*state == 1 ? "WinOpportunity " : "LoseOpportunity ") + r.current.id + " in $batch";
       ++closes;
     } else {

@@ -102,7 +102,8 @@ class DataverseConnector final : public Connector {
   // The $batch parts that close an opportunity (WinOpportunity / LoseOpportunity after the other
   // changes, guarded by If-Match) and read it back.
   std::vector<BatchPart> close_parts(const ObjectSpec& spec, const RemoteRecord& current,
-                                     std::vector<FieldChange> changes, int state, int status) const;
+                                     std::vector<FieldChange> changes, const std::set<std::string>& option_set_columns,
+                                     int state, int status) const;
   // GET of a collection: its "value" array, or the service's error.
   boost::asio::awaitable<Expected<nlohmann::json>> get_values(const std::string& url, const std::string& what);
   // The table's definition with its columns (LogicalName, AttributeType, IsValidFor...).
