@@ -1,8 +1,10 @@
 #include "tests/e2e/dataverse_harness.hpp"
 
+#include <filesystem>
 #include <sstream>
 
 #include "daemon/auth/refresh_token.hpp"
+#include "daemon/util/time.hpp"
 
 namespace cosync::testing {
 
@@ -22,7 +24,7 @@ fakes::FakeDataverseOptions dv_options(const fakes::FakeTokenServer& tokens) {
 
 }  // namespace
 
-DataverseHarness::DataverseHarness() : pc(pc_options(tokens)), dv(dv_options(tokens)) {
+DataverseHarness::DataverseHarness(const std::string& mapping) : pc(pc_options(tokens)), dv(dv_options(tokens)) {
   tokens.add_client("dv-client", "dv-secret");
   tokens.add_client("pc-client", "pc-secret");
   tokens.add_refresh_token("refresh-token-1");
@@ -49,7 +51,9 @@ DataverseHarness::DataverseHarness() : pc(pc_options(tokens)), dv(dv_options(tok
        << "      client_id: dv-client\n"
        << "      client_secret_file: dv_secret\n"
        << "mappings:\n"
-       << "  - " << COSYNC_SOURCE_DIR << "/config/examples/mappings/pc-dataverse-leads.yaml\n";
+       << "  - mapping.yaml\n";
+  std::filesystem::copy_file(std::filesystem::path(COSYNC_SOURCE_DIR) / "config/examples/mappings" / mapping,
+                             mapping_path());
   config_path_ = dir.write("cosync.yaml", yaml.str());
 }
 
@@ -79,6 +83,25 @@ std::string DataverseHarness::add_incoming_lead(const std::string& company, doub
                           {"substatus", "Pending"},
                           {"customerProfile", {{"name", company}, {"address", {{"country", "US"}}}}},
                           {"details", {{"dealValue", deal_value}, {"currency", "USD"}, {"notes", "from Microsoft"}}}});
+}
+
+std::string DataverseHarness::add_co_sell_referral(const std::string& name, const std::string& company,
+                                                  double deal_value, int age_days) {
+  auto created = format_iso8601(std::chrono::system_clock::now() - std::chrono::hours(24 * age_days));
+  return pc.add_referral({{"type", "Shared"},
+                          {"direction", "Incoming"},
+                          {"name", name},
+                          {"status", "Active"},
+                          {"substatus", "Accepted"},
+                          {"createdDateTime", created},
+                          {"customerProfile", {{"name", company}, {"address", {{"country", "US"}}}}},
+                          {"details", {{"dealValue", deal_value}, {"currency", "USD"}, {"notes", "co-sell with Microsoft"}}}});
+}
+
+nlohmann::json DataverseHarness::dv_row_for(const std::string& entity_set, const std::string& referral_id) const {
+  for (auto& row : dv.rows(entity_set))
+    if (row.value("cosync_referralid", "") == referral_id) return row;
+  return nullptr;
 }
 
 }  // namespace cosync::testing

@@ -1,0 +1,94 @@
+// End to end on Dynamics 365 opportunities: the real cosyncd binary, the fake Partner Center and
+// the fake Dataverse, through the shipped pc-dataverse-opportunities mapping. A co-sell referral
+// becomes one opportunity; Won on either side closes the other, in Dataverse only through
+// WinOpportunity (never a PATCH of statecode).
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/dataverse_harness.hpp"
+
+using namespace cosync;
+using nlohmann::json;
+
+TEST_CASE("dataverse e2e: a co-sell referral creates one opportunity, and Won in Partner Center closes it through WinOpportunity") {
+  testing::DataverseHarness h("pc-dataverse-opportunities.yaml");
+  auto id = h.add_co_sell_referral("Contoso - Azure migration", "Contoso", 50000);
+  auto lead = h.add_incoming_lead("Not a co-sell deal");  // Independent: not this mapping's
+
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  REQUIRE(run.exit_status == 0);
+  auto rows = h.opportunities();
+  REQUIRE(rows.size() == 1);
+  const auto& opp = rows[0];
+  CHECK(opp["name"] == "Contoso - Azure migration");
+  CHECK(opp["estimatedvalue"] == 50000);
+  CHECK(opp["description"] == "co-sell with Microsoft");
+  CHECK(opp["salesstage"] == 1);  // Develop: option values reach the wire as integers
+  CHECK(opp["statuscode"] == 1);  // In Progress
+  CHECK(opp["cosync_referralid"] == id);
+  const std::string opp_id = opp["opportunityid"];
+  CHECK(h.pc.referral(id)["externalReferenceId"] == opp_id);
+  CHECK_FALSE(h.pc.referral(lead).contains("externalReferenceId"));
+
+  h.clear_requests();
+  auto again = h.cosyncd("once");
+  INFO(again.output);
+  REQUIRE(again.exit_status == 0);
+  CHECK(h.opportunities().size() == 1);
+  CHECK(h.write_calls() == 0);
+
+  // Microsoft and the partner win the deal: Closed/Won in Partner Center.
+  h.pc.edit(id, [](json& r) {
+    r["status"] = "Closed";
+    r["substatus"] = "Won";
+  });
+  h.clear_requests();
+  auto won = h.cosyncd("once");
+  INFO(won.output);
+  REQUIRE(won.exit_status == 0);
+  auto closed = h.dv.row("opportunities", opp_id);
+  CHECK(closed["statecode"] == 1);
+  CHECK(closed["statuscode"] == 3);
+  CHECK(closed["salesstage"] == 3);
+  REQUIRE(h.dv.opportunity_closes().size() == 1);
+  CHECK(h.dv.opportunity_closes()[0]["action"] == "WinOpportunity");
+  CHECK(h.dv.opportunity_closes()[0]["opportunityid@odata.bind"] == "/opportunities(" + opp_id + ")");
+  // Through the action inside the $batch, never a PATCH of statecode.
+  CHECK(h.dv.server().count("POST", "/api/data/v9.2/WinOpportunity") == 0);
+  CHECK(h.dv.server().count("PATCH") == 0);
+  std::string batches;
+  for (const auto& r : h.dv.server().requests())
+    if (r.path == "/api/data/v9.2/$batch") batches += r.body;
+  const std::string action = "/api/data/v9.2/WinOpportunity HTTP/1.1";
+  CHECK(batches.find(action) != std::string::npos);
+  CHECK(batches.find(action) == batches.rfind(action));  // once
+  CHECK(batches.find("\"statecode\"") == std::string::npos);
+
+  h.clear_requests();
+  auto quiet = h.cosyncd("once");
+  INFO(quiet.output);
+  CHECK(quiet.exit_status == 0);
+  CHECK(h.write_calls() == 0);
+  CHECK(h.dv.opportunity_closes().size() == 1);
+}
+
+TEST_CASE("dataverse e2e: an opportunity won in Dynamics closes the co-sell referral as Won") {
+  testing::DataverseHarness h("pc-dataverse-opportunities.yaml");
+  auto id = h.add_co_sell_referral("Fabrikam - Dynamics rollout", "Fabrikam", 120000);
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  auto opp = h.dv_row_for("opportunities", id);
+  REQUIRE(opp.is_object());
+  const std::string opp_id = opp["opportunityid"];
+
+  // A seller closes it as Won in Dynamics (the UI runs WinOpportunity).
+  h.dv.edit("opportunities", opp_id, {{"statecode", 1}, {"statuscode", 3}, {"estimatedvalue", 125000}});
+  h.clear_requests();
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  REQUIRE(run.exit_status == 0);
+  auto referral = h.pc.referral(id);
+  CHECK(referral["status"] == "Closed");
+  CHECK(referral["substatus"] == "Won");
+  CHECK(referral["details"]["dealValue"] == 125000);
+  CHECK(h.dv.opportunity_closes().empty());  // Dynamics closed it itself: nothing to close again
+}
