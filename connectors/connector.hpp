@@ -2,6 +2,7 @@
 // The interface every connector implements (Partner Center, Salesforce, later Dataverse). The
 // engine only sees this: records as JSON, opaque versions and cursors, field changes by path.
 #include <boost/asio/awaitable.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,11 +33,24 @@ struct PullResult {
   std::string cursor;  // where the next pull starts; committed by the engine after the batch
 };
 
+// A parent record a created record points to, found (or created) by a match key: Salesforce
+// Opportunity.AccountId. The create's change of `field` carries {"match": <value from the
+// referral>, "create": {<fields of a new parent>} or null}; the connector replaces it with the
+// id of the one `object` record whose `match_field` matches.
+struct ParentLookup {
+  std::string field;           // "AccountId"
+  std::string object;          // "Account"
+  std::string match_field;     // "Name" or "Website"
+  bool match_domain = false;   // compare web domains: "https://www.Contoso.com/", "a@contoso.com" ~ "contoso.com"
+  bool create = true;          // create the parent when none matches; otherwise the record is rejected
+};
+
 // Which records of which object a mapping reads and writes.
 struct ObjectSpec {
   std::string object;                 // "Lead"; ignored by Partner Center (always referrals)
   std::vector<std::string> fields;    // field paths the mapping reads
   std::string external_id_field;      // field that holds the other side's id
+  std::optional<ParentLookup> parent{};  // resolved on create (Opportunity -> Account)
 };
 
 struct FieldChange {

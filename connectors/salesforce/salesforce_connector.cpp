@@ -3,6 +3,7 @@
 #include <boost/url/url.hpp>
 #include <charconv>
 #include <set>
+#include <sstream>
 
 #include "connectors/api_error.hpp"
 #include "daemon/auth/authorized_send.hpp"
@@ -52,16 +53,16 @@ std::string select_list(const ObjectSpec& spec, bool all_fields) {
   return list;
 }
 
-std::string soql_quote(const std::string& text) {
+}  // namespace
+
+std::string soql_quote(const std::string& text, bool like) {
   std::string out = "'";
   for (char c : text) {
-    if (c == '\\' || c == '\'') out += '\\';
+    if (c == '\\' || c == '\'' || (like && (c == '%' || c == '_'))) out += '\\';
     out += c;
   }
   return out + "'";
 }
-
-}  // namespace
 
 std::string build_ids_soql(const ObjectSpec& spec, const std::vector<std::string>& ids, bool all_fields) {
   std::string soql = "SELECT " + select_list(spec, all_fields) + " FROM " + spec.object + " WHERE Id IN (";
@@ -107,6 +108,7 @@ Failure collection_error(const nlohmann::json& errors, const std::string& what) 
     for (const auto& f : fields) text += " " + f;
     text += ")";
   }
+  if (code == "DUPLICATE_EXTERNAL_ID") text += ": several records hold this external id; merge or clear the duplicates";
   return Failure{kind, text, 200, ""};
 }
 
@@ -151,7 +153,7 @@ std::string SalesforceConnector::api_usage() const {
 }
 
 net::awaitable<Expected<http::Response>> SalesforceConnector::call(http::Method method, const std::string& path_or_url,
-                                                                   std::string body, bool essential) {
+                                                                   std::string body, bool essential, bool query) {
   // Paused after REQUEST_LIMIT_EXCEEDED: nothing goes out until the pause ends (no hammering).
   if (now() < paused_until_)
     co_return Failure{FailureKind::transient,
@@ -174,6 +176,7 @@ net::awaitable<Expected<http::Response>> SalesforceConnector::call(http::Method 
   req.url = path_or_url.starts_with("/") ? options_.instance_url + path_or_url : path_or_url;
   req.headers = {{"Accept", "application/json"}};
   if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+  if (query) req.headers.emplace_back("Sforce-Query-Options", "batchSize=" + std::to_string(options_.query_batch_size));
   req.body = std::move(body);
   // PATCH by id or by external id sets the same values again when repeated.
   if (method == http::Method::patch) req.idempotent = true;
@@ -211,7 +214,7 @@ net::awaitable<Expected<PullResult>> SalesforceConnector::run_query(const std::s
   PullResult result;
   std::set<std::string> seen;
   while (!next.empty()) {
-    auto res = co_await call(http::Method::get, next, {}, essential);
+    auto res = co_await call(http::Method::get, next, {}, essential, true);
     if (!res) co_return res.failure();
     if (res->status != 200) co_return api_failure(*res, what, kRequestIdHeader);
     auto body = nlohmann::json::parse(res->body, nullptr, false);
@@ -276,6 +279,32 @@ net::awaitable<Expected<nlohmann::json>> SalesforceConnector::describe(const std
   co_return body;
 }
 
+ObjectMetadata metadata_from_describe(const nlohmann::json& describe) {
+  ObjectMetadata meta;
+  meta.object = describe.value("name", "");
+  for (const auto& f : describe["fields"]) {
+    if (!f.is_object() || !f.contains("name") || !f["name"].is_string()) continue;
+    FieldMetadata field;
+    field.name = f["name"].get<std::string>();
+    field.updateable = f.value("updateable", false);
+    field.createable = f.value("createable", false);
+    if (f.contains("picklistValues") && f["picklistValues"].is_array())
+      for (const auto& v : f["picklistValues"])
+        if (v.is_object() && v.value("active", false) && v.contains("value") && v["value"].is_string())
+          field.allowed_values.push_back(v["value"].get<std::string>());
+    meta.fields.push_back(std::move(field));
+  }
+  return meta;
+}
+
+net::awaitable<Expected<ObjectMetadata>> SalesforceConnector::describe_object(const std::string& object) {
+  auto body = co_await describe(object);
+  if (!body) co_return body.failure();
+  auto meta = metadata_from_describe(*body);
+  if (meta.object.empty()) meta.object = object;
+  co_return meta;
+}
+
 net::awaitable<Expected<RemoteRecord>> SalesforceConnector::get(const ObjectSpec& spec, const std::string& id) {
   auto res = co_await call(http::Method::get, sobject_path(spec, id));
   if (!res) co_return res.failure();
@@ -303,8 +332,35 @@ net::awaitable<Expected<RemoteRecord>> SalesforceConnector::update(const ObjectS
   co_return co_await get(spec, current.id);
 }
 
+namespace {
+
+// 300 Multiple Choices on an upsert by external id: the body lists the matching records' URLs.
+Failure several_matches(const ObjectSpec& spec, const std::string& external_id, const std::string& body) {
+  std::string ids;
+  auto urls = nlohmann::json::parse(body, nullptr, false);
+  if (urls.is_array())
+    for (const auto& u : urls)
+      if (u.is_string()) {
+        const auto& url = u.get_ref<const std::string&>();
+        ids += (ids.empty() ? "" : ", ") + url.substr(url.rfind('/') + 1);
+      }
+  if (ids.empty()) ids = body.substr(0, 300);
+  std::ostringstream text;
+  text << "several " << spec.object << " records have " << spec.external_id_field << " = " << external_id << ": "
+       << ids << " (merge or clear the duplicates in Salesforce, then run quarantine retry)";
+  return Failure{FailureKind::rejected, text.str(), 300, ""};
+}
+
+}  // namespace
+
 net::awaitable<Expected<RemoteRecord>> SalesforceConnector::upsert(const ObjectSpec& spec, const std::string& external_id,
                                                                    const std::vector<FieldChange>& fields) {
+  if (spec.parent) {
+    // The parent lookup is settled the batched way, for one record.
+    std::vector<UpsertRequest> one = {UpsertRequest{external_id, fields}};
+    auto results = co_await upsert_many(spec, one);
+    co_return std::move(results.front());
+  }
   nlohmann::json body = nlohmann::json::object();
   for (const auto& c : fields)
     if (c.path != spec.external_id_field) body[c.path] = c.value;
@@ -312,11 +368,7 @@ net::awaitable<Expected<RemoteRecord>> SalesforceConnector::upsert(const ObjectS
   u.segments().push_back(external_id);
   auto res = co_await call(http::Method::patch, std::string(u.buffer()), body.dump());
   if (!res) co_return res.failure();
-  if (res->status == 300)
-    co_return Failure{FailureKind::rejected,
-                      "several " + spec.object + " records have " + spec.external_id_field + " = " + external_id + ": " +
-                          res->body.substr(0, 300),
-                      300, ""};
+  if (res->status == 300) co_return several_matches(spec, external_id, res->body);
   if (res->status != 200 && res->status != 201)
     co_return api_failure(*res, "upsert " + spec.object + " by " + spec.external_id_field, kRequestIdHeader);
   auto answer = nlohmann::json::parse(res->body, nullptr, false);
@@ -431,8 +483,10 @@ net::awaitable<std::vector<Expected<RemoteRecord>>> SalesforceConnector::update_
 }
 
 net::awaitable<std::vector<Expected<RemoteRecord>>> SalesforceConnector::upsert_many(
-    const ObjectSpec& spec, const std::vector<UpsertRequest>& requests) {
-  std::vector<std::optional<Expected<RemoteRecord>>> results(requests.size());
+    const ObjectSpec& spec, const std::vector<UpsertRequest>& requests_in) {
+  std::vector<std::optional<Expected<RemoteRecord>>> results(requests_in.size());
+  std::vector<UpsertRequest> requests = requests_in;
+  if (spec.parent) co_await resolve_parents(spec, requests, results);
   boost::urls::url u(options_.instance_url);
   u.set_path(data_path() + "/composite/sobjects");
   u.segments().push_back(spec.object);
@@ -443,6 +497,7 @@ net::awaitable<std::vector<Expected<RemoteRecord>>> SalesforceConnector::upsert_
     nlohmann::json body = {{"allOrNone", false}, {"records", nlohmann::json::array()}};
     std::vector<std::size_t> sent;
     for (std::size_t i = begin; i < end; ++i) {
+      if (results[i]) continue;  // its parent could not be settled
       std::vector<FieldChange> fields;
       for (const auto& c : requests[i].fields)
         if (c.path != spec.external_id_field) fields.push_back(c);
@@ -451,6 +506,7 @@ net::awaitable<std::vector<Expected<RemoteRecord>>> SalesforceConnector::upsert_
       body["records"].push_back(std::move(record));
       sent.push_back(i);
     }
+    if (sent.empty()) continue;
     auto res = co_await call(http::Method::patch, url, body.dump());
     if (!res) {
       for (auto i : sent) results[i] = res.failure();

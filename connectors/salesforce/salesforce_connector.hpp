@@ -19,6 +19,9 @@ struct SalesforceOptions {
   std::string instance_url;            // https://<my-domain>.my.salesforce.com
   std::string api_version = "60.0";
   std::chrono::seconds overlap{300};   // re-read this much before the cursor
+  // Records per query page (Sforce-Query-Options: batchSize=N; Salesforce allows 200-2000 and
+  // may still answer with fewer).
+  int query_batch_size = 2000;
   // Share of the org's daily API allowance (Sforce-Limit-Info api-usage=N/M) at which this
   // connection stops its non-essential calls (pulls, describes); writes of a cycle still finish.
   double max_api_usage = 0.8;
@@ -57,13 +60,17 @@ class SalesforceConnector final : public Connector {
   std::string api_usage() const override;
   // GET /sobjects/{Object}/describe: the object's fields (name, updateable, picklistValues, ...).
   boost::asio::awaitable<Expected<nlohmann::json>> describe(const std::string& object);
+  // The describe as CRM-neutral metadata: updateable, createable, active picklist values.
+  boost::asio::awaitable<Expected<ObjectMetadata>> describe_object(const std::string& object) override;
   ApiUsage usage() const { return usage_; }
 
  private:
   // `essential`: part of finishing work already pulled (writes, their re-reads); other calls
   // stop once usage reaches max_api_usage.
+  // `query`: a SOQL query request, which carries the query batch size.
   boost::asio::awaitable<Expected<http::Response>> call(http::Method method, const std::string& path_or_url,
-                                                        std::string body = {}, bool essential = true);
+                                                        std::string body = {}, bool essential = true,
+                                                        bool query = false);
   // Runs a SOQL query (query or queryAll) and follows nextRecordsUrl.
   boost::asio::awaitable<Expected<PullResult>> run_query(const std::string& soql, bool include_deleted, bool essential,
                                                          const std::string& what);
@@ -74,6 +81,11 @@ class SalesforceConnector final : public Connector {
   // Turns sObject Collections results into records (read back) or per-record failures.
   boost::asio::awaitable<void> collect_results(const ObjectSpec& spec, const http::Response& res,
                                                const std::vector<std::size_t>& indexes, const std::string& what,
+                                               std::vector<std::optional<Expected<RemoteRecord>>>& out);
+  // Replaces each request's parent lookup (spec.parent, e.g. Opportunity.AccountId) by the id of
+  // the one matching parent, found with one query per batch or created; a request whose parent
+  // cannot be settled gets its failure in `out` (several matches: rejected, naming them).
+  boost::asio::awaitable<void> resolve_parents(const ObjectSpec& spec, std::vector<UpsertRequest>& requests,
                                                std::vector<std::optional<Expected<RemoteRecord>>>& out);
   TimePoint now() const { return clock_.now(); }
   std::string data_path() const;  // /services/data/vNN.N
@@ -95,8 +107,16 @@ class SalesforceConnector final : public Connector {
 // ISO-8601 literal, as SOQL requires), oldest first.
 std::string build_pull_soql(const ObjectSpec& spec, const std::string& since);
 std::optional<RemoteRecord> parse_sobject(const nlohmann::json& body, std::string& reason);
+// A SOQL string literal: quoted, with backslash and quote escaped. `like`: also escapes the
+// LIKE wildcards % and _, so that they match themselves.
+std::string soql_quote(const std::string& text, bool like = false);
+// The web domain in a URL, e-mail address or bare host name, lower case and without "www."
+// ("https://www.Contoso.com/about" and "jane@contoso.com" -> "contoso.com"); empty if none.
+std::string web_domain(std::string_view text);
 // `SELECT <fields> FROM <object> WHERE Id IN ('a','b')`.
 std::string build_ids_soql(const ObjectSpec& spec, const std::vector<std::string>& ids, bool all_fields);
+// DescribeSObjectResult -> ObjectMetadata (inactive picklist values are not allowed values).
+ObjectMetadata metadata_from_describe(const nlohmann::json& describe);
 // The failure for one record of an sObject Collections answer ({"statusCode","message","fields"}).
 Failure collection_error(const nlohmann::json& errors, const std::string& what);
 

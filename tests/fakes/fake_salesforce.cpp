@@ -474,7 +474,8 @@ FakeResponse FakeSalesforce::query(const FakeRequest& request, bool include_dele
     auto begin = query_options.data() + at + 10;
     auto [p, ec] = std::from_chars(begin, query_options.data() + query_options.size(), n);
     if (ec != std::errc() || n <= 0) return sf_error(400, "INVALID_QUERY_OPTIONS", "batchSize must be positive");
-    batch = static_cast<size_t>(n);
+    // A request, not a promise: Salesforce may answer with fewer (batch_size caps it here).
+    batch = std::min(batch, static_cast<size_t>(n));
   }
 
   std::lock_guard lock(mu_);
@@ -552,6 +553,11 @@ json FakeSalesforce::describe(const Table& table) const {
       for (const auto& v : it->second)
         f["picklistValues"].push_back({{"active", true}, {"defaultValue", false}, {"label", v}, {"validFor", nullptr},
                                        {"value", v}});
+      if (auto inactive = table.schema.inactive_picklist_values.find(name);
+          inactive != table.schema.inactive_picklist_values.end())
+        for (const auto& v : inactive->second)
+          f["picklistValues"].push_back({{"active", false}, {"defaultValue", false}, {"label", v},
+                                         {"validFor", nullptr}, {"value", v}});
     }
     fields.push_back(f);
   };
@@ -595,6 +601,14 @@ FakeResponse FakeSalesforce::collections(const FakeRequest& request, const std::
           result = Error{400, "MISSING_ARGUMENT", s[3] + " not specified", {s[3]}, {}};
         else
           result = upsert_row(table, s[3], as_text(value), fields);
+        // Per record, several matches are DUPLICATE_EXTERNAL_ID naming them (a single upsert answers 300).
+        if (auto* error = std::get_if<Error>(&result); error && error->status == 300) {
+          std::string ids;
+          for (const auto& url : error->body)
+            ids += (ids.empty() ? "" : ", ") + url.get<std::string>().substr(url.get<std::string>().rfind('/') + 1);
+          result = Error{400, "DUPLICATE_EXTERNAL_ID",
+                         s[3] + ": more than one record found for external id field: [" + ids + "]", {s[3]}, {}};
+        }
       } else if (m == "POST") {
         result = create_row(table, fields);
       } else {

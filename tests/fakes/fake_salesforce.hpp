@@ -28,7 +28,9 @@ struct FakeSalesforceOptions {
   std::string api_version = "v60.0";
   // Checks the bearer token (e.g. FakeTokenServer::validator()); empty: any token is accepted.
   std::function<bool(std::string_view)> validate_token;
-  int batch_size = 2000;    // query batch size unless the request sets Sforce-Query-Options
+  // Records per query page: the most the fake sends, also when Sforce-Query-Options asks for
+  // more (Salesforce may answer with fewer than asked); a smaller batchSize there is honoured.
+  int batch_size = 2000;
   int daily_api_limit = 15000;  // the "/N" of Sforce-Limit-Info
   EventSink on_event;       // optional: one line per write accepted
 };

@@ -15,6 +15,8 @@ struct SObjectSchema {
   std::set<std::string> fields;            // writable fields; the system fields are added implicitly
   std::set<std::string> required;          // REQUIRED_FIELD_MISSING when absent on create or blanked
   std::map<std::string, std::set<std::string>> picklists;  // restricted picklists
+  // Picklist values deactivated by an admin: listed by describe with active=false, rejected on write.
+  std::map<std::string, std::set<std::string>> inactive_picklist_values;
   std::map<std::string, bool> external_ids;  // external id field -> unique
   nlohmann::json defaults = nlohmann::json::object();  // values set on create when absent
 

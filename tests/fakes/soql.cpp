@@ -90,6 +90,7 @@ std::vector<Token> tokenize(std::string_view s) {
       while (i < s.size()) {
         if (s[i] == '\\' && i + 1 < s.size()) {
           char e = s[i + 1];
+          if (e == '%' || e == '_') value += '\\';  // kept escaped: only LIKE gives them a meaning
           value += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
           i += 2;
         } else if (s[i] == '\'') {
@@ -195,7 +196,8 @@ class Parser {
     return true;
   }
   std::string field_name() {
-    static const char* reserved[] = {"SELECT", "FROM", "WHERE", "AND", "OR", "NOT", "ORDER", "BY", "LIMIT", "OFFSET", "IN"};
+    static const char* reserved[] = {"SELECT", "FROM", "WHERE", "AND", "OR",     "NOT",
+                                     "ORDER",  "BY",   "LIMIT", "OFFSET", "IN", "LIKE"};
     const Token& t = peek();
     if (t.kind != Token::Kind::word) throw ParseError("expected a name but found '" + describe(t) + "'");
     for (auto* r : reserved)
@@ -247,6 +249,12 @@ class Parser {
       return cond;
     }
     if (negated) throw ParseError("expected IN after NOT");
+    if (accept_keyword("LIKE")) {
+      cond.op = "LIKE";
+      cond.values.push_back(literal());
+      if (cond.values.back().kind != SoqlLiteral::Kind::string) throw ParseError("LIKE needs a string");
+      return cond;
+    }
     const Token& op = next();
     if (op.kind != Token::Kind::op) throw ParseError("expected an operator after " + cond.field);
     cond.op = op.text;
@@ -295,7 +303,24 @@ std::optional<int> compare_literal(const json& value, const SoqlLiteral& lit) {
   return compare_json(value, lit.value);
 }
 
+// SOQL LIKE: case-insensitive, % any run, _ one character, backslash escapes either.
+bool like_matches(std::string_view text, std::string_view pattern) {
+  if (pattern.empty()) return text.empty();
+  if (pattern[0] == '%') {
+    for (size_t skip = 0; skip <= text.size(); ++skip)
+      if (like_matches(text.substr(skip), pattern.substr(1))) return true;
+    return false;
+  }
+  if (text.empty()) return false;
+  if (pattern[0] == '_') return like_matches(text.substr(1), pattern.substr(1));
+  size_t width = pattern[0] == '\\' && pattern.size() > 1 ? 2 : 1;
+  char want = pattern[width - 1];
+  if (std::tolower(static_cast<unsigned char>(want)) != std::tolower(static_cast<unsigned char>(text[0]))) return false;
+  return like_matches(text.substr(1), pattern.substr(width));
+}
+
 bool compare_holds(const json& value, const std::string& op, const SoqlLiteral& lit) {
+  if (op == "LIKE") return value.is_string() && like_matches(value.get<std::string>(), lit.value.get<std::string>());
   bool is_null = value.is_null();
   if (lit.kind == SoqlLiteral::Kind::null) {
     if (op == "=") return is_null;

@@ -1,7 +1,8 @@
 #pragma once
 // The subset of SOQL the fake Salesforce understands:
 //   SELECT f1, f2 FROM Obj [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n] [OFFSET n]
-// where cond combines `Field op literal` (op: = != < <= > >=) and `Field [NOT] IN (literals)` with
+// where cond combines `Field op literal` (op: = != < <= > >=), `Field LIKE 'pattern'` (% and _,
+// case-insensitive) and `Field [NOT] IN (literals)` with
 // AND, OR, NOT and parentheses. Literals: 'strings' (backslash escapes), null, true/false, numbers,
 // dates (2024-05-01) and unquoted datetimes (2024-05-01T10:20:30.000Z, ...+00:00), compared as times.
 // Keywords are case-insensitive; field names are kept as written (the caller resolves them).
@@ -29,7 +30,7 @@ struct SoqlExpr {
   enum class Kind { compare, in, not_in, all_of, any_of, negate };
   Kind kind = Kind::compare;
   std::string field;                  // compare, in, not_in
-  std::string op;                     // compare: = != < <= > >=
+  std::string op;                     // compare: = != < <= > >= LIKE
   std::vector<SoqlLiteral> values;    // compare: one; in/not_in: the list
   std::vector<SoqlExpr> children;     // all_of, any_of, negate
 };

@@ -155,3 +155,36 @@ TEST_CASE_METHOD(CollectionsFixture, "salesforce_collections: a transport failur
   REQUIRE_FALSE(results[0].ok());
   CHECK(results[0].failure().kind == FailureKind::transient);
 }
+
+TEST_CASE_METHOD(CollectionsFixture, "salesforce_collections: an external id held by several records quarantines that record, naming them") {
+  // Duplicates a user made by hand (insert skips the uniqueness check, as a data load might).
+  auto a = add_lead("ref-dup");
+  auto b = add_lead("ref-dup");
+  std::vector<connectors::UpsertRequest> requests(2);
+  requests[0].external_id = "ref-dup";
+  requests[0].fields = {{"LastName", "[MSFT] Dup"}, {"Company", "Dup"}};
+  requests[1].external_id = "ref-new";
+  requests[1].fields = {{"LastName", "[MSFT] New"}, {"Company", "New"}};
+  auto results = run(sf.upsert_many(spec, requests));
+  REQUIRE(results.size() == 2);
+  REQUIRE_FALSE(results[0].ok());
+  CHECK(results[0].failure().kind == FailureKind::rejected);  // quarantined, not retried blindly
+  CHECK_THAT(results[0].failure().message, Catch::Contains("DUPLICATE_EXTERNAL_ID"));
+  CHECK_THAT(results[0].failure().message, Catch::Contains(a));
+  CHECK_THAT(results[0].failure().message, Catch::Contains(b));
+  CHECK(results[1].ok());  // the rest of the batch is written
+  CHECK(sf_fake.records("Lead").size() == 3);
+}
+
+TEST_CASE_METHOD(CollectionsFixture, "salesforce_collections: a single upsert answered 300 names the matching records") {
+  auto a = add_lead("ref-dup");
+  auto b = add_lead("ref-dup");
+  auto result = run(sf.upsert(spec, "ref-dup", {{"Company", "Dup"}}));
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.failure().kind == FailureKind::rejected);
+  CHECK(result.failure().http_status == 300);
+  CHECK_THAT(result.failure().message,
+             Catch::Contains("several Lead records have PartnerCenterReferralId__c = ref-dup: " + a + ", " + b));
+  CHECK(sf_fake.record("Lead", a)["Company"] == "C ref-dup");  // neither was touched
+  CHECK(sf_fake.record("Lead", b)["Company"] == "C ref-dup");
+}
