@@ -56,11 +56,14 @@ PartnerCenterConfig read_partner_center(const YamlNode& node, const std::string&
 }
 
 SalesforceConfig read_salesforce(const YamlNode& node, const std::string& file) {
-  node.allow_only({"type", "instance_url", "api_version", "overlap", "max_api_usage_percent", "limit_pause", "auth"});
+  node.allow_only({"type", "instance_url", "api_version", "overlap", "query_batch_size", "max_api_usage_percent",
+                   "limit_pause", "auth"});
   SalesforceConfig sf;
   sf.api.instance_url = node.string("instance_url");
   sf.api.api_version = node.string_or("api_version", sf.api.api_version);
   if (auto v = node.find("overlap")) sf.api.overlap = v->as_seconds();
+  // Sforce-Query-Options batchSize: Salesforce accepts 200 to 2000.
+  if (auto v = node.find("query_batch_size")) sf.api.query_batch_size = static_cast<int>(v->as_int(200, 2000));
   if (auto v = node.find("max_api_usage_percent")) sf.api.max_api_usage = static_cast<double>(v->as_int(1, 100)) / 100.0;
   if (auto v = node.find("limit_pause")) sf.api.limit_pause = v->as_seconds();
   auto a = node.get("auth");
@@ -179,6 +182,10 @@ Config load_config(const std::string& path) {
     if (!c.salesforce.contains(mapping.crm_connection) && !c.dataverse.contains(mapping.crm_connection))
       throw ConfigError(mapping.file, mapping.crm_connection_line, "crm.connection",
                         "no connection named '" + mapping.crm_connection + "' in " + path);
+    if (mapping.account && !c.salesforce.contains(mapping.crm_connection))
+      throw ConfigError(mapping.file, mapping.account->line, "crm.account",
+                        "account lookup is supported for Salesforce connections; '" + mapping.crm_connection +
+                            "' is not one");
     for (const auto& other : c.mappings)
       if (other.name == mapping.name) item.fail("two mappings are named '" + mapping.name + "'");
     c.mappings.push_back(std::move(mapping));

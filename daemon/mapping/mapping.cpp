@@ -52,6 +52,9 @@ connectors::ObjectSpec Mapping::pc_spec() const {
 connectors::ObjectSpec Mapping::crm_spec() const {
   connectors::ObjectSpec spec{crm_object, {}, crm_link_field};
   for (const auto& f : fields) spec.fields.push_back(f.crm_field);
+  if (account)
+    spec.parent = connectors::ParentLookup{account->lookup_field, account->object, account->match_field(),
+                                           account->match_by == AccountRule::MatchBy::website, account->create};
   return spec;
 }
 
@@ -107,7 +110,28 @@ std::vector<connectors::FieldChange> Mapping::crm_fields_for_create(const nlohma
     std::erase_if(out, [&](const connectors::FieldChange& c) { return c.path == field; });
     out.push_back({field, render_template(text, referral)});
   }
+  if (account) {
+    nlohmann::json create = nullptr;
+    if (account->create) {
+      create = nlohmann::json::object();
+      for (const auto& [field, text] : account->fields) create[field] = render_template(text, referral);
+    }
+    out.push_back({account->lookup_field, {{"match", first_value_at(referral, account->from)}, {"create", create}}});
+  }
   return out;
+}
+
+nlohmann::json first_value_at(const nlohmann::json& record, std::string_view path) {
+  if (record.is_array()) {
+    for (const auto& item : record)
+      if (auto v = first_value_at(item, path); !v.is_null()) return v;
+    return nullptr;
+  }
+  auto dot = path.find('.');
+  std::string head(path.substr(0, dot));
+  if (!record.is_object() || !record.contains(head)) return nullptr;
+  if (dot == std::string_view::npos) return normalized(record[head]);
+  return first_value_at(record[head], path.substr(dot + 1));
 }
 
 std::string render_template(const std::string& text, const nlohmann::json& referral) {
@@ -121,9 +145,14 @@ std::string render_template(const std::string& text, const nlohmann::json& refer
       break;
     }
     out += text.substr(i, open - i);
-    auto v = json_at(referral, text.substr(open + 1, close - open - 1));
-    if (v.is_string()) out += v.get<std::string>();
-    else if (!v.is_null()) out += v.dump();
+    std::string path = text.substr(open + 1, close - open - 1);
+    // "{details.closingDateTime|date}": the date part of a timestamp (Salesforce date fields).
+    bool date_only = path.ends_with("|date");
+    if (date_only) path.resize(path.size() - 5);
+    auto v = json_at(referral, path);
+    std::string value = v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
+    if (date_only && value.size() > 10 && value[10] == 'T') value.resize(10);
+    out += value;
     i = close + 1;
   }
   return out;

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -47,6 +48,24 @@ struct Selector {
   std::vector<nlohmann::json> any_of;
 };
 
+// How a CRM record created from a referral finds the account it belongs to (Salesforce:
+// an Opportunity needs an AccountId): the one account whose name, or website domain, matches a
+// value of the referral; created from `fields` when none does and `create` is set.
+struct AccountRule {
+  enum class MatchBy { name, website };
+  std::string lookup_field = "AccountId";  // on the mapped object
+  std::string object = "Account";
+  MatchBy match_by = MatchBy::name;
+  std::string from;                         // referral path of the match value (website: URL or e-mail)
+  bool create = true;
+  std::map<std::string, std::string> fields;  // a created account's fields: templates like `create`
+  std::map<std::string, int> field_lines;
+  int line = 0;         // of the crm.account block
+  int lookup_line = 0;  // of lookup_field, or of the block when it is not given
+
+  std::string match_field() const { return match_by == MatchBy::name ? "Name" : "Website"; }
+};
+
 struct Mapping {
   std::string name;
   std::string file;
@@ -56,7 +75,11 @@ struct Mapping {
   std::string crm_link_field;         // CRM field holding the referral id (external id)
   std::string pc_link_field = "externalReferenceId";  // PC field holding the CRM record id
   std::vector<Selector> select;
+  int crm_object_line = 0;
+  int crm_link_field_line = 0;
   std::map<std::string, std::string> create_templates;  // CRM field -> "[MSFT] {customerProfile.name}"
+  std::map<std::string, int> create_lines;              // CRM field -> line in the mapping file
+  std::optional<AccountRule> account;                   // crm.account: parent account of creates
   std::vector<FieldRule> fields;
   DeletePolicy on_crm_delete = DeletePolicy::ignore;
 
@@ -73,11 +96,16 @@ struct Mapping {
   std::vector<connectors::FieldChange> crm_changes(const FieldRule& f, const nlohmann::json& canonical) const;
 
   // The CRM fields of a record created from `referral`: every field that flows to the CRM, the
-  // create templates, and the link field.
+  // create templates, and the account lookup (see connectors::ParentLookup).
   std::vector<connectors::FieldChange> crm_fields_for_create(const nlohmann::json& referral) const;
 };
 
-// Fills "{path}" placeholders from the referral ("[MSFT] {customerProfile.name}").
+// The first non-empty value at a dotted path, looking into arrays on the way
+// ("customerProfile.team.email": the first team member's e-mail); null when there is none.
+nlohmann::json first_value_at(const nlohmann::json& record, std::string_view path);
+
+// Fills "{path}" placeholders from the referral ("[MSFT] {customerProfile.name}"); "{path|date}"
+// keeps the date of a timestamp ("2026-12-31T00:00:00Z" -> "2026-12-31").
 std::string render_template(const std::string& text, const nlohmann::json& referral);
 
 // Reads and validates a mapping file completely; throws ConfigError naming file, line and key.

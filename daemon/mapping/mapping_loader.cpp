@@ -67,6 +67,29 @@ FieldRule read_field(const YamlNode& node) {
   return f;
 }
 
+AccountRule read_account(const YamlNode& node) {
+  node.expect_map().allow_only({"match", "from", "create", "lookup_field", "object", "fields"});
+  AccountRule a;
+  a.line = node.line();
+  std::string match = node.string("match");
+  if (match == "name") a.match_by = AccountRule::MatchBy::name;
+  else if (match == "website") a.match_by = AccountRule::MatchBy::website;
+  else node.get("match").fail("expected name or website (its domain), got '" + match + "'");
+  a.from = node.string("from");
+  if (auto v = node.find("create")) a.create = v->as_bool();
+  a.lookup_field = node.string_or("lookup_field", a.lookup_field);
+  a.lookup_line = node.find("lookup_field") ? node.get("lookup_field").line() : a.line;
+  a.object = node.string_or("object", a.object);
+  if (auto fields = node.find("fields")) {
+    if (!a.create) fields->fail("fields of a created account need create: true");
+    for (auto& [field, text] : fields->entries()) {
+      a.fields[field] = text.as_string();
+      a.field_lines[field] = text.line();
+    }
+  }
+  return a;
+}
+
 }  // namespace
 
 Mapping load_mapping(const std::string& path) {
@@ -77,11 +100,14 @@ Mapping load_mapping(const std::string& path) {
   m.name = root.string("name");
 
   auto crm = root.get("crm");
-  crm.expect_map().allow_only({"connection", "object", "link_field"});
+  crm.expect_map().allow_only({"connection", "object", "link_field", "account"});
   m.crm_connection = crm.string("connection");
   m.crm_connection_line = crm.get("connection").line();
   m.crm_object = crm.string("object");
+  m.crm_object_line = crm.get("object").line();
   m.crm_link_field = crm.string("link_field");
+  m.crm_link_field_line = crm.get("link_field").line();
+  if (auto account = crm.find("account")) m.account = read_account(*account);
 
   if (auto pc = root.find("pc")) {
     pc->expect_map().allow_only({"link_field"});
@@ -105,7 +131,12 @@ Mapping load_mapping(const std::string& path) {
     }
   }
   if (auto create = root.find("create")) {
-    for (auto& [field, text] : create->entries()) m.create_templates[field] = text.as_string();
+    for (auto& [field, text] : create->entries()) {
+      m.create_templates[field] = text.as_string();
+      m.create_lines[field] = text.line();
+      if (m.account && field == m.account->lookup_field)
+        text.fail("crm.account sets " + field + " on a create: it cannot also have a template");
+    }
   }
 
   std::set<std::string> names, crm_fields;
@@ -114,6 +145,8 @@ Mapping load_mapping(const std::string& path) {
     if (!names.insert(f.name).second) node.get("name").fail("field name '" + f.name + "' is used twice");
     if (!crm_fields.insert(f.crm_field).second) node.get("crm").fail("CRM field '" + f.crm_field + "' is mapped twice");
     if (f.crm_field == m.crm_link_field) node.get("crm").fail("the link field cannot also be a mapped field");
+    if (m.account && f.crm_field == m.account->lookup_field)
+      node.get("crm").fail("the account lookup field cannot also be a mapped field");
     m.fields.push_back(std::move(f));
   }
   if (m.fields.empty()) root.get("fields").fail("must list at least one field");

@@ -1,16 +1,27 @@
 #pragma once
-// Checks a mapping against the CRM object's metadata (Salesforce describe): every mapped field
-// exists, is updateable where the mapping writes it, and every CRM value of a value map is in
-// the field's picklist. A mismatch would otherwise show up as a quarantined record per write.
-#include <nlohmann/json.hpp>
+// Checks a mapping against the CRM object's metadata (Salesforce describe, Dataverse
+// EntityDefinitions, both as connectors::ObjectMetadata): every mapped field exists, is
+// updateable where the mapping writes it and createable where a create sets it, and every CRM
+// value of a value map is one the field allows. A mismatch would otherwise show up as a
+// quarantined record per write, long after start.
+#include <string>
+#include <vector>
 
+#include "connectors/connector.hpp"
 #include "daemon/mapping/mapping.hpp"
+#include "daemon/util/yaml_reader.hpp"
 
 namespace cosync::mapping {
 
-// `describe` is the object's DescribeSObjectResult ({"fields":[{"name","updateable",
-// "picklistValues":[{"value","active"}]}]}). Throws ConfigError naming the mapping file and the
-// line of the offending field rule.
-void check_against_describe(const Mapping& m, const nlohmann::json& describe);
+struct MetadataCheck {
+  std::vector<ConfigError> errors;    // every mismatch, each naming the mapping file, line and key
+  std::vector<std::string> warnings;  // works, but worse than it could (e.g. change tracking off)
+  bool ok() const { return errors.empty(); }
+};
+
+// `parent` is the metadata of the object an account lookup resolves (Salesforce Account), when
+// the mapping has one; nullptr skips the checks of that object's fields.
+MetadataCheck check_against_metadata(const Mapping& m, const connectors::ObjectMetadata& meta,
+                                     const connectors::ObjectMetadata* parent = nullptr);
 
 }  // namespace cosync::mapping

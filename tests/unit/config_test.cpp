@@ -190,3 +190,90 @@ fields:
   CHECK(fields[1].path == "LastName");
   CHECK(fields[1].value == "[MSFT] Contoso");
 }
+
+TEST_CASE("mapping: a template can keep the date of a timestamp") {
+  nlohmann::json referral = {{"details", {{"closingDateTime", "2026-12-31T00:00:00Z"}}}};
+  CHECK(mapping::render_template("{details.closingDateTime|date}", referral) == "2026-12-31");
+  CHECK(mapping::render_template("{details.closingDateTime}", referral) == "2026-12-31T00:00:00Z");
+}
+
+TEST_CASE("config: query_batch_size is Salesforce's 200 to 2000") {
+  testing::TempDir dir;
+  dir.write("leads.yaml", kMapping);
+  auto with = [&](const std::string& value) {
+    return dir.write("c.yaml", replaced(config_text(), "    type: salesforce\n",
+                                        "    type: salesforce\n    query_batch_size: " + value + "\n"));
+  };
+  CHECK(app::load_config(with("500")).salesforce.at("salesforce").api.query_batch_size == 500);
+  CHECK(app::load_config(dir.write("d.yaml", config_text())).salesforce.at("salesforce").api.query_batch_size == 2000);
+  CHECK_THAT(error_of(with("100")), Catch::Contains("c.yaml:10: connections.salesforce.query_batch_size"));
+  CHECK_THAT(error_of(with("5000")), Catch::Contains("query_batch_size"));
+}
+
+TEST_CASE("mapping: crm.account becomes the parent lookup of the CRM spec and of each create") {
+  testing::TempDir dir;
+  auto m = mapping::load_mapping(dir.write("m.yaml", R"(name: m
+crm:
+  connection: sf
+  object: Opportunity
+  link_field: Ref__c
+  account:
+    match: website
+    from: customerProfile.team.email
+    fields:
+      Name: "{customerProfile.name}"
+      BillingCountry: "{customerProfile.address.country}"
+fields:
+  - { name: amount, pc: details.dealValue, crm: Amount }
+)"));
+  REQUIRE(m.account);
+  auto spec = m.crm_spec();
+  REQUIRE(spec.parent);
+  CHECK(spec.parent->field == "AccountId");
+  CHECK(spec.parent->object == "Account");
+  CHECK(spec.parent->match_field == "Website");
+  CHECK(spec.parent->match_domain);
+  CHECK(spec.parent->create);
+  nlohmann::json referral = {
+      {"customerProfile",
+       {{"name", "Contoso"},
+        {"address", {{"country", "US"}}},
+        {"team", {{{"firstName", "A"}}, {{"email", "jane@contoso.com"}}}}}},
+      {"details", {{"dealValue", 5}}}};
+  auto fields = m.crm_fields_for_create(referral);
+  auto lookup = std::find_if(fields.begin(), fields.end(), [](const auto& f) { return f.path == "AccountId"; });
+  REQUIRE(lookup != fields.end());
+  CHECK(lookup->value["match"] == "jane@contoso.com");  // the first team member with an e-mail
+  CHECK(lookup->value["create"] == nlohmann::json({{"Name", "Contoso"}, {"BillingCountry", "US"}}));
+}
+
+TEST_CASE("mapping: crm.account mistakes are named") {
+  testing::TempDir dir;
+  auto error_in = [&](const std::string& account) {
+    try {
+      mapping::load_mapping(dir.write("m.yaml", "name: m\ncrm:\n  connection: sf\n  object: Opportunity\n"
+                                                "  link_field: Ref__c\n  account:\n" + account +
+                                                "fields:\n  - { name: amount, pc: details.dealValue, crm: Amount }\n"));
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK_THAT(error_in("    match: domain\n    from: customerProfile.name\n"),
+             Catch::Contains("m.yaml:7: crm.account.match: expected name or website"));
+  CHECK_THAT(error_in("    match: name\n"), Catch::Contains("crm.account.from"));
+  CHECK_THAT(error_in("    match: name\n    from: customerProfile.name\n    create: false\n    fields: { Name: x }\n"),
+             Catch::Contains("need create: true"));
+  CHECK(error_in("    match: name\n    from: customerProfile.name\n    create: false\n").empty());
+}
+
+TEST_CASE("config: crm.account needs a Salesforce connection") {
+  testing::TempDir dir;
+  dir.write("leads.yaml", std::string(kMapping).replace(std::string(kMapping).find("  object: Lead\n"), 15,
+                                                         "  object: Lead\n  account: { match: name, from: customerProfile.name }\n"));
+  auto text = replaced(config_text(), "    type: salesforce\n    instance_url: http://127.0.0.1:3\n",
+                       "    type: dataverse\n    url: https://org.crm.dynamics.com\n");
+  text = replaced(text, "      token_url: http://127.0.0.1:2/token\n      client_id: sf-client",
+                  "      token_url: http://127.0.0.1:2/token\n      client_id: dv-client");
+  CHECK_THAT(error_of(dir.write("c.yaml", text)), Catch::Contains("leads.yaml:5: crm.account: account lookup is supported for Salesforce"));
+}
