@@ -396,6 +396,23 @@ std::optional<int> close_state(const ObjectSpec& spec, const nlohmann::json& bod
   return state == 1 || state == 2 ? std::optional<int>(state) : std::nullopt;
 }
 
+// The columns of a create by alternate key: the key itself is in the URL, not the body.
+std::vector<FieldChange> without_key(const ObjectSpec& spec, const std::vector<FieldChange>& fields) {
+  std::vector<FieldChange> columns;
+  for (const auto& c : fields)
+    if (c.path != spec.external_id_field) columns.push_back(c);
+  return columns;
+}
+
+// A change set of one PATCH answering the written row; `if_match` empty: none (an upsert).
+DataverseConnector::BatchPart patch_part(std::string url, const nlohmann::json& body, const std::string& if_match) {
+  DataverseConnector::BatchOperation op{"PATCH", std::move(url), {{"Content-Type", "application/json; charset=utf-8"}},
+                                        body.dump()};
+  if (!if_match.empty()) op.headers.emplace_back("If-Match", if_match);
+  op.headers.emplace_back("Prefer", "return=representation");
+  return DataverseConnector::BatchPart{{std::move(op)}, true};
+}
+
 template <class T>
 std::vector<Expected<T>> repeated(const Failure& f, std::size_t n) {
   return std::vector<Expected<T>>(n, Expected<T>(f));
@@ -534,10 +551,7 @@ net::awaitable<Expected<RemoteRecord>> DataverseConnector::upsert(const ObjectSp
                                                                   const std::vector<FieldChange>& fields) {
   auto option_set_columns = co_await option_columns(spec.object);
   if (!option_set_columns) co_return option_set_columns.failure();
-  std::vector<FieldChange> columns;
-  for (const auto& c : fields)
-    if (c.path != spec.external_id_field) columns.push_back(c);
-  auto body = dataverse_body(spec.object, columns, *option_set_columns);
+  auto body = dataverse_body(spec.object, without_key(spec, fields), *option_set_columns);
   http::Headers headers = {{"Prefer", "return=representation"}};
   auto res = co_await call(http::Method::patch, key_url(spec, external_id), body.dump(), std::move(headers));
   if (!res) co_return res.failure();
@@ -638,14 +652,8 @@ net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::update_m
       record.what = std::string(*state == 1 ? "WinOpportunity " : "LoseOpportunity ") + r.current.id + " in $batch";
       ++closes;
     } else {
-      BatchOperation op;
-      op.method = "PATCH";
-      op.url = row_url(spec, r.current.id);
-      op.headers = {{"Content-Type", "application/json; charset=utf-8"},
-                    {"If-Match", r.current.version.empty() ? "*" : r.current.version},
-                    {"Prefer", "return=representation"}};
-      op.body = body.dump();
-      record.parts.push_back(BatchPart{{std::move(op)}, true});
+      record.parts.push_back(patch_part(row_url(spec, r.current.id), body,
+                                        r.current.version.empty() ? "*" : r.current.version));
       record.what = "PATCH " + spec.object + "(" + r.current.id + ") in $batch";
     }
     records.push_back(std::move(record));
@@ -666,17 +674,10 @@ net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::upsert_m
   if (!option_set_columns) co_return repeated<RemoteRecord>(option_set_columns.failure(), requests.size());
   std::vector<RecordParts> records;
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    std::vector<FieldChange> columns;
-    for (const auto& c : requests[i].fields)
-      if (c.path != spec.external_id_field) columns.push_back(c);
-    BatchOperation op;
-    op.method = "PATCH";
-    op.url = key_url(spec, requests[i].external_id);
-    op.headers = {{"Content-Type", "application/json; charset=utf-8"}, {"Prefer", "return=representation"}};
-    op.body = dataverse_body(spec.object, columns, *option_set_columns).dump();
     RecordParts record;
     record.request = i;
-    record.parts.push_back(BatchPart{{std::move(op)}, true});
+    auto body = dataverse_body(spec.object, without_key(spec, requests[i].fields), *option_set_columns);
+    record.parts.push_back(patch_part(key_url(spec, requests[i].external_id), body, ""));
     record.what = "upsert " + spec.object + " by " + spec.external_id_field + " in $batch";
     records.push_back(std::move(record));
   }
