@@ -91,4 +91,15 @@ TEST_CASE("dataverse e2e: an opportunity won in Dynamics closes the co-sell refe
   CHECK(referral["substatus"] == "Won");
   CHECK(referral["details"]["dealValue"] == 125000);
   CHECK(h.dv.opportunity_closes().empty());  // Dynamics closed it itself: nothing to close again
+
+  // The referral's new stage reaches the opportunity once; then nothing moves.
+  h.clear_requests();
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  CHECK(h.dv.row("opportunities", opp_id)["salesstage"] == 3);
+  h.clear_requests();
+  auto quiet = h.cosyncd("once");
+  INFO(quiet.output);
+  CHECK(quiet.exit_status == 0);
+  CHECK(h.write_calls() == 0);
+  CHECK(h.dv.opportunity_closes().empty());
 }
