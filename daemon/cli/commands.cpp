@@ -130,7 +130,8 @@ int command_plan(Config config, OutputFormat format, std::ostream& out) {
   auto log = make_stderr_logger(config.log);
   SystemClock clock;
   Runtime runtime(std::move(config), log, clock);
-  auto changes = runtime.plan();
+  std::vector<engine::PlannedChange> changes;
+  if (int status = runtime.plan(changes); status != 0) return status;
   if (format == OutputFormat::json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& c : changes)

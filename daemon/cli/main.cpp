@@ -16,16 +16,17 @@ namespace {
 constexpr const char* kVersion = "0.1.0";
 constexpr const char* kDefaultConfig = "/etc/cosync/cosync.yaml";
 
-// Exit statuses beyond those of Runtime::run_once.
+// Exit statuses beyond those of Runtime::run_once (kExitConfig: runtime.hpp).
 constexpr int kExitUsage = 64;
-constexpr int kExitConfig = 78;
+using cosync::app::kExitConfig;
 
 void usage(std::ostream& out) {
   out << "usage: cosyncd COMMAND [--config FILE]\n"
          "commands:\n"
          "  run      run the daemon: sync every poll interval until SIGTERM/SIGINT\n"
          "  once     run one sync cycle of every mapping; exit 0 when all synced\n"
-         "  check    validate the configuration and mapping files, touch nothing\n"
+         "  check    validate the configuration and mapping files, then each mapping against its CRM's\n"
+         "           metadata (a token and a describe per mapping); writes nothing\n"
          "  plan     dry run on live data: what would change and why; writes nothing\n"
          "  status   links, last cycle, cursors and quarantine of every mapping\n"
          "  quarantine list | retry ID | retry --all | drop ID\n"
@@ -33,7 +34,8 @@ void usage(std::ostream& out) {
          "  version  print the version\n"
          "options:\n"
          "  --config FILE  configuration file (default " << kDefaultConfig << ")\n"
-         "  --json         JSON output (plan, status, quarantine list)\n";
+         "  --json         JSON output (plan, status, quarantine list)\n"
+         "  --offline      check: only the files, no network\n";
 }
 
 }  // namespace
@@ -42,10 +44,12 @@ int main(int argc, char** argv) {
   std::string command, login_target, config_path = kDefaultConfig;
   std::vector<std::string> args;  // the quarantine command's own arguments
   auto format = cosync::app::OutputFormat::table;
+  bool offline = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--config" && i + 1 < argc) config_path = argv[++i];
     else if (arg == "--json") format = cosync::app::OutputFormat::json;
+    else if (arg == "--offline" && command == "check") offline = true;
     else if (arg.starts_with("--config=")) config_path = arg.substr(9);
     else if (arg == "-h" || arg == "--help" || arg == "help") {
       usage(std::cout);
@@ -82,8 +86,22 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
   if (command == "check") {
-    std::cout << "configuration OK: " << config_path << " (" << config.mappings.size() << " mapping(s))\n";
-    return 0;
+    if (offline) {
+      std::cout << "configuration OK: " << config_path << " (" << config.mappings.size()
+                << " mapping(s); files only, not checked against the CRM)\n";
+      return 0;
+    }
+    std::cout << "configuration files OK: " << config_path << " (" << config.mappings.size() << " mapping(s))\n";
+    try {
+      cosync::SystemClock clock;
+      cosync::app::Runtime runtime(config, cosync::make_stderr_logger(config.log), clock);
+      int status = runtime.check_metadata(std::cout);
+      if (status == 0) std::cout << "configuration OK: every mapping fits its CRM\n";
+      return status;
+    } catch (const std::exception& e) {
+      std::cerr << "cosyncd: check: " << e.what() << "\n";
+      return 1;
+    }
   }
 
   try {

@@ -9,8 +9,12 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <ctime>
 #include <filesystem>
+#include <ostream>
+#include <utility>
 
+#include "daemon/cli/metadata_validation.hpp"
 #include "daemon/cli/systemd_notify.hpp"
 #include "daemon/engine/sync_engine.hpp"
 
@@ -24,38 +28,22 @@ struct Connection {
   std::unique_ptr<connectors::Connector> connector;
 };
 
-struct Runtime::Impl {
+// One configuration's live objects: its connections and, once the metadata check let it, an
+// engine per mapping. A reload builds a new one and swaps it in as a whole, between cycles.
+struct Setup {
   Config config;
-  Log log;
-  const Clock& clock;
-  net::io_context io;
-  std::unique_ptr<StateStore> store;
   Connection pc;
   std::map<std::string, Connection> crms;
-  std::vector<std::unique_ptr<engine::SyncEngine>> engines;
-  std::atomic<bool> stop{false};
-  net::signal_set signals{io, SIGINT, SIGTERM};
-  net::steady_timer sleep{io};
-  net::steady_timer watchdog_timer{io};
+  struct Sync {
+    const mapping::Mapping* mapping = nullptr;
+    connectors::Connector* crm = nullptr;
+    MetadataVerdict metadata = MetadataVerdict::deferred;
+    bool checked_this_cycle = false;  // a deferred check is retried once per cycle, not twice
+    std::unique_ptr<engine::SyncEngine> engine;
+  };
+  std::vector<Sync> syncs;
 
-  engine::EngineOptions engine_options() const {
-    engine::EngineOptions o;
-    o.audit_retention = config.audit_retention;
-    return o;
-  }
-
-  void request_stop() {
-    stop = true;
-    signals.cancel();
-    sleep.cancel();
-    watchdog_timer.cancel();
-  }
-
-  Impl(Config c, Log l, const Clock& clk) : config(std::move(c)), log(std::move(l)), clock(clk) {
-    std::filesystem::create_directories(config.state_dir);
-    ::chmod(config.state_dir.c_str(), 0700);
-    store = std::make_unique<StateStore>(config.state_db_path());
-
+  Setup(Config c, net::io_context& io, const Clock& clock, const Log& log) : config(std::move(c)) {
     pc.http = std::make_unique<http::HttpClient>(io.get_executor(), config.http, log);
     pc.tokens = std::make_unique<auth::RefreshTokenProvider>(*pc.http, config.partner_center.auth, clock, log,
                                                              "partner_center");
@@ -80,28 +68,177 @@ struct Runtime::Impl {
       c.connector = std::make_unique<connectors::DataverseConnector>(*c.http, *c.tokens, dv.api, log);
       crms.emplace(name, std::move(c));
     }
-    for (const auto& m : config.mappings)
-      engines.push_back(std::make_unique<engine::SyncEngine>(m, *pc.connector, *crms.at(m.crm_connection).connector,
-                                                             *store, clock, log, engine_options()));
+    for (const auto& m : config.mappings) {
+      Sync sync;
+      sync.mapping = &m;
+      sync.crm = crms.at(m.crm_connection).connector.get();
+      syncs.push_back(std::move(sync));
+    }
+  }
+};
+
+namespace {
+
+// Logs one mapping's metadata result: every mismatch at error level, with its file:line.
+void log_result(const Log& log, const mapping::Mapping& m, const MetadataResult& r, bool retrying) {
+  for (const auto& w : r.warnings) log->warn("mapping={} {}", m.name, w);
+  switch (r.verdict) {
+    case MetadataVerdict::valid:
+      if (retrying) log->info("mapping={} metadata check passed: syncing", m.name);
+      break;
+    case MetadataVerdict::skipped:
+      log->info("mapping={} metadata not checked: {}", m.name, r.reason);
+      break;
+    case MetadataVerdict::deferred:
+      log->warn("mapping={} not synced: its metadata check could not run ({}); retried next cycle", m.name, r.reason);
+      break;
+    case MetadataVerdict::mismatch:
+      for (const auto& e : r.errors) log->error("configuration error: {}", e.what());
+      break;
+  }
+}
+
+}  // namespace
+
+struct Runtime::Impl {
+  Log log;
+  const Clock& clock;
+  net::io_context io;
+  std::unique_ptr<Setup> setup;
+  std::unique_ptr<StateStore> store;
+  std::atomic<bool> stop{false};
+  bool reload_requested = false;
+  net::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
+  net::steady_timer sleep{io};
+  net::steady_timer watchdog_timer{io};
+
+  Impl(Config c, Log l, const Clock& clk) : log(std::move(l)), clock(clk) {
+    setup = std::make_unique<Setup>(std::move(c), io, clock, log);
+  }
+
+  const Config& config() const { return setup->config; }
+
+  engine::EngineOptions engine_options() const {
+    engine::EngineOptions o;
+    o.audit_retention = config().audit_retention;
+    return o;
+  }
+
+  void request_stop() {
+    stop = true;
+    signals.cancel();
+    sleep.cancel();
+    watchdog_timer.cancel();
   }
 
   void watch_signals() {
     signals.async_wait([this](const boost::system::error_code& ec, int signal) {
       if (ec) return;
+      if (signal == SIGHUP) {
+        log->info("SIGHUP received: reloading the configuration after the current cycle");
+        reload_requested = true;
+        sleep.cancel();
+        watch_signals();
+        return;
+      }
       log->info("signal {} received: finishing the record in flight, then stopping", signal);
       request_stop();
     });
   }
 
+  // Checks every mapping of `s` against its CRM; true unless one does not fit (logged).
+  net::awaitable<bool> validate(Setup& s) {
+    MetadataValidator validator;
+    bool ok = true;
+    for (auto& sync : s.syncs) {
+      auto r = co_await validator.validate(*sync.mapping, *sync.crm);
+      log_result(log, *sync.mapping, r, false);
+      sync.metadata = r.verdict;
+      sync.checked_this_cycle = true;
+      ok = ok && r.verdict != MetadataVerdict::mismatch;
+    }
+    co_return ok;
+  }
+
+  void open_store() {
+    if (store) return;
+    std::filesystem::create_directories(config().state_dir);
+    ::chmod(config().state_dir.c_str(), 0700);
+    store = std::make_unique<StateStore>(config().state_db_path());
+  }
+
+  void make_engines(Setup& s) {
+    for (auto& sync : s.syncs)
+      sync.engine = std::make_unique<engine::SyncEngine>(*sync.mapping, *s.pc.connector, *sync.crm, *store, clock,
+                                                         log, engine_options());
+  }
+
+  // Validation against the org first; the state database is created only when it passes.
+  net::awaitable<bool> start() {
+    bool fits = co_await validate(*setup);  // named first: GCC 12 miscompiles co_await inside a condition
+    if (!fits) co_return false;
+    open_store();
+    make_engines(*setup);
+    co_return true;
+  }
+
+  // A mapping whose check could not run is checked again; true when it may sync now.
+  net::awaitable<bool> ready(Setup::Sync& sync) {
+    if (sync.metadata != MetadataVerdict::deferred) co_return sync.metadata != MetadataVerdict::mismatch;
+    if (std::exchange(sync.checked_this_cycle, false)) co_return false;  // failed just now: next cycle
+    MetadataValidator validator;
+    auto r = co_await validator.validate(*sync.mapping, *sync.crm);
+    log_result(log, *sync.mapping, r, true);
+    sync.metadata = r.verdict;
+    if (r.verdict == MetadataVerdict::mismatch)
+      log->error("mapping={} is not synced until its mapping file is fixed and cosyncd reloaded", sync.mapping->name);
+    co_return r.verdict == MetadataVerdict::valid || r.verdict == MetadataVerdict::skipped;
+  }
+
   net::awaitable<int> cycle() {
     int status = 0;
-    for (auto& e : engines) {
+    for (auto& sync : setup->syncs) {
       if (stop) break;
-      auto stats = co_await e->run_cycle(stop);
+      bool may_sync = co_await ready(sync);
+      if (!may_sync) {
+        status = 1;
+        continue;
+      }
+      auto stats = co_await sync.engine->run_cycle(stop);
       if (stats.failed || stats.pull_failed) status = 1;
       else if (stats.quarantined && status == 0) status = 3;
     }
     co_return status;
+  }
+
+  // SIGHUP: the new config and mappings are validated offline and online, then swapped in; a
+  // bad one leaves the running configuration untouched.
+  net::awaitable<void> reload() {
+    reload_requested = false;
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    systemd_notify("RELOADING=1\nMONOTONIC_USEC=" +
+                   std::to_string(static_cast<long long>(now.tv_sec) * 1000000 + now.tv_nsec / 1000));
+    const std::string path = config().file;
+    try {
+      auto next = load_config(path);
+      if (next.state_dir != config().state_dir)
+        throw ConfigError(path, 1, "state_dir", "cannot change on reload (restart cosyncd to move the state)");
+      auto candidate = std::make_unique<Setup>(std::move(next), io, clock, log);
+      bool fits = co_await validate(*candidate);
+      if (!fits) {
+        log->error("reload rejected: the mappings above do not fit the CRM; still running the previous configuration");
+      } else {
+        if (candidate->config.log.level != config().log.level || candidate->config.log.format != config().log.format)
+          log->warn("reload: log settings take effect at the next restart");
+        make_engines(*candidate);
+        setup = std::move(candidate);
+        log->info("configuration reloaded from {}: {} mapping(s)", path, setup->syncs.size());
+      }
+    } catch (const ConfigError& e) {
+      log->error("reload rejected: configuration error: {}; still running the previous configuration", e.what());
+    }
+    systemd_notify("READY=1");
   }
 
   net::awaitable<void> watchdog(std::chrono::milliseconds interval) {
@@ -112,16 +249,25 @@ struct Runtime::Impl {
     }
   }
 
-  net::awaitable<void> loop() {
+  net::awaitable<int> loop() {
+    bool started = co_await start();
+    if (!started) co_return kExitConfig;
     systemd_notify("READY=1");
-    log->info("cosyncd running: {} mapping(s), poll interval {}s", engines.size(), config.poll_interval.count());
+    log->info("cosyncd running: {} mapping(s), poll interval {}s", setup->syncs.size(),
+              config().poll_interval.count());
     while (!stop) {
       co_await cycle();
       if (stop) break;
-      sleep.expires_after(config.poll_interval);
+      if (reload_requested) {
+        co_await reload();
+        continue;  // the new configuration syncs at once
+      }
+      sleep.expires_after(config().poll_interval);
       co_await sleep.async_wait(net::as_tuple(net::use_awaitable));
+      if (reload_requested && !stop) co_await reload();
     }
     systemd_notify("STOPPING=1");
+    co_return 0;
   }
 
   // Runs a coroutine to completion; an exception escaping it is rethrown here, never swallowed.
@@ -146,18 +292,58 @@ Runtime::Runtime(Config config, Log log, const Clock& clock)
 
 Runtime::~Runtime() = default;
 
-int Runtime::run_once() { return impl_->run(impl_->cycle()); }
-
-std::vector<engine::PlannedChange> Runtime::plan() {
-  auto all = [](Impl& impl) -> net::awaitable<std::vector<engine::PlannedChange>> {
-    std::vector<engine::PlannedChange> changes;
-    for (auto& e : impl.engines) {
-      auto some = co_await e->plan();
-      changes.insert(changes.end(), some.begin(), some.end());
-    }
-    co_return changes;
+int Runtime::run_once() {
+  auto once = [](Impl& impl) -> net::awaitable<int> {
+    bool started = co_await impl.start();
+    if (!started) co_return kExitConfig;
+    int status = co_await impl.cycle();
+    co_return status;
   };
-  return impl_->run(all(*impl_));
+  return impl_->run(once(*impl_));
+}
+
+int Runtime::plan(std::vector<engine::PlannedChange>& changes) {
+  auto all = [](Impl& impl, std::vector<engine::PlannedChange>& out) -> net::awaitable<int> {
+    bool started = co_await impl.start();
+    if (!started) co_return kExitConfig;
+    for (auto& sync : impl.setup->syncs) {
+      if (sync.metadata == MetadataVerdict::deferred || sync.metadata == MetadataVerdict::mismatch) continue;
+      auto some = co_await sync.engine->plan();
+      out.insert(out.end(), some.begin(), some.end());
+    }
+    co_return 0;
+  };
+  return impl_->run(all(*impl_, changes));
+}
+
+int Runtime::check_metadata(std::ostream& out) {
+  auto check = [](Impl& impl, std::ostream& out) -> net::awaitable<int> {
+    MetadataValidator validator;
+    int status = 0;
+    for (auto& sync : impl.setup->syncs) {
+      auto r = co_await validator.validate(*sync.mapping, *sync.crm);
+      const auto& name = sync.mapping->name;
+      for (const auto& w : r.warnings) out << "warning: mapping " << name << ": " << w << "\n";
+      switch (r.verdict) {
+        case MetadataVerdict::valid:
+          out << "mapping " << name << ": " << sync.mapping->crm_object << " matches the org\n";
+          break;
+        case MetadataVerdict::skipped:
+          out << "mapping " << name << ": metadata not checked (" << r.reason << ")\n";
+          break;
+        case MetadataVerdict::deferred:
+          out << "mapping " << name << ": could not check against the CRM: " << r.reason << "\n";
+          if (status == 0) status = 1;
+          break;
+        case MetadataVerdict::mismatch:
+          for (const auto& e : r.errors) out << "cosyncd: configuration error: " << e.what() << "\n";
+          status = kExitConfig;
+          break;
+      }
+    }
+    co_return status;
+  };
+  return impl_->run(check(*impl_, out));
 }
 
 int Runtime::run_forever() {
@@ -165,11 +351,7 @@ int Runtime::run_forever() {
     net::co_spawn(impl_->io, impl_->watchdog(*interval), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
     });
-  auto loop = [](Impl& impl) -> net::awaitable<int> {
-    co_await impl.loop();
-    co_return 0;
-  };
-  int status = impl_->run(loop(*impl_));
+  int status = impl_->run(impl_->loop());
   impl_->log->info("cosyncd stopped");
   return status;
 }

@@ -1,6 +1,8 @@
 #pragma once
 // Wires the configured connections, token providers, state store and sync engines onto one
-// io_context, and runs cycles: once, or every poll interval until SIGTERM/SIGINT.
+// io_context, and runs cycles: once, or every poll interval until SIGTERM/SIGINT, reloading the
+// configuration on SIGHUP.
+#include <iosfwd>
 #include <memory>
 
 #include "daemon/cli/config.hpp"
@@ -10,18 +12,29 @@
 
 namespace cosync::app {
 
+// Exit status of a configuration error, also when the org's metadata does not fit a mapping.
+constexpr int kExitConfig = 78;
+
 class Runtime {
  public:
   Runtime(Config config, Log log, const Clock& clock);
   ~Runtime();
 
+  // Each first checks every mapping against its CRM's metadata and returns kExitConfig on a
+  // mismatch, having written nothing (not even the state database).
   // Exit statuses: 0 all synced, 1 something failed and will be retried, 3 records were
   // quarantined.
   int run_once();
-  // Runs until SIGTERM or SIGINT; finishes the record in flight, commits, returns 0.
+  // Runs until SIGTERM or SIGINT; finishes the record in flight, commits, returns 0. SIGHUP
+  // reloads config and mappings between cycles; a new config that fails validation is logged
+  // and the running one kept.
   int run_forever();
-  // A dry run of every mapping: what would change, with no write anywhere.
-  std::vector<engine::PlannedChange> plan();
+  // A dry run of every mapping: what would change, with no write anywhere. Returns 0 or
+  // kExitConfig.
+  int plan(std::vector<engine::PlannedChange>& changes);
+  // `cosyncd check`'s online phase: a token and a describe per mapping; prints every mismatch.
+  // 0 valid, kExitConfig mismatch, 1 the check could not run (network, credentials).
+  int check_metadata(std::ostream& out);
 
  private:
   struct Impl;

@@ -3,8 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include <iostream>
+#include <map>
 
 #include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_helpers.hpp"
 
 using namespace cosync;
 using nlohmann::json;
@@ -82,4 +84,52 @@ TEST_CASE("salesforce_e2e: a Lead deleted in Salesforce is handed to the engine,
   CHECK(run.exit_status == 0);
   CHECK_THAT(run.output, Catch::Contains("Lead " + lead_id + " was deleted in salesforce (linked to referral " + id + ")"));
   CHECK(h.sf.server().count("GET", h.sf.data_path() + "/queryAll") >= 1);
+}
+
+TEST_CASE("salesforce_e2e: co-sell referrals become Opportunities under the Account matched by name, or a new one") {
+  testing::DaemonHarness h;
+  // The harness's config, pointed at the shipped Opportunities mapping.
+  testing::replace_in_file(h.config_path(), "pc-sf-leads.yaml", "pc-sf-opportunities.yaml");
+
+  auto contoso = h.sf.insert("Account", {{"Name", "Contoso"}});
+  auto co_sell = [&](const std::string& customer) {
+    return h.pc.add_referral({{"type", "Shared"},
+                              {"direction", "Incoming"},
+                              {"status", "New"},
+                              {"substatus", "Pending"},
+                              {"name", "Azure migration"},
+                              {"customerProfile", {{"name", customer}, {"address", {{"country", "DE"}}}}},
+                              {"details", {{"dealValue", 50000}, {"currency", "EUR"}, {"closingDateTime", "2027-03-31T00:00:00Z"}}}});
+  };
+  auto r1 = co_sell("Contoso");
+  auto r2 = co_sell("Fabrikam");
+  auto r3 = co_sell("Fabrikam");
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  REQUIRE(run.exit_status == 0);
+  auto opportunities = h.sf.records("Opportunity");
+  REQUIRE(opportunities.size() == 3);
+  std::map<std::string, json> by_ref;
+  for (const auto& o : opportunities) by_ref[o["PartnerCenterReferralId__c"].get<std::string>()] = o;
+  CHECK(by_ref[r1]["AccountId"] == contoso);
+  CHECK(by_ref[r1]["StageName"] == "Prospecting");
+  CHECK(by_ref[r1]["CloseDate"] == "2027-03-31");
+  CHECK(by_ref[r1]["Name"] == "[MSFT] Contoso - Azure migration");
+  CHECK(by_ref[r2]["AccountId"] == by_ref[r3]["AccountId"]);  // one new Fabrikam, not two
+  auto accounts = h.sf.records("Account");
+  REQUIRE(accounts.size() == 2);
+  auto fabrikam = h.sf.record("Account", by_ref[r2]["AccountId"].get<std::string>());
+  CHECK(fabrikam["Name"] == "Fabrikam");
+  CHECK(fabrikam["BillingCountry"] == "DE");
+
+  SECTION("a customer name matching two Accounts quarantines that referral, naming them") {
+    auto dup = h.sf.insert("Account", {{"Name", "Contoso"}});
+    auto r4 = co_sell("Contoso");
+    auto again = h.cosyncd("once");
+    INFO(again.output);
+    CHECK(again.exit_status == 3);
+    CHECK_THAT(again.output, Catch::Contains("record=" + r4 + " quarantined"));
+    CHECK_THAT(again.output, Catch::Contains("several Account records match Account Name 'Contoso': " + contoso + ", " + dup));
+    CHECK(h.sf.records("Opportunity").size() == 3);
+  }
 }

@@ -198,9 +198,14 @@ std::optional<FakeSalesforce::Error> FakeSalesforce::check_fields(const Table& t
     for (const auto& f : missing) list += (list.empty() ? "" : ", ") + f;
     return invalid("REQUIRED_FIELD_MISSING", "Required fields are missing: [" + list + "]", missing);
   }
+  auto excluded = [&](const std::string& field, const std::string& value) {
+    auto it = schema.not_for_record_type.find(field);
+    return it != schema.not_for_record_type.end() && it->second.count(value) > 0;
+  };
   for (const auto& [field, values] : schema.picklists)
     if (canonical.contains(field) && !canonical[field].is_null() &&
-        (!canonical[field].is_string() || !values.count(canonical[field].get<std::string>())))
+        (!canonical[field].is_string() || !values.count(canonical[field].get<std::string>()) ||
+         excluded(field, canonical[field].get<std::string>())))
       return invalid("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
                      field + ": bad value for restricted picklist field: " + as_text(canonical[field]), {field});
   if (check_unique)

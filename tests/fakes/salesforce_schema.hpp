@@ -17,6 +17,9 @@ struct SObjectSchema {
   std::map<std::string, std::set<std::string>> picklists;  // restricted picklists
   // Picklist values deactivated by an admin: listed by describe with active=false, rejected on write.
   std::map<std::string, std::set<std::string>> inactive_picklist_values;
+  // Values describe lists (the object-wide picklist) that the records' record type does not
+  // allow: a write of one fails with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST.
+  std::map<std::string, std::set<std::string>> not_for_record_type;
   std::map<std::string, bool> external_ids;  // external id field -> unique
   nlohmann::json defaults = nlohmann::json::object();  // values set on create when absent
 
