@@ -29,38 +29,32 @@ struct QueryOptionsFixture : testing::ConnectorFixture {
       if (r.path.find("/query") != std::string::npos) out.push_back(r);
     return out;
   }
+  // Pulls 450 Leads through a connector asking for `batch_size` a page; the query requests sent.
+  std::vector<fakes::FakeRequest> pull_450(int batch_size) {
+    add_leads(450);
+    connectors::SalesforceConnector sf{client, tokens, options(batch_size), captured.log};
+    auto pulled = run(sf.pull(spec, ""));
+    REQUIRE(pulled.ok());
+    CHECK(pulled->records.size() == 450);
+    return queries();
+  }
 };
 
 }  // namespace
 
 TEST_CASE_METHOD(QueryOptionsFixture, "salesforce_query_options: the configured batch size is sent and pages the pull") {
-  add_leads(450);
-  connectors::SalesforceConnector sf{client, tokens, options(200), captured.log};
-  auto pulled = run(sf.pull(spec, ""));
-  REQUIRE(pulled.ok());
-  CHECK(pulled->records.size() == 450);
-  auto sent = queries();
+  auto sent = pull_450(200);
   REQUIRE(sent.size() == 3);  // 200 + 200 + 50
   for (const auto& q : sent) CHECK(q.header("Sforce-Query-Options") == "batchSize=200");
 }
 
 TEST_CASE_METHOD(QueryOptionsFixture, "salesforce_query_options: the default asks for 2000 a page") {
-  add_leads(450);
-  connectors::SalesforceConnector sf{client, tokens, options(2000), captured.log};
-  auto pulled = run(sf.pull(spec, ""));
-  REQUIRE(pulled.ok());
-  CHECK(pulled->records.size() == 450);
-  auto sent = queries();
+  auto sent = pull_450(2000);
   REQUIRE(sent.size() == 1);
   CHECK(sent[0].header("Sforce-Query-Options") == "batchSize=2000");
 }
 
 TEST_CASE_METHOD(QueryOptionsFixture, "salesforce_query_options: fewer records a page than asked still pages correctly") {
-  add_leads(450);
   sf_fake.set_batch_size(100);  // Salesforce may answer with fewer than the batchSize asked for
-  connectors::SalesforceConnector sf{client, tokens, options(2000), captured.log};
-  auto pulled = run(sf.pull(spec, ""));
-  REQUIRE(pulled.ok());
-  CHECK(pulled->records.size() == 450);
-  CHECK(queries().size() == 5);
+  CHECK(pull_450(2000).size() == 5);
 }
