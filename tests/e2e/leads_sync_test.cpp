@@ -157,8 +157,10 @@ TEST_CASE("e2e: cosyncd run syncs every poll interval and stops cleanly on SIGTE
   // A lead arriving while the daemon runs is picked up by a later cycle.
   auto second = h.add_incoming_lead("Litware");
   bool synced = false;
+  // Synced means linked both ways: the Lead, then the referral's externalReferenceId. A SIGTERM
+  // between the two stops the cycle there and the next run, whose cursor did not move, writes it.
   for (int i = 0; i < 100 && !synced; ++i) {
-    synced = h.leads().size() == 2;
+    synced = h.leads().size() == 2 && h.pc.referral(second).contains("externalReferenceId");
     if (!synced) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   CHECK(synced);
