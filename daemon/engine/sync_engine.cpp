@@ -196,7 +196,9 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
   // Writes go in batches per side (Salesforce sObject Collections: 200 records a call).
   std::vector<WorkItem*> work;
   for (auto& [id, item] : items) work.push_back(&item);
-  bool stopped = !(co_await sync_items(std::move(work), stats, stop));
+  // Named first: GCC 12 can miscompile co_await inside an expression (seen as SIGILL).
+  bool finished = co_await sync_items(std::move(work), stats, stop);
+  bool stopped = !finished;
 
   // The cursors move only past changes that were applied or quarantined (DESIGN invariant 5).
   if (!stopped && stats.failed == 0 && !planning_) {

@@ -582,7 +582,8 @@ struct Core : std::enable_shared_from_this<Core> {
         if (!slot) co_return make_failure(FailureKind::transient, describe(request, target) + ": cancelled");
         result = co_await this->attempt(request, target, idempotent, on_wire, message, host);
       }
-      if (co_await cancelled()) {
+      bool was_cancelled = co_await cancelled();  // named first: GCC 12 and co_await in conditions
+      if (was_cancelled) {
         if (result) co_return result;
         co_return make_failure(FailureKind::transient, describe(request, target) + ": cancelled");
       }
