@@ -51,30 +51,20 @@ std::string form_encode(const std::vector<std::pair<std::string, std::string>>& 
   return body;
 }
 
-net::awaitable<Expected<TokenGrant>> request_token(http::HttpClient& client, const std::string& token_url,
-                                                    const std::vector<std::pair<std::string, std::string>>& form) {
-  http::Request req;
-  req.method = http::Method::post;
-  req.url = token_url;
-  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
-  req.body = form_encode(form);
-  req.idempotent = true;  // a token request has no side effect worth protecting; retry 5xx
-  auto res = co_await client.send(std::move(req));
-  if (!res) co_return res.failure();
-
-  auto body = nlohmann::json::parse(res->body, nullptr, false);
-  if (res->status != 200) {
+Expected<TokenGrant> parse_token_response(const http::Response& res) {
+  auto body = nlohmann::json::parse(res.body, nullptr, false);
+  if (res.status != 200) {
     std::string error = body.is_object() ? body.value("error", "") : "";
     std::string description = body.is_object() ? body.value("error_description", "") : "";
     Failure f;
-    f.kind = (res->status >= 500 || res->status == 429) ? FailureKind::transient : FailureKind::auth;
-    f.http_status = res->status;
-    f.message = "token endpoint answered " + std::to_string(res->status) + (error.empty() ? "" : " " + error) +
+    f.kind = (res.status >= 500 || res.status == 429) ? FailureKind::transient : FailureKind::auth;
+    f.http_status = res.status;
+    f.message = "token endpoint answered " + std::to_string(res.status) + (error.empty() ? "" : " " + error) +
                 (description.empty() ? "" : ": " + description.substr(0, 200));
-    co_return f;
+    return f;
   }
   if (!body.is_object() || !body.contains("access_token") || !body["access_token"].is_string())
-    co_return Failure{FailureKind::transient, "token endpoint answered 200 without an access_token", 200, ""};
+    return Failure{FailureKind::transient, "token endpoint answered 200 without an access_token", 200, ""};
 
   TokenGrant grant;
   grant.access_token = body["access_token"].get<std::string>();
@@ -87,7 +77,21 @@ net::awaitable<Expected<TokenGrant>> request_token(http::HttpClient& client, con
     grant.refresh_token = body["refresh_token"].get<std::string>();
   if (body.contains("instance_url") && body["instance_url"].is_string())
     grant.instance_url = body["instance_url"].get<std::string>();
-  co_return grant;
+  return grant;
+}
+
+net::awaitable<Expected<TokenGrant>> request_token(http::HttpClient& client, const std::string& token_url,
+                                                    const std::vector<std::pair<std::string, std::string>>& form) {
+  http::Request req;
+  req.method = http::Method::post;
+  req.url = token_url;
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
+  req.body = form_encode(form);
+  req.idempotent = true;  // a token request has no side effect worth protecting; retry 5xx
+  auto res = co_await client.send(std::move(req));
+  if (!res) co_return res.failure();
+
+  co_return parse_token_response(*res);
 }
 
 }  // namespace cosync::auth

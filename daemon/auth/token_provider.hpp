@@ -55,6 +55,9 @@ boost::asio::awaitable<Expected<TokenGrant>> request_token(
     http::HttpClient& client, const std::string& token_url,
     const std::vector<std::pair<std::string, std::string>>& form);
 
+// A token endpoint's answer as a grant, or the Failure its status or error body describes.
+Expected<TokenGrant> parse_token_response(const http::Response& res);
+
 // Encodes name=value pairs as application/x-www-form-urlencoded.
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& form);
 
