@@ -82,6 +82,8 @@ struct Mapping {
   std::optional<AccountRule> account;                   // crm.account: parent account of creates
   std::vector<FieldRule> fields;
   DeletePolicy on_crm_delete = DeletePolicy::ignore;
+  // statusReason of a referral closed as Lost because its CRM record was deleted (on_crm_delete: close).
+  std::string close_reason = "Deleted in CRM";
 
   bool selects(const nlohmann::json& referral) const;
   connectors::ObjectSpec pc_spec() const;

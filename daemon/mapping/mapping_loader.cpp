@@ -94,7 +94,8 @@ AccountRule read_account(const YamlNode& node) {
 
 Mapping load_mapping(const std::string& path) {
   auto root = YamlNode::load_file(path);
-  root.expect_map().allow_only({"name", "crm", "pc", "select", "create", "fields", "on_crm_delete"});
+  root.expect_map().allow_only({"name", "crm", "pc", "select", "create", "fields", "on_crm_delete",
+                                "close_reason"});
   Mapping m;
   m.file = path;
   m.name = root.string("name");
@@ -122,6 +123,19 @@ Mapping load_mapping(const std::string& path) {
     else if (v == "unlink") m.on_crm_delete = DeletePolicy::unlink;
     else if (v == "close") m.on_crm_delete = DeletePolicy::close;
     else policy->fail("expected ignore, unlink or close, got '" + v + "'");
+  }
+  if (auto reason = root.find("close_reason")) {
+    // Sent as the referral's statusReason, which the contract types as a string with no documented
+    // limit: one short line keeps it readable in Partner Center and catches a pasted paragraph early.
+    constexpr std::size_t kMaxCloseReason = 250;
+    m.close_reason = reason->as_string();
+    if (m.on_crm_delete != DeletePolicy::close) reason->fail("is only used with on_crm_delete: close");
+    if (m.close_reason.empty()) reason->fail("must not be empty");
+    if (m.close_reason.size() > kMaxCloseReason)
+      reason->fail("must be at most " + std::to_string(kMaxCloseReason) + " bytes, got " +
+                   std::to_string(m.close_reason.size()));
+    for (unsigned char c : m.close_reason)
+      if (c < 0x20 || c == 0x7f) reason->fail("must be one line of text without control characters");
   }
   if (auto select = root.find("select")) {
     for (auto& [key, value] : select->entries()) {
