@@ -9,9 +9,12 @@
 #include <deque>
 #include <map>
 #include <random>
+#include <set>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -45,7 +48,6 @@ using SteadyClock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
-constexpr std::uint64_t kBodyLimit = 64ull * 1024 * 1024;  // responses larger than this are refused
 constexpr std::uint32_t kHeaderLimit = 64 * 1024;
 constexpr const char* kUserAgent = "cosync/0.1";
 
@@ -235,7 +237,7 @@ struct Exchange {
 template <class Stream>
 net::awaitable<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer,
                                      const bhttp::request<bhttp::string_body>& request,
-                                     std::atomic<std::size_t>& sent) {
+                                     std::atomic<std::size_t>& sent, std::size_t max_body_bytes) {
   Exchange out;
   ++sent;
   auto [wec, written] = co_await bhttp::async_write(stream, request, use_tuple);
@@ -246,7 +248,7 @@ net::awaitable<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer,
     co_return out;
   }
   bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(kBodyLimit);
+  parser.body_limit(max_body_bytes);
   parser.header_limit(kHeaderLimit);
   auto [rec, read] = co_await bhttp::async_read(stream, buffer, parser, use_tuple);
   (void)read;
@@ -504,9 +506,9 @@ struct Core : std::enable_shared_from_this<Core> {
       // (No co_await inside a conditional expression: GCC 12 miscompiles it.)
       Exchange ex;
       if (conn->secure)
-        ex = co_await exchange_on(*conn->secure, conn->buffer, message, sent);
+        ex = co_await exchange_on(*conn->secure, conn->buffer, message, sent, options.max_body_bytes);
       else
-        ex = co_await exchange_on(*conn->plain, conn->buffer, message, sent);
+        ex = co_await exchange_on(*conn->plain, conn->buffer, message, sent, options.max_body_bytes);
       if (!ex.ec) {
         conn->tcp().expires_never();
         Response response;
@@ -536,6 +538,9 @@ struct Core : std::enable_shared_from_this<Core> {
                                                       std::to_string(timeout.count()) + " ms");
       if (ex.ec == net::error::operation_aborted)
         co_return make_failure(FailureKind::transient, describe(request, target) + ": cancelled");
+      if (ex.ec == bhttp::error::body_limit)
+        co_return make_failure(FailureKind::fatal, describe(request, target) + ": the response body is larger than " +
+                                                  std::to_string(options.max_body_bytes) + " bytes: refused");
       auto kind = classify(ex.ec) == ErrorClass::fatal ? FailureKind::fatal : FailureKind::transient;
       co_return make_failure(kind, describe(request, target) + ": " + stage + ": " + error_text(ex.ec));
     }
@@ -632,7 +637,8 @@ struct Core : std::enable_shared_from_this<Core> {
     return backoff_delay(retry, options.base_backoff, options.max_backoff, uniform(rng));
   }
 
-  static net::awaitable<Expected<Response>> run(std::shared_ptr<Core> self, Request request) {
+  // (An optional: co_spawn wants a default-constructible result.)
+  static net::awaitable<std::optional<Expected<Response>>> send_caught(std::shared_ptr<Core> self, Request request) {
     try {
       co_return co_await self->send(std::move(request));
     } catch (const boost::system::system_error& e) {
@@ -643,6 +649,38 @@ struct Core : std::enable_shared_from_this<Core> {
     }
   }
 
+  // Runs one request as its own coroutine, whose cancellation slot stop() can reach: a
+  // terminal cancellation aborts whichever connect, read, write or wait it is in.
+  static net::awaitable<Expected<Response>> run(std::shared_ptr<Core> self, Request request) {
+    if (self->stopped)
+      co_return make_failure(FailureKind::transient, std::string(method_name(request.method)) + " " +
+                                                         request.url.substr(0, request.url.find('?')) +
+                                                         ": cancelled: stopping");
+    auto signal = std::make_shared<net::cancellation_signal>();
+    self->running.insert(signal);
+    // The caller's own cancellation (e.g. a timeout racing the request) reaches it too.
+    net::cancellation_slot caller = (co_await net::this_coro::cancellation_state).slot();
+    if (caller.is_connected()) caller.assign([signal](net::cancellation_type type) { signal->emit(type); });
+    struct Unregister {
+      Core& core;
+      std::shared_ptr<net::cancellation_signal> signal;
+      net::cancellation_slot caller;
+      ~Unregister() {
+        core.running.erase(signal);
+        if (caller.is_connected()) caller.clear();
+      }
+    } unregister{*self, signal, caller};
+    auto result = co_await net::co_spawn(self->ex, send_caught(self, std::move(request)),
+                                         net::bind_cancellation_slot(signal->slot(), net::use_awaitable));
+    co_return std::move(*result);
+  }
+
+  void stop() {
+    stopped = true;
+    auto signals = running;  // a cancelled request unregisters itself (later, but be safe)
+    for (const auto& signal : signals) signal->emit(net::cancellation_type::terminal);
+  }
+
   net::any_io_executor ex;
   ClientOptions options;
   Log log;
@@ -650,6 +688,8 @@ struct Core : std::enable_shared_from_this<Core> {
   std::mt19937_64 rng;
   std::atomic<std::size_t> sent{0};
   std::map<std::string, HostState> hosts;
+  bool stopped = false;
+  std::set<std::shared_ptr<net::cancellation_signal>> running;  // one per request in flight
 };
 
 }  // namespace
@@ -675,6 +715,8 @@ boost::asio::awaitable<Expected<Response>> HttpClient::send(Request request) {
   // Not a coroutine itself: the returned awaitable holds the core, not `this`.
   return Core::run(impl_->core, std::move(request));
 }
+
+void HttpClient::stop() { impl_->core->stop(); }
 
 std::size_t HttpClient::requests_sent() const { return impl_->core->sent.load(); }
 

@@ -49,6 +49,11 @@ struct ClientOptions {
   std::size_t max_in_flight_per_host = 4;
   std::size_t max_idle_per_host = 4;
   std::chrono::milliseconds idle_timeout{30'000};  // a pooled connection idle longer is closed
+  // A response body larger than this fails the request (not retried) before it is read whole: a
+  // page is held and parsed in memory (nlohmann takes some 10-25 times its size). The largest
+  // legitimate pages are a Salesforce query batch (at most 2,000 records, 200 with long text
+  // fields) or a Dataverse page (at most 5,000 rows) of the mapped fields only: a few MB.
+  std::size_t max_body_bytes = 16u * 1024 * 1024;
 };
 
 // Use from one thread (or one strand) at a time: the pool and the per-host limits are not locked.
@@ -64,6 +69,11 @@ class HttpClient {
   // Returns the final response whatever its status (after retries of 429/5xx are exhausted),
   // or a Failure when no response could be had (network error, timeout, TLS, refused URL).
   boost::asio::awaitable<Expected<Response>> send(Request request);
+
+  // For a prompt shutdown: cancels every request in flight, including its connect, read, write
+  // and Retry-After or backoff waits (each returns a transient Failure "cancelled" at once), and
+  // fails every later request the same way. Irreversible.
+  void stop();
 
   // Number of HTTP requests put on the wire (retries included), for summaries and tests.
   std::size_t requests_sent() const;

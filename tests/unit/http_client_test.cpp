@@ -722,6 +722,81 @@ TEST_CASE("http client: a cancelled request gives back its slot", "[http]") {
   CHECK((*waiting)->status == 200);
 }
 
+// Sends `request` and calls client.stop() `after` it started; returns the outcome and how long
+// the send took.
+std::pair<Expected<Response>, SteadyClock::duration> send_and_stop(net::io_context& ioc, HttpClient& client,
+                                                                   Request request, std::chrono::milliseconds after) {
+  std::optional<Expected<Response>> out;
+  net::steady_timer stopper(ioc, after);
+  stopper.async_wait([&](const boost::system::error_code&) { client.stop(); });
+  auto start = SteadyClock::now();
+  run(ioc, [&]() -> net::awaitable<void> { out.emplace(co_await client.send(std::move(request))); });
+  REQUIRE(out.has_value());
+  return {std::move(*out), SteadyClock::now() - start};
+}
+
+TEST_CASE("http client: stop() cancels a request the server never answers", "[http]") {
+  TestServer server([](const Seen&, int) {
+    Action a;
+    a.delay = 30s;  // never answers within the test
+    return a;
+  });
+  net::io_context ioc;
+  auto options = fast_options();
+  options.timeout = 60s;
+  HttpClient client(ioc.get_executor(), options, cosync::null_logger());
+  auto [r, elapsed] = send_and_stop(ioc, client, get(server.url("/hang")), 200ms);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.failure().kind == FailureKind::transient);
+  CHECK_THAT(r.failure().message, Catch::Contains("cancelled"));
+  CHECK(elapsed < 2s);
+  CHECK(server.requests().size() == 1);  // not retried
+
+  // A stopped client refuses later requests at once, without a connection.
+  auto later = send(ioc, client, get(server.url("/later")));
+  REQUIRE_FALSE(later.ok());
+  CHECK_THAT(later.failure().message, Catch::Contains("stopping"));
+  CHECK(server.requests().size() == 1);
+}
+
+TEST_CASE("http client: stop() cuts a Retry-After wait short", "[http]") {
+  TestServer server([](const Seen&, int) {
+    Action a;
+    a.status = 429;
+    a.headers = {{"Retry-After", "300"}};
+    return a;
+  });
+  net::io_context ioc;
+  auto options = fast_options();
+  options.max_retry_after = 300s;
+  HttpClient client(ioc.get_executor(), options, cosync::null_logger());
+  auto [r, elapsed] = send_and_stop(ioc, client, get(server.url("/limited")), 300ms);
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.failure().message, Catch::Contains("cancelled"));
+  CHECK(elapsed < 2s);
+  CHECK(server.requests().size() == 1);
+}
+
+TEST_CASE("http client: a response body over max_body_bytes is refused, not retried", "[http]") {
+  TestServer server([](const Seen& s, int) {
+    Action a;
+    a.body = std::string(s.target == "/big" ? 4097 : 4096, 'x');
+    return a;
+  });
+  net::io_context ioc;
+  auto options = fast_options();
+  options.max_body_bytes = 4096;
+  HttpClient client(ioc.get_executor(), options, cosync::null_logger());
+  auto fits = send(ioc, client, get(server.url("/fits")));
+  REQUIRE(fits.ok());
+  CHECK(fits->body.size() == 4096);
+  auto big = send(ioc, client, get(server.url("/big")));
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.failure().kind == FailureKind::fatal);
+  CHECK_THAT(big.failure().message, Catch::Contains("larger than 4096 bytes"));
+  CHECK(server.requests().size() == 2);  // once each: a too-large answer is not asked for again
+}
+
 TEST_CASE("http client: TLS verification", "[http][tls]") {
   TestPki pki;
   net::io_context ioc;
