@@ -2,7 +2,9 @@
 
 #include "daemon/util/time.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+#include <string_view>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
@@ -48,6 +50,29 @@ class JsonFormatter final : public spdlog::formatter {
   bool journald_;
 };
 
+// The text format: the pattern formatter, with control characters in the message escaped first.
+// A remote string ("Acme\n<2>fake critical") must never start a line of its own: it would forge
+// a log line, and under journald its "<N>" prefix would set that line's priority.
+class EscapingFormatter final : public spdlog::formatter {
+ public:
+  explicit EscapingFormatter(std::unique_ptr<spdlog::formatter> inner) : inner_(std::move(inner)) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    std::string_view payload(msg.payload.data(), msg.payload.size());
+    if (std::none_of(payload.begin(), payload.end(), is_control)) return inner_->format(msg, dest);
+    std::string escaped = escape_control_characters(payload);
+    spdlog::details::log_msg copy = msg;
+    copy.payload = spdlog::string_view_t(escaped.data(), escaped.size());
+    inner_->format(copy, dest);
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<EscapingFormatter>(inner_->clone());
+  }
+
+ private:
+  static bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+  std::unique_ptr<spdlog::formatter> inner_;
+};
+
 class JournaldPriorityFlag final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
@@ -73,7 +98,29 @@ class StringSink final : public spdlog::sinks::base_sink<std::mutex> {
   std::shared_ptr<std::string> text_;
 };
 
+std::unique_ptr<spdlog::formatter> text_formatter(const std::string& pattern) {
+  auto f = std::make_unique<spdlog::pattern_formatter>();
+  f->add_flag<JournaldPriorityFlag>('*');
+  f->set_pattern(pattern);
+  return std::make_unique<EscapingFormatter>(std::move(f));
+}
+
 }  // namespace
+
+std::string escape_control_characters(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\t') out += "\\t";
+    else if (u < 0x20 || u == 0x7f) out += {'\\', 'x', kHex[u >> 4], kHex[u & 0xf]};
+    else out += c;
+  }
+  return out;
+}
 
 bool is_valid_log_level(const std::string& level) {
   return spdlog::level::from_str(level) != spdlog::level::off || level == "off";
@@ -86,10 +133,7 @@ Log make_stderr_logger(const LogOptions& options) {
     sink->set_formatter(std::make_unique<JsonFormatter>(journald));
   } else {
     // Under journald the timestamp is the journal's own; elsewhere print it.
-    auto f = std::make_unique<spdlog::pattern_formatter>();
-    f->add_flag<JournaldPriorityFlag>('*');
-    f->set_pattern(journald ? "%*%l %v" : "%Y-%m-%dT%H:%M:%S.%e %l %v");
-    sink->set_formatter(std::move(f));
+    sink->set_formatter(text_formatter(journald ? "%*%l %v" : "%Y-%m-%dT%H:%M:%S.%e %l %v"));
   }
   auto log = std::make_shared<spdlog::logger>("cosync", sink);
   log->set_level(spdlog::level::from_str(options.level));
@@ -100,7 +144,7 @@ Log make_stderr_logger(const LogOptions& options) {
 CapturedLog make_capturing_logger(const std::string& level) {
   auto text = std::make_shared<std::string>();
   auto sink = std::make_shared<StringSink>(text);
-  sink->set_pattern("%l %v");
+  sink->set_formatter(text_formatter("%l %v"));
   auto log = std::make_shared<spdlog::logger>("test", sink);
   log->set_level(spdlog::level::from_str(level));
   return {log, text};

@@ -3,6 +3,7 @@
 // can capture and assert on log lines. Never log a secret.
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include <spdlog/logger.h>
 
@@ -28,6 +29,10 @@ struct CapturedLog {
 CapturedLog make_capturing_logger(const std::string& level = "debug");
 // A logger that discards everything.
 Log null_logger();
+
+// `text` with control characters (C0 and DEL) escaped: \n, \r, \t, others as \xNN. The text
+// log format applies it to every message, so that no logged value can start a line of its own.
+std::string escape_control_characters(std::string_view text);
 
 bool is_valid_log_level(const std::string& level);
 
