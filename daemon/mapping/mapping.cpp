@@ -107,7 +107,7 @@ std::vector<connectors::FieldChange> Mapping::crm_fields_for_create(const nlohma
     for (auto& c : crm_changes(f, *canonical)) out.push_back(std::move(c));
   }
   for (const auto& [field, text] : create_templates) {
-    std::erase_if(out, [&](const connectors::FieldChange& c) { return c.path == field; });
+    std::erase_if(out, [&name = field](const connectors::FieldChange& c) { return c.path == name; });
     out.push_back({field, render_template(text, referral)});
   }
   if (account) {
