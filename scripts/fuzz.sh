@@ -3,9 +3,9 @@
 #   scripts/fuzz.sh TARGET|all [seconds per target, default 600]
 # Builds them first in build-fuzz (clang-14, -DCOSYNC_FUZZ=ON). Each target grows its corpus in
 # $COSYNC_FUZZ_DIR/corpus/<target> (default /var/tmp/cosync-fuzz, outside the repository), read
-# together with the seeds in tests/fuzz/corpus/<target>; the input of a finding is saved as
-# $COSYNC_FUZZ_DIR/findings/<target>/crash-* (or leak-, timeout-, oom-). Prints the executions
-# per target; exits non-zero when any target had a finding.
+# together with the seeds in tests/fuzz/corpus/<target>, with the tokens of tests/fuzz/dict.
+# The input of a finding is saved as $COSYNC_FUZZ_DIR/findings/<target>/crash-* (or leak-,
+# timeout-, oom-). Prints the executions per target; exits non-zero when any had a finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 all_targets=(remote_json token partner_center salesforce dataverse mapping config)
@@ -36,8 +36,10 @@ for t in "${targets[@]}"; do
   findings="$work/findings/$t"
   mkdir -p "$corpus" "$findings"
   log="$work/$t.log"
+  dict=tests/fuzz/dict/json.dict
+  [[ $t == config || $t == mapping ]] && dict=tests/fuzz/dict/yaml.dict
   # -timeout: one input running longer is a hang; -rss_limit_mb: a bounded appetite for memory.
-  if build-fuzz/tests/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+  if build-fuzz/tests/fuzz/fuzz_"$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -dict="$dict" \
        -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
     result="no finding"
   else

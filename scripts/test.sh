@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Command 2 of the README: installs what is missing, builds a normal and an ASan+UBSan build,
-# and runs every test of both with CTest. Exits non-zero on any failure.
+# runs every test of both with CTest, then builds the fuzz harnesses (clang) and runs each for a
+# bounded time from its seed corpus. Exits non-zero on any failure or fuzz finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
@@ -21,5 +22,10 @@ for dir in build build-asan; do
   echo "== tests ($dir)"
   (cd "$dir" && ctest --output-on-failure --timeout 600 -j2) || status=1
 done
+# Long runs are scripts/fuzz.sh's job; this one catches what a change broke in minutes. Its
+# corpus and any finding's input stay in build-fuzz/fuzz-run.
+echo "== fuzz (libFuzzer + ASan + UBSan, 20s per target)"
+rm -rf build-fuzz/fuzz-run
+COSYNC_FUZZ_DIR=build-fuzz/fuzz-run bash scripts/fuzz.sh all 20 || status=1
 echo "== total $(( $(date +%s) - start ))s"
 exit $status
