@@ -8,6 +8,8 @@
 
 #include "connectors/api_error.hpp"
 #include "connectors/salesforce/salesforce_connector.hpp"
+#include "daemon/util/case_fold.hpp"
+#include "daemon/util/remote_json.hpp"
 
 namespace cosync::connectors {
 
@@ -18,12 +20,6 @@ namespace {
 constexpr std::size_t kValuesPerQuery = 100;  // keeps the query URL well under Salesforce's limit
 constexpr std::size_t kCollectionSize = 200;
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // One distinct match value of the batch and what became of it.
 struct Parent {
   std::string value;            // as the referral gave it (a created parent gets it)
@@ -32,31 +28,39 @@ struct Parent {
   std::optional<Failure> failure;
 };
 
-std::string match_condition(const ParentLookup& p, const std::vector<std::string>& keys) {
+// `literals`: the values to look for, each quoted as it is (SOQL compares them ignoring case).
+std::string match_condition(const ParentLookup& p, const std::vector<std::string>& literals) {
   std::ostringstream where;
   if (p.match_domain) {
     // Website is free text ("https://www.contoso.com/"): narrow with LIKE, compare domains after.
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      std::string literal = soql_quote(keys[i], true);  // 'contoso.com' -> '%contoso.com%'
+    for (std::size_t i = 0; i < literals.size(); ++i) {
+      std::string literal = soql_quote(literals[i], true);  // 'contoso.com' -> '%contoso.com%'
       where << (i ? " OR " : "") << p.match_field << " LIKE '%" << literal.substr(1, literal.size() - 2) << "%'";
     }
   } else {
     where << p.match_field << " IN (";
-    for (std::size_t i = 0; i < keys.size(); ++i) where << (i ? "," : "") << soql_quote(keys[i]);
+    for (std::size_t i = 0; i < literals.size(); ++i) where << (i ? "," : "") << soql_quote(literals[i]);
     where << ")";
   }
   return where.str();
 }
 
-// The key a parent's match field is compared by: SOQL `=` ignores case, so names do too.
+std::string lookup_soql(const ParentLookup& p, const std::vector<std::string>& literals) {
+  return "SELECT Id, SystemModstamp, " + p.match_field + " FROM " + p.object + " WHERE " + match_condition(p, literals) +
+         " ORDER BY Id";
+}
+
+// The key a parent's match field is compared by. SOQL compares names ignoring case, also beyond
+// ASCII, so names are case folded (a record the query returns that this fold does not pair with
+// a value is still a candidate: see resolve_parents).
 std::string key_of(const ParentLookup& p, const std::string& value) {
-  return p.match_domain ? web_domain(value) : lower(value);
+  return p.match_domain ? web_domain(value) : fold_case(value);
 }
 
 }  // namespace
 
 std::string web_domain(std::string_view text) {
-  std::string t = lower(text);
+  std::string t = fold_case(text);
   auto trim = [](std::string& s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.erase(s.begin());
     while (!s.empty() && (std::isspace(static_cast<unsigned char>(s.back())) || s.back() == '.')) s.pop_back();
@@ -104,17 +108,38 @@ net::awaitable<void> SalesforceConnector::resolve_parents(const ObjectSpec& spec
   for (std::size_t begin = 0; begin < keys.size(); begin += kValuesPerQuery) {
     std::vector<std::string> chunk(keys.begin() + static_cast<std::ptrdiff_t>(begin),
                                    keys.begin() + static_cast<std::ptrdiff_t>(std::min(keys.size(), begin + kValuesPerQuery)));
-    std::string soql = "SELECT Id, SystemModstamp, " + p.match_field + " FROM " + p.object + " WHERE " + match_condition(p, chunk) +
-                       " ORDER BY Id";
-    auto found = co_await run_query(soql, false, true, "SOQL lookup of " + p.object);
-    for (const auto& key : chunk) {
-      if (!found) parents[key].failure = found.failure();
+    // Names are looked for as the referral wrote them; domains as the domain.
+    auto literal_of = [&](const std::string& key) { return p.match_domain ? key : parents[key].value; };
+    std::vector<std::string> literals;
+    for (const auto& key : chunk) literals.push_back(literal_of(key));
+    auto found = co_await run_query(lookup_soql(p, literals), false, true, "SOQL lookup of " + p.object);
+    if (!found) {
+      for (const auto& key : chunk) parents[key].failure = found.failure();
+      continue;
     }
-    if (!found) continue;
+    std::vector<std::string> unplaced;  // names that fold_case pairs with none of the chunk's values
     for (const auto& r : found->records) {
-      auto v = r.fields.contains(p.match_field) && r.fields[p.match_field].is_string()
-                   ? r.fields[p.match_field].get<std::string>() : "";
-      if (auto it = parents.find(key_of(p, v)); it != parents.end()) it->second.ids.push_back(r.id);
+      auto key = key_of(p, remote_json::string_or(r.fields, p.match_field));
+      if (std::find(chunk.begin(), chunk.end(), key) != chunk.end()) parents[key].ids.push_back(r.id);
+      else if (!p.match_domain) unplaced.push_back(r.id);  // LIKE also returns other domains
+    }
+    if (unplaced.empty()) continue;
+    // Salesforce compared in the querying user's locale, which may fold case unlike fold_case (a
+    // Turkish dotted I, a script it does not cover): each name it returned matches one of these
+    // values. With one value that is the one; otherwise ask again for each value still without a
+    // match, alone, and take every record that query returns.
+    if (chunk.size() == 1) {
+      auto& ids = parents[chunk.front()].ids;
+      ids.insert(ids.end(), unplaced.begin(), unplaced.end());
+      continue;
+    }
+    for (const auto& key : chunk) {
+      if (!parents[key].ids.empty()) continue;
+      std::string soql = lookup_soql(p, std::vector<std::string>(1, literal_of(key)));
+      auto alone = co_await run_query(soql, false, true, "SOQL lookup of " + p.object);
+      if (!alone) parents[key].failure = alone.failure();
+      else
+        for (const auto& r : alone->records) parents[key].ids.push_back(r.id);
     }
   }
 
@@ -135,7 +160,7 @@ net::awaitable<void> SalesforceConnector::resolve_parents(const ObjectSpec& spec
     }
     auto res = co_await call(http::Method::post, data_path() + "/composite/sobjects", body.dump());
     std::string what = "create of " + p.object;
-    auto answer = res && res->status == 200 ? nlohmann::json::parse(res->body, nullptr, false) : nlohmann::json();
+    auto answer = res && res->status == 200 ? remote_json::parse(res->body) : nlohmann::json();
     for (std::size_t k = begin; k < end; ++k) {
       Parent& parent = parents[to_create[k]];
       if (!res) {
@@ -144,11 +169,11 @@ net::awaitable<void> SalesforceConnector::resolve_parents(const ObjectSpec& spec
         parent.failure = api_failure(*res, what, "");
       } else if (!answer.is_array() || answer.size() != end - begin) {
         parent.failure = Failure{FailureKind::transient, what + " answered 200 with a malformed body", 200, ""};
-      } else if (const auto& r = answer[k - begin]; r.is_object() && r.value("success", false) && r.contains("id")) {
-        parent.ids.push_back(r["id"].get<std::string>());
+      } else if (auto id = written_id(answer[k - begin])) {
+        parent.ids.push_back(std::move(*id));
         log_->info("salesforce: created {} {} for {} = '{}'", p.object, parent.ids.back(), p.match_field, parent.value);
       } else {
-        parent.failure = collection_error(r.is_object() && r.contains("errors") ? r["errors"] : nlohmann::json(), what);
+        parent.failure = collection_error(remote_json::member(answer[k - begin], "errors"), what);
       }
     }
   }

@@ -1,10 +1,15 @@
 #include "tests/fakes/soql.hpp"
 
+#include <locale.h>
+#include <wctype.h>
+
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <functional>
 #include <stdexcept>
 
+#include "daemon/util/case_fold.hpp"
 #include "daemon/util/time.hpp"
 
 namespace cosync::fakes {
@@ -266,7 +271,33 @@ class Parser {
   size_t pos_ = 0;
 };
 
+bool is_ascii(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// Salesforce: "For all other fields, comparisons are case-insensitive and use the locale of the
+// user who executes the query" (SOQL and SOSL Reference, Comparison Operators,
+// https://developer.salesforce.com/docs/platform/salesforce-soql-sosl/guide/sforce-api-calls-soql-select-comparisonoperators.html).
+// The fake's user has an English locale: each character compares as the lower case of its upper
+// case in glibc's C.UTF-8 (all of Unicode: fullwidth Latin, Deseret, Georgian too), which is not
+// the daemon's own fold_case, so a test can show where the two differ.
+char32_t fold_like_salesforce(char32_t c) {
+  static const locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", locale_t{});
+  if (!utf8) return fold_code_point(c);  // no C.UTF-8 locale on this machine: the nearest we have
+  return static_cast<char32_t>(towlower_l(towupper_l(static_cast<wint_t>(c), utf8), utf8));
+}
+
+std::u32string folded(std::string_view text) {
+  auto code_points = decode_utf8(text);
+  for (auto& c : code_points) c = fold_like_salesforce(c);
+  return code_points;
+}
+
 int icompare(const std::string& a, const std::string& b) {
+  if (!is_ascii(a) || !is_ascii(b)) {
+    auto fa = folded(a), fb = folded(b);
+    return fa == fb ? 0 : fa < fb ? -1 : 1;
+  }
   size_t n = std::min(a.size(), b.size());
   for (size_t i = 0; i < n; ++i) {
     int ca = std::tolower(static_cast<unsigned char>(a[i]));
@@ -303,20 +334,24 @@ std::optional<int> compare_literal(const json& value, const SoqlLiteral& lit) {
   return compare_json(value, lit.value);
 }
 
-// SOQL LIKE: case-insensitive, % any run, _ one character, backslash escapes either.
-bool like_matches(std::string_view text, std::string_view pattern) {
+// SOQL LIKE: case-insensitive as `=` is, % any run, _ one character, backslash escapes either.
+// Works on folded code points, so that _ matches one character, not one byte of it.
+bool like_matches(std::u32string_view text, std::u32string_view pattern) {
   if (pattern.empty()) return text.empty();
-  if (pattern[0] == '%') {
+  if (pattern[0] == U'%') {
     for (size_t skip = 0; skip <= text.size(); ++skip)
       if (like_matches(text.substr(skip), pattern.substr(1))) return true;
     return false;
   }
   if (text.empty()) return false;
-  if (pattern[0] == '_') return like_matches(text.substr(1), pattern.substr(1));
-  size_t width = pattern[0] == '\\' && pattern.size() > 1 ? 2 : 1;
-  char want = pattern[width - 1];
-  if (std::tolower(static_cast<unsigned char>(want)) != std::tolower(static_cast<unsigned char>(text[0]))) return false;
+  if (pattern[0] == U'_') return like_matches(text.substr(1), pattern.substr(1));
+  size_t width = pattern[0] == U'\\' && pattern.size() > 1 ? 2 : 1;
+  if (pattern[width - 1] != text[0]) return false;
   return like_matches(text.substr(1), pattern.substr(width));
+}
+
+bool like_matches(const std::string& text, const std::string& pattern) {
+  return like_matches(std::u32string_view(folded(text)), std::u32string_view(folded(pattern)));
 }
 
 bool compare_holds(const json& value, const std::string& op, const SoqlLiteral& lit) {

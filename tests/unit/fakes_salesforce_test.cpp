@@ -72,6 +72,19 @@ TEST_CASE("SOQL subset parses the daemon's queries and rejects the rest", "[fake
     CHECK(std::holds_alternative<std::string>(parse_soql(bad)));
 }
 
+TEST_CASE("SOQL = , IN and LIKE ignore case beyond ASCII, as Salesforce's comparison operators do", "[fakes][soql]") {
+  auto eq = std::get<SoqlQuery>(parse_soql("SELECT Id FROM Account WHERE Name = 'Müller GmbH'"));
+  CHECK(soql_matches(*eq.where, json{{"Name", "MÜLLER GMBH"}}));
+  CHECK(soql_matches(*eq.where, json{{"Name", "müller gmbh"}}));
+  CHECK_FALSE(soql_matches(*eq.where, json{{"Name", "Muller GmbH"}}));  // case, not accents
+  auto in = std::get<SoqlQuery>(parse_soql("SELECT Id FROM Account WHERE Name IN ('ооо ромашка', 'ｃｏｎｔｏｓｏ')"));
+  CHECK(soql_matches(*in.where, json{{"Name", "ООО Ромашка"}}));
+  CHECK(soql_matches(*in.where, json{{"Name", "ＣＯＮＴＯＳＯ"}}));
+  auto like = std::get<SoqlQuery>(parse_soql("SELECT Id FROM Account WHERE Name LIKE 'ΑΘΗΝ_ %'"));
+  CHECK(soql_matches(*like.where, json{{"Name", "αθηνά ae"}}));  // _ is one character, not one byte
+  CHECK_FALSE(soql_matches(*like.where, json{{"Name", "αθην ae"}}));
+}
+
 TEST_CASE("fake Salesforce pages query results with nextRecordsUrl", "[fakes][sf]") {
   SfFixture f;
   for (int i = 0; i < 5; ++i) f.lead("C" + std::to_string(i));
