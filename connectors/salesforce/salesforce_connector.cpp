@@ -1,12 +1,16 @@
 #include "connectors/salesforce/salesforce_connector.hpp"
 
+#include <algorithm>
 #include <boost/url/url.hpp>
 #include <charconv>
+#include <cstdio>
 #include <set>
 #include <sstream>
 
 #include "connectors/api_error.hpp"
 #include "daemon/auth/authorized_send.hpp"
+#include "daemon/http/next_page_links.hpp"
+#include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 
 namespace cosync::connectors {
@@ -14,6 +18,9 @@ namespace cosync::connectors {
 namespace net = boost::asio;
 // Salesforce sends no request id header; errors are identified by errorCode and message.
 constexpr const char* kRequestIdHeader = "";
+// nextRecordsUrl pages one query may take: 2 million records at the smallest batch size (200),
+// far more than one pull of an org; a server that keeps inventing new links stops here.
+constexpr std::size_t kMaxQueryPages = 10000;
 
 SalesforceConnector::SalesforceConnector(http::HttpClient& client, auth::TokenProvider& tokens, SalesforceOptions options,
                                          Log log)
@@ -88,12 +95,12 @@ std::optional<ApiUsage> parse_limit_info(std::string_view header) {
 Failure collection_error(const nlohmann::json& errors, const std::string& what) {
   std::string code, message;
   std::vector<std::string> fields;
-  if (errors.is_array() && !errors.empty() && errors[0].is_object()) {
-    code = errors[0].value("statusCode", errors[0].value("errorCode", ""));
-    message = errors[0].value("message", "");
-    if (errors[0].contains("fields") && errors[0]["fields"].is_array())
-      for (const auto& f : errors[0]["fields"])
-        if (f.is_string()) fields.push_back(f.get<std::string>());
+  if (errors.is_array() && !errors.empty()) {
+    const auto& first = errors[0];
+    code = remote_json::opt_string(first, "statusCode").value_or(remote_json::string_or(first, "errorCode"));
+    message = remote_json::string_or(first, "message");
+    for (const auto& f : remote_json::array_at(first, "fields"))
+      if (f.is_string()) fields.push_back(f.get<std::string>());
   }
   FailureKind kind = FailureKind::rejected;
   if (code == "UNABLE_TO_LOCK_ROW" || code == "REQUEST_LIMIT_EXCEEDED" || code == "SERVER_UNAVAILABLE" ||
@@ -123,25 +130,64 @@ std::string build_pull_soql(const ObjectSpec& spec, const std::string& since) {
   return soql;
 }
 
-std::optional<RemoteRecord> parse_sobject(const nlohmann::json& body, std::string& reason) {
+bool has_control_character(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+
+std::optional<std::string> written_id(const nlohmann::json& result) {
+  auto id = remote_json::opt_string(result, "id");
+  if (!remote_json::bool_or(result, "success", false) || !id || id->empty() || has_control_character(*id))
+    return std::nullopt;
+  return id;
+}
+
+std::string printable_id(std::string_view id) {
+  std::string out;
+  for (unsigned char c : id) {
+    if (c < 0x20 || c == 0x7f || c == '\\') {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::optional<RemoteRecord> parse_sobject(const nlohmann::json& body, std::string& reason,
+                                          const std::string& external_id_field) {
   if (!body.is_object()) {
     reason = "record is not a JSON object";
     return std::nullopt;
   }
   RemoteRecord r;
-  if (body.contains("Id") && body["Id"].is_string()) r.id = body["Id"].get<std::string>();
+  r.id = remote_json::string_or(body, "Id");
   if (r.id.empty()) {
     reason = "record without an Id";
     return std::nullopt;
   }
-  if (body.contains("SystemModstamp") && body["SystemModstamp"].is_string()) r.version = body["SystemModstamp"].get<std::string>();
+  // An id goes into URLs, SOQL, logs and the state DB; Salesforce's never hold control characters.
+  if (has_control_character(r.id)) {
+    reason = "record Id '" + printable_id(r.id) + "' contains a control character";
+    return std::nullopt;
+  }
+  if (!external_id_field.empty()) {
+    auto external_id = remote_json::opt_string(body, external_id_field);
+    if (external_id && has_control_character(*external_id)) {
+      reason = "record " + r.id + " has " + external_id_field + " '" + printable_id(*external_id) +
+               "', which contains a control character";
+      return std::nullopt;
+    }
+  }
+  r.version = remote_json::string_or(body, "SystemModstamp");
   auto modified = parse_iso8601(r.version);
   if (!modified) {
     reason = "record " + r.id + " has no valid SystemModstamp";
     return std::nullopt;
   }
   r.modified = *modified;
-  r.deleted = body.contains("IsDeleted") && body["IsDeleted"].is_boolean() && body["IsDeleted"].get<bool>();
+  r.deleted = remote_json::bool_or(body, "IsDeleted", false);
   r.fields = body;
   r.fields.erase("attributes");
   return r;
@@ -206,33 +252,47 @@ net::awaitable<Expected<http::Response>> SalesforceConnector::call(http::Method 
 }
 
 net::awaitable<Expected<PullResult>> SalesforceConnector::run_query(const std::string& soql, bool include_deleted,
-                                                                    bool essential, const std::string& what) {
+                                                                    bool essential, const std::string& what,
+                                                                    const std::string& external_id_field) {
   boost::urls::url u(options_.instance_url);
   u.set_path(data_path() + (include_deleted ? "/queryAll" : "/query"));
   u.params().append({"q", soql});
   std::string next = std::string(u.buffer());
+  // nextRecordsUrl comes from the answer: it must not take the bearer token to another origin.
+  http::NextPageLinks links(next, kMaxQueryPages);
   PullResult result;
   std::set<std::string> seen;
   while (!next.empty()) {
     auto res = co_await call(http::Method::get, next, {}, essential, true);
     if (!res) co_return res.failure();
     if (res->status != 200) co_return api_failure(*res, what, kRequestIdHeader);
-    auto body = nlohmann::json::parse(res->body, nullptr, false);
-    if (!body.is_object() || !body.contains("records") || !body["records"].is_array())
-      co_return Failure{FailureKind::transient, what + " answered 200 with a malformed body", 200, ""};
-    for (const auto& item : body["records"]) {
+    auto body = remote_json::parse(res->body);
+    const auto& records = remote_json::member(body, "records");
+    if (!records.is_array())
+      co_return Failure{FailureKind::transient,
+                        what + " answered 200 with a malformed body (" +
+                            (body.is_discarded() ? "not JSON, or nested deeper than " +
+                                                       std::to_string(remote_json::kMaxDepth) + " levels"
+                                                 : "no records array") +
+                            ")",
+                        200, ""};
+    for (const auto& item : records) {
       std::string reason;
-      auto record = parse_sobject(item, reason);
+      auto record = parse_sobject(item, reason, external_id_field);
       if (!record) {
-        result.malformed.push_back({item.is_object() ? item.value("Id", "") : "", reason});
+        result.malformed.push_back({printable_id(remote_json::string_or(item, "Id")), reason});
         continue;
       }
       if (!seen.insert(record->id).second) continue;
       result.records.push_back(std::move(*record));
     }
     next.clear();
-    if (!body.value("done", true) && body.contains("nextRecordsUrl") && body["nextRecordsUrl"].is_string())
-      next = body["nextRecordsUrl"].get<std::string>();
+    auto link = remote_json::opt_string(body, "nextRecordsUrl");
+    if (remote_json::bool_or(body, "done", true) || !link) break;
+    auto followed = links.follow(*link);
+    if (!followed)
+      co_return Failure{followed.failure().kind, what + ": nextRecordsUrl: " + followed.failure().message, 200, ""};
+    next = std::move(*followed);
   }
   co_return result;
 }
@@ -241,7 +301,8 @@ net::awaitable<Expected<PullResult>> SalesforceConnector::pull(const ObjectSpec&
   std::string since;
   if (auto c = parse_iso8601(cursor)) since = format_iso8601(*c - options_.overlap);
   // queryAll: deleted records (IsDeleted = true, still in the recycle bin) come too.
-  auto result = co_await run_query(build_pull_soql(spec, since), true, false, "SOQL query on " + spec.object);
+  auto result = co_await run_query(build_pull_soql(spec, since), true, false, "SOQL query on " + spec.object,
+                                   spec.external_id_field);
   if (!result) co_return result.failure();
   result->cursor = cursor;
   TimePoint newest = parse_iso8601(cursor).value_or(TimePoint{});
@@ -255,7 +316,8 @@ net::awaitable<Expected<std::map<std::string, RemoteRecord>>> SalesforceConnecto
     const ObjectSpec& spec, const std::vector<std::string>& ids, bool all_fields) {
   std::map<std::string, RemoteRecord> out;
   if (ids.empty()) co_return out;
-  auto result = co_await run_query(build_ids_soql(spec, ids, all_fields), false, true, "SOQL read of " + spec.object);
+  auto result = co_await run_query(build_ids_soql(spec, ids, all_fields), false, true, "SOQL read of " + spec.object,
+                                   spec.external_id_field);
   if (!result) co_return result.failure();
   for (auto& r : result->records) {
     std::string id = r.id;
@@ -273,25 +335,25 @@ net::awaitable<Expected<nlohmann::json>> SalesforceConnector::describe(const std
   auto res = co_await call(http::Method::get, std::string(u.buffer()), {}, false);
   if (!res) co_return res.failure();
   if (res->status != 200) co_return api_failure(*res, "describe " + object, kRequestIdHeader);
-  auto body = nlohmann::json::parse(res->body, nullptr, false);
-  if (!body.is_object() || !body.contains("fields") || !body["fields"].is_array())
+  auto body = remote_json::parse(res->body);
+  if (!remote_json::member(body, "fields").is_array())
     co_return Failure{FailureKind::transient, "describe " + object + " answered 200 without fields", 200, ""};
   co_return body;
 }
 
 ObjectMetadata metadata_from_describe(const nlohmann::json& describe) {
   ObjectMetadata meta;
-  meta.object = describe.value("name", "");
-  for (const auto& f : describe["fields"]) {
-    if (!f.is_object() || !f.contains("name") || !f["name"].is_string()) continue;
+  meta.object = remote_json::string_or(describe, "name");
+  for (const auto& f : remote_json::array_at(describe, "fields")) {
+    auto name = remote_json::opt_string(f, "name");
+    if (!name) continue;
     FieldMetadata field;
-    field.name = f["name"].get<std::string>();
-    field.updateable = f.value("updateable", false);
-    field.createable = f.value("createable", false);
-    if (f.contains("picklistValues") && f["picklistValues"].is_array())
-      for (const auto& v : f["picklistValues"])
-        if (v.is_object() && v.value("active", false) && v.contains("value") && v["value"].is_string())
-          field.allowed_values.push_back(v["value"].get<std::string>());
+    field.name = std::move(*name);
+    field.updateable = remote_json::bool_or(f, "updateable", false);
+    field.createable = remote_json::bool_or(f, "createable", false);
+    for (const auto& v : remote_json::array_at(f, "picklistValues"))
+      if (auto value = remote_json::opt_string(v, "value"); value && remote_json::bool_or(v, "active", false))
+        field.allowed_values.push_back(std::move(*value));
     meta.fields.push_back(std::move(field));
   }
   return meta;
@@ -310,7 +372,7 @@ net::awaitable<Expected<RemoteRecord>> SalesforceConnector::get(const ObjectSpec
   if (!res) co_return res.failure();
   if (res->status != 200) co_return api_failure(*res, "GET " + spec.object + " " + id, kRequestIdHeader);
   std::string reason;
-  auto record = parse_sobject(nlohmann::json::parse(res->body, nullptr, false), reason);
+  auto record = parse_sobject(remote_json::parse(res->body), reason, spec.external_id_field);
   if (!record) co_return Failure{FailureKind::rejected, "malformed " + spec.object + ": " + reason, 200, ""};
   co_return *record;
 }
@@ -337,7 +399,7 @@ namespace {
 // 300 Multiple Choices on an upsert by external id: the body lists the matching records' URLs.
 Failure several_matches(const ObjectSpec& spec, const std::string& external_id, const std::string& body) {
   std::string ids;
-  auto urls = nlohmann::json::parse(body, nullptr, false);
+  auto urls = remote_json::parse(body);
   if (urls.is_array())
     for (const auto& u : urls)
       if (u.is_string()) {
@@ -371,10 +433,10 @@ net::awaitable<Expected<RemoteRecord>> SalesforceConnector::upsert(const ObjectS
   if (res->status == 300) co_return several_matches(spec, external_id, res->body);
   if (res->status != 200 && res->status != 201)
     co_return api_failure(*res, "upsert " + spec.object + " by " + spec.external_id_field, kRequestIdHeader);
-  auto answer = nlohmann::json::parse(res->body, nullptr, false);
-  if (!answer.is_object() || !answer.contains("id") || !answer["id"].is_string())
-    co_return Failure{FailureKind::transient, "upsert answered without the record id", res->status, ""};
-  co_return co_await get(spec, answer["id"].get<std::string>());
+  auto id = remote_json::opt_string(remote_json::parse(res->body), "id");
+  if (!id || id->empty() || has_control_character(*id))
+    co_return Failure{FailureKind::transient, "upsert answered without a valid record id", res->status, ""};
+  co_return co_await get(spec, *id);
 }
 
 namespace {
@@ -406,7 +468,7 @@ net::awaitable<void> SalesforceConnector::collect_results(const ObjectSpec& spec
     for (auto i : indexes) out[i] = f;
     co_return;
   }
-  auto body = nlohmann::json::parse(res.body, nullptr, false);
+  auto body = remote_json::parse(res.body);
   if (!body.is_array() || body.size() != indexes.size()) {
     Failure f{FailureKind::transient, what + " answered 200 with a malformed body", 200, ""};
     for (auto i : indexes) out[i] = f;
@@ -416,11 +478,11 @@ net::awaitable<void> SalesforceConnector::collect_results(const ObjectSpec& spec
   std::vector<std::pair<std::size_t, std::string>> written;  // request index, record id
   for (std::size_t k = 0; k < indexes.size(); ++k) {
     const auto& r = body[k];
-    if (r.is_object() && r.value("success", false) && r.contains("id") && r["id"].is_string()) {
-      written.emplace_back(indexes[k], r["id"].get<std::string>());
-      ids.push_back(r["id"].get<std::string>());
+    if (auto id = written_id(r)) {
+      written.emplace_back(indexes[k], *id);
+      ids.push_back(std::move(*id));
     } else {
-      out[indexes[k]] = collection_error(r.is_object() && r.contains("errors") ? r["errors"] : nlohmann::json(), what);
+      out[indexes[k]] = collection_error(remote_json::member(r, "errors"), what);
     }
   }
   // Read back what was written, for the new SystemModstamp: one query for the whole batch.

@@ -71,9 +71,11 @@ class SalesforceConnector final : public Connector {
   boost::asio::awaitable<Expected<http::Response>> call(http::Method method, const std::string& path_or_url,
                                                         std::string body = {}, bool essential = true,
                                                         bool query = false);
-  // Runs a SOQL query (query or queryAll) and follows nextRecordsUrl.
+  // Runs a SOQL query (query or queryAll) and follows nextRecordsUrl on the instance's origin.
+  // Records whose `external_id_field` holds control characters come back as malformed.
   boost::asio::awaitable<Expected<PullResult>> run_query(const std::string& soql, bool include_deleted, bool essential,
-                                                         const std::string& what);
+                                                         const std::string& what,
+                                                         const std::string& external_id_field = "");
   // The records with these ids (at most 200), in one `WHERE Id IN (...)` query.
   boost::asio::awaitable<Expected<std::map<std::string, RemoteRecord>>> read_by_ids(const ObjectSpec& spec,
                                                                                     const std::vector<std::string>& ids,
@@ -106,7 +108,16 @@ class SalesforceConnector final : public Connector {
 // SystemModstamp and IsDeleted, changed since `since` (an unquoted
 // ISO-8601 literal, as SOQL requires), oldest first.
 std::string build_pull_soql(const ObjectSpec& spec, const std::string& since);
-std::optional<RemoteRecord> parse_sobject(const nlohmann::json& body, std::string& reason);
+// One sObject of a query or GET answer, or nullopt with the reason it is malformed: no Id, an Id
+// (or a string `external_id_field`) with control characters, no valid SystemModstamp.
+std::optional<RemoteRecord> parse_sobject(const nlohmann::json& body, std::string& reason,
+                                          const std::string& external_id_field = "");
+// Ids and other remote strings shown in messages: control characters and backslash as \xNN.
+std::string printable_id(std::string_view id);
+bool has_control_character(std::string_view text);
+// The record id of a successful sObject Collections result ({"success":true,"id":"..."}), or
+// nullopt when it failed or its id is missing, not a string or not a plausible id.
+std::optional<std::string> written_id(const nlohmann::json& result);
 // A SOQL string literal: quoted, with backslash and quote escaped. `like`: also escapes the
 // LIKE wildcards % and _, so that they match themselves.
 std::string soql_quote(const std::string& text, bool like = false);

@@ -331,6 +331,11 @@ void FakeSalesforce::set_batch_size(int n) {
   options_.batch_size = n;
 }
 
+void FakeSalesforce::serve_raw_records(const std::string& object, std::vector<json> records) {
+  std::lock_guard lock(mu_);
+  raw_records_[object] = std::move(records);
+}
+
 int FakeSalesforce::api_requests() const {
   std::lock_guard lock(mu_);
   return requests_;
@@ -505,6 +510,8 @@ FakeResponse FakeSalesforce::query(const FakeRequest& request, bool include_dele
 
   Cursor cursor{{}, batch};
   for (size_t i = offset; i < end; ++i) cursor.records.push_back(project(*table, *rows[i], q.fields));
+  if (auto raw = raw_records_.find(table->name); raw != raw_records_.end())
+    cursor.records.insert(cursor.records.end(), raw->second.begin(), raw->second.end());
   json body = {{"totalSize", cursor.records.size()}, {"done", true}, {"records", json::array()}};
   for (size_t i = 0; i < cursor.records.size() && i < batch; ++i) body["records"].push_back(cursor.records[i]);
   if (cursor.records.size() > batch) {

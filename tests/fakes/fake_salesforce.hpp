@@ -65,6 +65,9 @@ class FakeSalesforce {
     faults_.fail_next(count, status, retry_after_seconds, std::move(body));
   }
   void serve_malformed_next(int count) { faults_.serve_malformed_next(count); }
+  // A hostile or broken org: every query on `object` also answers these records exactly as given
+  // (any JSON, no schema check), after the rows that match, so that paging still applies.
+  void serve_raw_records(const std::string& object, std::vector<nlohmann::json> records);
 
   HttpTestServer& server() { return server_; }
 
@@ -123,6 +126,7 @@ class FakeSalesforce {
   mutable std::mutex mu_;
   std::map<std::string, Table> tables_;
   std::map<std::string, Cursor> cursors_;
+  std::map<std::string, std::vector<nlohmann::json>> raw_records_;  // by object name
   TimePoint last_stamp_{};
   long next_id_ = 1;
   long next_cursor_ = 1;

@@ -1,0 +1,84 @@
+// End to end: cosyncd against a Salesforce org whose query answers carry records of the wrong
+// shape. The bad records are quarantined with their reason; `once` and `run` keep syncing the rest.
+#include <catch2/catch.hpp>
+#include <signal.h>
+
+#include <set>
+
+#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_helpers.hpp"
+
+using namespace cosync;
+using nlohmann::json;
+
+namespace {
+
+const char* kStamp = "2024-05-01T10:00:00.000+0000";
+
+std::vector<json> hostile_leads() {
+  return {
+      {{"Id", 42}, {"SystemModstamp", kStamp}, {"PartnerCenterReferralId__c", "ref-a"}},
+      {{"Id", std::string("00Qbad\0id", 9)}, {"SystemModstamp", kStamp}, {"PartnerCenterReferralId__c", "ref-b"}},
+      {{"Id", "00Q0000000000NOSAAA"}, {"SystemModstamp", nullptr}, {"PartnerCenterReferralId__c", "ref-c"}},
+      {{"Id", "00Q0000000000EXTAAA"}, {"SystemModstamp", kStamp}, {"PartnerCenterReferralId__c", "ref\r\nforged"}},
+      "not a record",
+  };
+}
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("salesforce_hostile_e2e: malformed Lead records are quarantined while the good ones sync") {
+  testing::DaemonHarness h;
+  auto first = h.add_incoming_lead("Contoso");
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  REQUIRE(h.leads().size() == 1);
+  std::string lead_id = h.leads()[0]["Id"];
+
+  h.sf.serve_raw_records("Lead", hostile_leads());
+  h.sf.edit("Lead", lead_id, {{"Status", "Working - Contacted"}});
+  auto second = h.add_incoming_lead("Fabrikam");
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  CHECK(run.exit_status == 3);  // something was quarantined; nothing crashed
+  // The good records: a seller's edit reaches Partner Center, a new referral becomes a Lead.
+  CHECK(h.pc.referral(first)["status"] == "Active");
+  CHECK(h.leads().size() == 2);
+  CHECK(h.pc.referral(second).contains("externalReferenceId"));
+  CHECK_THAT(run.output, Catch::Contains("contains a control character"));
+  CHECK_THAT(run.output, Catch::Contains("record 00Q0000000000NOSAAA has no valid SystemModstamp"));
+  CHECK_THAT(run.output, Catch::Contains("record 00Q0000000000EXTAAA has PartnerCenterReferralId__c"));
+
+  auto list = h.cosyncd("quarantine list", "--json");
+  INFO(list.output);
+  REQUIRE(list.exit_status == 0);
+  std::set<std::string> quarantined;
+  for (const auto& q : json::parse(list.output)) quarantined.insert(q["record_id"].get<std::string>());
+  CHECK(quarantined.count("00Qbad\\x00id"));  // the NUL is shown, not stored as a cut-off id
+  CHECK(quarantined.count("00Q0000000000NOSAAA"));
+  CHECK(quarantined.count("00Q0000000000EXTAAA"));
+  CHECK(quarantined.count("(no id)"));
+}
+
+TEST_CASE("salesforce_hostile_e2e: cosyncd run keeps cycling past malformed Lead records") {
+  testing::DaemonHarness h;
+  h.write_config("poll_interval: 1s\n");
+  h.sf.serve_raw_records("Lead", hostile_leads());
+  h.add_incoming_lead("Adatum");
+  auto daemon = h.start_daemon();
+  REQUIRE(daemon->wait_for_output("created=1", std::chrono::seconds(20)));
+  auto later = h.add_incoming_lead("Litware");
+  CHECK(testing::wait_until([&] { return h.pc.referral(later).contains("externalReferenceId"); }));
+  CHECK(testing::wait_until([&] { return count_of(daemon->output(), "cycle mapping=pc-sf-leads") >= 3; }));
+  CHECK(h.leads().size() == 2);
+  daemon->signal(SIGTERM);
+  auto status = daemon->wait_exit(std::chrono::seconds(10));
+  INFO(daemon->output());
+  REQUIRE(status);
+  CHECK(*status == 0);
+}
