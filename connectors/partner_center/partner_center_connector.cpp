@@ -1,12 +1,12 @@
 #include "connectors/partner_center/partner_center_connector.hpp"
 
-#include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 #include <map>
 
 #include "connectors/api_error.hpp"
 #include "daemon/auth/authorized_send.hpp"
 #include "daemon/util/json_path.hpp"
+#include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 #include "daemon/util/uuid.hpp"
 
@@ -97,6 +97,42 @@ net::awaitable<Expected<http::Response>> PartnerCenterConnector::call(http::Requ
   co_return co_await auth::authorized_send(client_, tokens_, std::move(request));
 }
 
+net::awaitable<Expected<nlohmann::json>> PartnerCenterConnector::get_page(const std::string& url, const std::string& what) {
+  // Named, not a braced temporary inside co_await: GCC 12 destroys such temporaries twice.
+  http::Request page{http::Method::get, url, {}, {}, {}, {}};
+  auto res = co_await call(std::move(page));
+  if (!res) co_return res.failure();
+  if (res->status != 200) co_return failure(*res, what);
+  auto body = remote_json::parse(res->body);
+  if (!remote_json::member(body, "value").is_array()) {
+    Failure f{FailureKind::transient,
+              what + " answered 200 with a malformed body (not JSON, nested deeper than " +
+                  std::to_string(remote_json::kMaxDepth) + " levels, or without a value array)",
+              200, res->header(kRequestIdHeader)};
+    log_->warn("partner_center: {}", f.message);
+    co_return f;
+  }
+  co_return body;
+}
+
+Expected<std::string> PartnerCenterConnector::next_page(const nlohmann::json& page, http::NextPageLinks& links,
+                                                        const std::string& what) const {
+  const auto& link = remote_json::member(page, "@odata.nextLink");
+  if (link.is_null()) return std::string();
+  // Opaque; absolute or relative to the page that carried it. Not followed off our origin (it
+  // would carry the bearer token there), nor round a loop, nor past the page bound.
+  Expected<std::string> url = link.is_string()
+                                  ? links.follow(link.get_ref<const std::string&>())
+                                  : Expected<std::string>(Failure{FailureKind::fatal, "the next-page link is not a string", 0, {}});
+  if (!url) {
+    Failure f = url.failure();
+    f.message = what + ": @odata.nextLink not followed after " + std::to_string(links.pages()) + " page(s): " + f.message;
+    log_->error("partner_center: {}", f.message);
+    return f;
+  }
+  return url;
+}
+
 net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSpec&, const std::string& cursor) {
   Cursor at = parse_cursor(cursor);
   std::optional<TimePoint> since;
@@ -112,33 +148,25 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
     }
   }
 
+  // No $top: it is the total to retrieve (default all), not a page size. The service pages by
+  // itself; only its @odata.nextLink is followed, and only through NextPageLinks.
   boost::urls::url first(referral_url(""));
   first.params().append({"$orderby", "updatedDateTime desc"});
-  first.params().append({"$top", std::to_string(options_.page_size)});
   std::string next = std::string(first.buffer());
+  http::NextPageLinks links(next, options_.max_pages);
 
   PullResult result;
   std::map<std::string, std::size_t> seen;  // id -> index in result.records
   TimePoint newest = at.updated.value_or(TimePoint{});
-  int pages = 0;
   while (!next.empty()) {
-    // Named, not a braced temporary inside co_await: GCC 12 destroys such temporaries twice.
-    http::Request page{http::Method::get, next, {}, {}, {}, {}};
-    auto res = co_await call(std::move(page));
-    if (!res) co_return res.failure();
-    if (res->status != 200) co_return failure(*res, "GET referrals");
-    auto body = nlohmann::json::parse(res->body, nullptr, false);
-    if (!body.is_object() || !body.contains("value") || !body["value"].is_array())
-      co_return Failure{FailureKind::transient, "GET referrals answered 200 with a malformed body", 200,
-                        res->header(kRequestIdHeader)};
-    ++pages;
+    auto body = co_await get_page(next, "GET referrals");
+    if (!body) co_return body.failure();
     bool past_cursor = false;
-    for (const auto& item : body["value"]) {
+    for (const auto& item : remote_json::array_at(*body, "value")) {
       std::string reason;
       auto record = parse_referral(item, reason);
       if (!record) {
-        std::string id = item.is_object() && item.contains("id") && item["id"].is_string() ? item["id"].get<std::string>() : "";
-        result.malformed.push_back({id, reason});
+        result.malformed.push_back({malformed_referral_id(item), reason});
         continue;
       }
       if (since && record->modified < *since) {
@@ -156,20 +184,15 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
       }
     }
     next.clear();
-    if (!past_cursor && body.contains("@odata.nextLink") && body["@odata.nextLink"].is_string()) {
-      // Opaque; absolute or relative to the page that carried it.
-      const std::string& text = body["@odata.nextLink"].get_ref<const std::string&>();  // the view below points into it
-      auto link = boost::urls::parse_uri_reference(text);
-      if (link) {
-        boost::urls::url resolved;
-        boost::urls::url base(first);
-        if (boost::urls::resolve(base, *link, resolved)) next = std::string(resolved.buffer());
-      }
+    if (!past_cursor) {
+      auto link = next_page(*body, links, "GET referrals");
+      if (!link) co_return link.failure();  // the cursor stays where it was
+      next = std::move(*link);
     }
   }
   result.cursor = newest != TimePoint{} ? format_iso8601(newest) : cursor.substr(0, cursor.find(kSweepMark));
   if (swept) result.cursor += kSweepMark + format_iso8601(*swept);
-  log_->debug("partner_center: pulled {} referrals in {} pages ({} malformed){}", result.records.size(), pages,
+  log_->debug("partner_center: pulled {} referrals in {} pages ({} malformed){}", result.records.size(), links.pages(),
               result.malformed.size(), sweep ? " (full sweep)" : "");
   co_return result;
 }
@@ -180,7 +203,7 @@ net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::get(const ObjectS
   if (!res) co_return res.failure();
   if (res->status != 200) co_return failure(*res, "GET referral " + id);
   std::string reason;
-  auto record = parse_referral(nlohmann::json::parse(res->body, nullptr, false), reason);
+  auto record = parse_referral(remote_json::parse(res->body), reason);
   if (!record) co_return Failure{FailureKind::rejected, "malformed referral: " + reason, 200, res->header(kRequestIdHeader)};
   co_return *record;
 }
@@ -216,7 +239,7 @@ net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::send_patch(const 
   if (!res) co_return res.failure();
   if (res->status == 200) {
     std::string reason;
-    if (auto record = parse_referral(nlohmann::json::parse(res->body, nullptr, false), reason)) co_return *record;
+    if (auto record = parse_referral(remote_json::parse(res->body), reason)) co_return *record;
   } else if (res->status != 204) {
     co_return failure(*res, what);
   }
@@ -229,32 +252,23 @@ net::awaitable<Expected<std::optional<RemoteRecord>>> PartnerCenterConnector::fi
     const std::string& external_id) {
   boost::urls::url first(referral_url(""));
   first.params().append({"$filter", "externalReferenceId eq " + odata_quote(external_id)});
-  first.params().append({"$top", std::to_string(options_.page_size)});
   std::string next = std::string(first.buffer());
+  http::NextPageLinks links(next, options_.max_pages);
+  const std::string what = "GET referrals by externalReferenceId";
   // PC documents $filter on a few fields only; every result is checked here, and the pages are
   // followed in case the filter was ignored.
   while (!next.empty()) {
-    http::Request page{http::Method::get, next, {}, {}, {}, {}};
-    auto res = co_await call(std::move(page));
-    if (!res) co_return res.failure();
-    if (res->status != 200) co_return failure(*res, "GET referrals by externalReferenceId");
-    auto body = nlohmann::json::parse(res->body, nullptr, false);
-    if (!body.is_object() || !body.contains("value") || !body["value"].is_array())
-      co_return Failure{FailureKind::transient, "GET referrals answered 200 with a malformed body", 200,
-                        res->header(kRequestIdHeader)};
-    for (const auto& item : body["value"]) {
-      if (!item.is_object() || item.value("externalReferenceId", nlohmann::json()) != external_id) continue;
+    auto body = co_await get_page(next, what);
+    if (!body) co_return body.failure();
+    for (const auto& item : remote_json::array_at(*body, "value")) {
+      if (remote_json::opt_string(item, "externalReferenceId") != external_id) continue;
       std::string reason;
       if (auto record = parse_referral(item, reason)) co_return std::optional<RemoteRecord>(std::move(*record));
-      co_return Failure{FailureKind::rejected, "malformed referral: " + reason, 200, res->header(kRequestIdHeader)};
+      co_return Failure{FailureKind::rejected, "malformed referral: " + reason, 200, ""};
     }
-    next.clear();
-    if (body.contains("@odata.nextLink") && body["@odata.nextLink"].is_string()) {
-      const std::string& text = body["@odata.nextLink"].get_ref<const std::string&>();
-      auto link = boost::urls::parse_uri_reference(text);
-      boost::urls::url resolved;
-      if (link && boost::urls::resolve(first, *link, resolved)) next = std::string(resolved.buffer());
-    }
+    auto link = next_page(*body, links, what);
+    if (!link) co_return link.failure();
+    next = std::move(*link);
   }
   co_return std::optional<RemoteRecord>();
 }
@@ -268,11 +282,11 @@ net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::create(nlohmann::
   if (!res) co_return res.failure();
   if (res->status != 201 && res->status != 200) co_return failure(*res, "POST referral");
   std::string reason;
-  auto record = parse_referral(nlohmann::json::parse(res->body, nullptr, false), reason);
+  auto record = parse_referral(remote_json::parse(res->body), reason);
   if (!record) co_return Failure{FailureKind::transient, "POST referral answered with a malformed referral: " + reason,
                                  res->status, res->header(kRequestIdHeader)};
   log_->info("partner_center: created referral {} externalReferenceId={}", record->id,
-             record->fields.value("externalReferenceId", ""));
+             quoted_remote_text(remote_json::string_or(record->fields, "externalReferenceId")));
   co_return *record;
 }
 
@@ -302,7 +316,8 @@ net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::upsert(const Obje
 
 net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::add_deal_registration(
     const RemoteRecord& current, const nlohmann::json& registration) {
-  if (current.fields.value("status", "") != "Closed" || current.fields.value("substatus", "") != "Won")
+  if (remote_json::string_or(current.fields, "status") != "Closed" ||
+      remote_json::string_or(current.fields, "substatus") != "Won")
     co_return Failure{FailureKind::rejected,
                       "referral " + current.id + ": only a referral closed as Won can be registered", 0, ""};
   nlohmann::json value = registration;
@@ -314,8 +329,7 @@ net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::add_deal_registra
 
 net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::update_deal_registration(
     const RemoteRecord& current, const std::vector<FieldChange>& changes) {
-  if (!current.fields.contains("registrations") || !current.fields["registrations"].is_array() ||
-      current.fields["registrations"].empty())
+  if (remote_json::array_at(current.fields, "registrations").empty())
     co_return Failure{FailureKind::rejected, "referral " + current.id + " has no deal registration to update", 0, ""};
   nlohmann::json patch = nlohmann::json::array();
   for (const auto& c : changes) {

@@ -3,19 +3,24 @@
 // updatedDateTime with a periodic full sweep, JSON Patch updates with If-Match, creates found
 // again by externalReferenceId, deal registrations, PC error bodies, and the state machine guard.
 #include <chrono>
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "connectors/connector.hpp"
 #include "daemon/auth/token_provider.hpp"
 #include "daemon/http/http_client.hpp"
+#include "daemon/http/next_page_links.hpp"
 #include "daemon/util/log.hpp"
 
 namespace cosync::connectors {
 
 struct PartnerCenterOptions {
   std::string base_url = "https://api.partner.microsoft.com/v1.0/engagements";
-  int page_size = 100;                              // $top; the API serves at most 100
+  // No page size: $top is the total to retrieve, not a page size; the service pages by itself
+  // with @odata.nextLink. A pull follows at most this many pages (2000 x 100 referrals).
+  std::size_t max_pages = 2000;
   std::chrono::seconds overlap{300};                // re-read this much before the cursor
   // Every this often a pull ignores the cursor and reads every referral, catching anything an
   // incremental pull missed; zero: never. The time of the last sweep travels in the cursor.
@@ -60,6 +65,10 @@ class PartnerCenterConnector final : public Connector {
 
  private:
   boost::asio::awaitable<Expected<http::Response>> call(http::Request request);
+  // GETs one page of a referral listing: the parsed body, whose "value" is an array.
+  boost::asio::awaitable<Expected<nlohmann::json>> get_page(const std::string& url, const std::string& what);
+  // The next page of `page` ("" when it is the last), or why its @odata.nextLink is refused.
+  Expected<std::string> next_page(const nlohmann::json& page, http::NextPageLinks& links, const std::string& what) const;
   boost::asio::awaitable<Expected<RemoteRecord>> send_patch(const RemoteRecord& current, const nlohmann::json& patch,
                                                             const std::string& what);
   Failure failure(const http::Response& response, const std::string& what) const;
@@ -79,8 +88,14 @@ bool is_patchable_registration_path(std::string_view path);
 // Why a patch may not be sent to this referral (terminal state, impossible transition, a path
 // the API does not accept), or nullopt when it may.
 std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral, const std::vector<FieldChange>& changes);
-// Reads a referral as returned by the API; nullopt with `reason` when it lacks id, eTag or a
-// valid updatedDateTime.
+// Reads a referral as returned by the API; nullopt with `reason` when what the sync cannot do
+// without is missing or of the wrong type: an id (without control characters), an eTag, a status,
+// a valid updatedDateTime (and createdDateTime when present). Other fields are kept as they came.
 std::optional<RemoteRecord> parse_referral(const nlohmann::json& body, std::string& reason);
+// `text` as a JSON string literal (control characters escaped, invalid UTF-8 replaced), for quoting
+// remote values in reasons and ids that must stay on one printable line.
+std::string quoted_remote_text(std::string_view text);
+// The id of a referral the pull could not read, as a printable quarantine key ("" when none).
+std::string malformed_referral_id(const nlohmann::json& referral);
 
 }  // namespace cosync::connectors

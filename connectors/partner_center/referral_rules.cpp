@@ -7,6 +7,7 @@
 
 #include "connectors/partner_center/partner_center_connector.hpp"
 #include "daemon/util/json_path.hpp"
+#include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 
 namespace cosync::connectors {
@@ -42,6 +43,23 @@ constexpr std::array<std::string_view, 12> kRegistrationPaths = {
 std::string text_at(const nlohmann::json& j, std::string_view path) {
   auto v = json_at(j, path);
   return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+bool has_control_character(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+// A date the sync relies on: nullopt with `reason` when it is not a string or not a date in range
+// (parse_iso8601 refuses what a TimePoint cannot hold).
+std::optional<TimePoint> required_date(const nlohmann::json& referral, const std::string& id, std::string_view key,
+                                       std::string& reason) {
+  const auto& value = remote_json::member(referral, key);
+  std::optional<TimePoint> parsed;
+  if (value.is_string()) parsed = parse_iso8601(value.get_ref<const std::string&>());
+  if (!parsed)
+    reason = "referral " + id + " has no valid " + std::string(key) + " (got " +
+             value.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace).substr(0, 80) + ")";
+  return parsed;
 }
 
 int status_rank(std::string_view status) {
@@ -93,10 +111,11 @@ ReferralClass classify_referral(const nlohmann::json& referral) {
 }
 
 std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral, const std::vector<FieldChange>& changes) {
-  std::string status = referral.value("status", "");
+  std::string status = remote_json::string_or(referral, "status");
+  std::string substatus = remote_json::string_or(referral, "substatus");
   if (status == "Closed")
-    return "referral is Closed/" + referral.value("substatus", std::string("?")) + " (terminal): no write is sent";
-  std::string new_status = status, new_substatus = referral.value("substatus", "");
+    return "referral is Closed/" + (substatus.empty() ? "?" : substatus) + " (terminal): no write is sent";
+  std::string new_status = status, new_substatus = substatus;
   for (const auto& c : changes) {
     if (!is_patchable_referral_path(c.path))
       return "Partner Center does not accept a patch of " + c.path;
@@ -104,7 +123,7 @@ std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral
     if (c.path == "status") new_status = c.value.is_string() ? c.value.get<std::string>() : "";
     if (c.path == "substatus") new_substatus = c.value.is_string() ? c.value.get<std::string>() : "";
   }
-  if (new_status != status || new_substatus != referral.value("substatus", "")) {
+  if (new_status != status || new_substatus != substatus) {
     if (status_rank(new_status) < 0) return "unknown referral status " + new_status;
     if (status_rank(new_status) < status_rank(status))
       return "impossible transition " + status + " -> " + new_status + " (New -> Active -> Closed only)";
@@ -119,32 +138,46 @@ std::optional<RemoteRecord> parse_referral(const nlohmann::json& body, std::stri
     reason = "referral is not a JSON object";
     return std::nullopt;
   }
-  auto text = [&](const char* key) -> std::string {
-    auto it = body.find(key);
-    return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
+  // Wrong types read as absent (remote_json); what the sync cannot do without makes the referral
+  // malformed, so that it is quarantined with this reason while the others sync.
   RemoteRecord r;
-  r.id = text("id");
-  r.version = text("eTag");
+  r.id = remote_json::string_or(body, "id");
   if (r.id.empty()) {
-    reason = "referral without an id";
+    reason = "referral without an id (a non-empty string)";
     return std::nullopt;
   }
+  if (has_control_character(r.id)) {
+    reason = "referral id " + quoted_remote_text(r.id) + " contains a control character";
+    return std::nullopt;
+  }
+  r.version = remote_json::string_or(body, "eTag");
   if (r.version.empty()) {
     reason = "referral " + r.id + " has no eTag";
     return std::nullopt;
   }
-  auto updated = parse_iso8601(text("updatedDateTime"));
-  if (!updated) {
-    reason = "referral " + r.id + " has no valid updatedDateTime";
+  if (!remote_json::opt_string(body, "status")) {
+    reason = "referral " + r.id + " has no status (a string)";
     return std::nullopt;
   }
+  auto updated = required_date(body, r.id, "updatedDateTime", reason);
+  if (!updated) return std::nullopt;
+  if (!remote_json::member(body, "createdDateTime").is_null() && !required_date(body, r.id, "createdDateTime", reason))
+    return std::nullopt;
   r.modified = *updated;
   r.fields = body;  // everything, unknown fields included: nothing is dropped on the way back
   auto c = classify_referral(body);
   r.fields[kKindField] = c.kind;
   r.fields[kDirectionField] = c.direction;
   return r;
+}
+
+std::string quoted_remote_text(std::string_view text) {
+  return nlohmann::json(std::string(text)).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
+}
+
+std::string malformed_referral_id(const nlohmann::json& referral) {
+  std::string id = remote_json::string_or(referral, "id");
+  return has_control_character(id) ? quoted_remote_text(id) : id;
 }
 
 }  // namespace cosync::connectors

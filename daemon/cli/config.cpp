@@ -27,11 +27,16 @@ void read_http(const YamlNode& node, http::ClientOptions& http, const std::strin
   if (auto v = node.find("max_retry_after")) http.max_retry_after = ms(v->as_seconds());
 }
 
-PartnerCenterConfig read_partner_center(const YamlNode& node, const std::string& file, const std::string& state_dir) {
+PartnerCenterConfig read_partner_center(const YamlNode& node, const std::string& file, const std::string& state_dir,
+                                        std::vector<std::string>& warnings) {
   node.expect_map().allow_only({"base_url", "page_size", "overlap", "full_sweep", "auth"});
   PartnerCenterConfig pc;
   pc.api.base_url = node.string_or("base_url", pc.api.base_url);
-  if (auto v = node.find("page_size")) pc.api.page_size = static_cast<int>(v->as_int(1, 100));
+  // Accepted but ignored: $top is the total to retrieve, and Partner Center pages by itself.
+  if (auto v = node.find("page_size"))
+    warnings.push_back(ConfigError(v->file(), v->line(), v->key(),
+                                   "deprecated and ignored (Partner Center pages by itself with @odata.nextLink); "
+                                   "remove it").what());
   if (auto v = node.find("overlap")) pc.api.overlap = v->as_seconds();
   pc.api.full_sweep = std::chrono::hours(24);
   if (auto v = node.find("full_sweep")) pc.api.full_sweep = v->as_seconds();  // 0s: never
@@ -161,7 +166,7 @@ Config load_config(const std::string& path) {
     }
   }
   if (auto http = root.find("http")) read_http(*http, c.http, path);
-  c.partner_center = read_partner_center(root.get("partner_center"), path, c.state_dir);
+  c.partner_center = read_partner_center(root.get("partner_center"), path, c.state_dir, c.warnings);
 
   if (auto connections = root.find("connections")) {
     for (auto& [name, node] : connections->entries()) {

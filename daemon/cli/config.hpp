@@ -46,6 +46,8 @@ struct Config {
   std::map<std::string, SalesforceConfig> salesforce;  // by connection name
   std::map<std::string, DataverseConfig> dataverse;    // by connection name
   std::vector<mapping::Mapping> mappings;
+  // Valid but worth fixing ("file:line: key: message", e.g. a deprecated key); logged at start.
+  std::vector<std::string> warnings;
 
   std::string state_db_path() const { return state_dir + "/state.db"; }
 };

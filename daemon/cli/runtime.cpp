@@ -44,6 +44,7 @@ struct Setup {
   std::vector<Sync> syncs;
 
   Setup(Config c, net::io_context& io, const Clock& clock, const Log& log) : config(std::move(c)) {
+    for (const auto& w : config.warnings) log->warn("configuration: {}", w);
     pc.http = std::make_unique<http::HttpClient>(io.get_executor(), config.http, log);
     pc.tokens = std::make_unique<auth::RefreshTokenProvider>(*pc.http, config.partner_center.auth, clock, log,
                                                              "partner_center");

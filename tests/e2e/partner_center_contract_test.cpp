@@ -42,6 +42,7 @@ TEST_CASE("partner center contract: every connector operation passes Prism valid
   unsigned short port = testing::free_loopback_port();
   auto pc_options = testing::fake_options<fakes::FakePartnerCenterOptions>(clock, token_server.validator());
   pc_options.public_base_url = "http://127.0.0.1:" + std::to_string(port);  // nextLinks lead through Prism
+  pc_options.page_size = 2;  // several pages, so that nextLinks are followed through Prism
   fakes::FakePartnerCenter pc_fake{pc_options};
   testing::TempDir dir;
   testing::PrismProxy prism(testing::partner_center_contract_path(), pc_fake.base_url(), port, dir.file("prism.log"));
@@ -56,7 +57,6 @@ TEST_CASE("partner center contract: every connector operation passes Prism valid
                                          clock, captured.log, "test"};
   connectors::PartnerCenterOptions options;
   options.base_url = prism.url();
-  options.page_size = 2;  // several pages, so that nextLinks are followed through Prism
   connectors::PartnerCenterConnector pc{client, tokens, options, captured.log};
   connectors::ObjectSpec spec{"referrals", {}, "externalReferenceId"};
   auto run = [&](auto task) { return testing::run_async(io, std::move(task)); };

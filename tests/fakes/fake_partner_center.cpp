@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 #include "tests/fakes/random_ids.hpp"
 
@@ -226,10 +227,12 @@ int FakePartnerCenter::expire_unanswered() {
   auto now = clock_.now();
   for (auto& [id, stored] : referrals_) {
     json& r = stored.referral;
-    if (r.value("status", "") != "New" || r.value("direction", "Incoming") != "Incoming") continue;
-    auto expires = parse_iso8601(r.value("expirationDateTime", ""));
+    // A test may plant referrals of any shape: read them without throwing.
+    if (remote_json::string_or(r, "status") != "New" || remote_json::string_or(r, "direction", "Incoming") != "Incoming")
+      continue;
+    auto expires = parse_iso8601(remote_json::string_or(r, "expirationDateTime"));
     if (!expires) {
-      auto created = parse_iso8601(r.value("createdDateTime", ""));
+      auto created = parse_iso8601(remote_json::string_or(r, "createdDateTime"));
       if (!created) continue;
       expires = *created + options_.expire_after;
     }
@@ -292,21 +295,30 @@ FakeResponse FakePartnerCenter::handle(const FakeRequest& request) {
   return response;
 }
 
+// Paging as the API does it. Microsoft's "Get the list of leads and opportunities"
+// (https://learn.microsoft.com/en-us/partner-center/developer/get-a-list-of-referrals) documents the
+// OData options of GET /referrals, and the published contract (PowerPlatformConnectors
+// PartnerCenterReferrals apiDefinition.swagger.json, ../shared/specs) defines `$top` as "Total number
+// of entries to retrieve (default = all)" and `$skip` as "The number of entries to skip". The
+// service pages by itself (OData server-driven paging,
+// https://learn.microsoft.com/en-us/odata/webapi-8/fundamentals/server-driven-paging): each page
+// holds at most `page_size` (100) entries and links the next one with @odata.nextLink, the last
+// page has none. Our nextLink keeps the caller's query and adds $skiptoken, the absolute offset of
+// the next page.
 FakeResponse FakePartnerCenter::list(const FakeRequest& request) {
-  int top = options_.max_page_size;
+  std::optional<int> top;
   if (request.query.count("$top")) {
-    auto value = to_int(request.query.at("$top"));
-    if (!value || *value < 1) return pc_error(400, "BadRequest", "$top must be a positive integer", "$top");
-    top = std::min(*value, options_.max_page_size);
+    top = to_int(request.query.at("$top"));
+    if (!top || *top < 0) return pc_error(400, "BadRequest", "$top must be a non-negative integer", "$top");
   }
-  // $skiptoken (from our nextLink) is an absolute offset; $skip (in the contract) only starts the listing.
-  int skip = 0;
+  int skip = 0, offset = 0;
   for (auto name : {"$skip", "$skiptoken"})
     if (request.query.count(name)) {
       auto value = to_int(request.query.at(name));
       if (!value || *value < 0) return pc_error(400, "BadRequest", std::string("Invalid ") + name, name);
-      skip = *value;
+      (std::string_view(name) == "$skip" ? skip : offset) = *value;
     }
+  if (!request.query.count("$skiptoken")) offset = skip;
   std::string order_field = "updatedDateTime";
   bool descending = false;
   if (request.query.count("$orderby")) {
@@ -339,10 +351,13 @@ FakeResponse FakePartnerCenter::list(const FakeRequest& request) {
     if (va != vb) return descending ? vb < va : va < vb;
     return descending ? b->seq < a->seq : a->seq < b->seq;
   });
+  // The result set is rows [skip, skip + top); this page is its next page_size rows from offset.
+  std::size_t end = rows.size();
+  if (top) end = std::min(end, static_cast<std::size_t>(skip) + static_cast<std::size_t>(*top));
+  std::size_t page_end = std::min(end, static_cast<std::size_t>(offset) + static_cast<std::size_t>(options_.page_size));
   json body = {{"value", json::array()}};
-  for (size_t i = static_cast<size_t>(skip); i < rows.size() && i < static_cast<size_t>(skip + top); ++i)
-    body["value"].push_back(rows[i]->referral);
-  bool more = rows.size() > static_cast<size_t>(skip + top);
+  for (std::size_t i = static_cast<std::size_t>(offset); i < page_end; ++i) body["value"].push_back(rows[i]->referral);
+  bool more = page_end < end;
   lock.unlock();
 
   if (more) {
@@ -358,7 +373,7 @@ FakeResponse FakePartnerCenter::list(const FakeRequest& request) {
       query += part + "&";
     }
     std::string base = options_.public_base_url.empty() ? server_.base_url() : options_.public_base_url;
-    body["@odata.nextLink"] = base + "/referrals?" + query + "$skiptoken=" + std::to_string(skip + top);
+    body["@odata.nextLink"] = base + "/referrals?" + query + "$skiptoken=" + std::to_string(page_end);
   }
   return FakeResponse::json(200, body);
 }

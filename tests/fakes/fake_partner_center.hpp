@@ -1,7 +1,8 @@
 #pragma once
 // Stateful fake of the Partner Center referrals API (https://api.partner.microsoft.com/v1.0/engagements),
 // served at the root: the base URL is http://127.0.0.1:PORT and requests go to /referrals..., as
-// they do through Prism. Implements paging ($top, $orderby, $skiptoken -> @odata.nextLink),
+// they do through Prism. Implements paging (server-driven at 100 per page with @odata.nextLink;
+// $top the total, $skip, $orderby, $filter),
 // eTags with If-Match (412), JSON Patch on the contract's allowed paths, the status state machine
 // (New -> Active -> Closed, terminal Closed), PC-format errors, and scripted faults.
 #include <chrono>
@@ -27,7 +28,9 @@ struct FakePartnerCenterOptions {
   unsigned short port = 0;       // 0: ephemeral
   // Checks the bearer token (e.g. FakeTokenServer::validator()); empty: any token is accepted.
   std::function<bool(std::string_view)> validate_token;
-  int max_page_size = 100;  // default and maximum $top
+  // The service's own page size: a listing longer than this is paged with @odata.nextLink. $top
+  // is not a page size but the total to retrieve (see FakePartnerCenter::list).
+  int page_size = 100;
   // PC refuses Closed/Won earlier than this after createdDateTime; zero disables the check.
   std::chrono::hours won_hold{72};
   EventSink on_event;  // optional: one line per write accepted

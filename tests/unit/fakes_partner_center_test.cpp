@@ -59,46 +59,64 @@ struct PcFixture {
 
 }  // namespace
 
-TEST_CASE("fake PC pages referrals with $top, $orderby and @odata.nextLink", "[fakes][pc]") {
+TEST_CASE("fake PC pages by itself at 100 with @odata.nextLink, in $orderby order", "[fakes][pc]") {
   PcFixture f;
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) {
+  for (int i = 0; i < 250; ++i) {
     ids.push_back(f.pc.add_referral({{"name", "R" + std::to_string(i)}}));
     f.clock.advance(std::chrono::seconds(1));
   }
-  auto first = f.get("/referrals?$orderby=updatedDateTime%20desc&$top=2");
+  auto first = f.get("/referrals?$orderby=updatedDateTime%20desc");
   REQUIRE(first.status == 200);
   auto body = first.json();
-  REQUIRE(body["value"].size() == 2);
-  CHECK(body["value"][0]["id"] == ids[4]);
+  REQUIRE(body["value"].size() == 100);
+  CHECK(body["value"][0]["id"] == ids[249]);
   std::string next = body["@odata.nextLink"];
   CHECK(next.starts_with(f.pc.base_url() + "/referrals?"));
-  CHECK(next.find("$skiptoken=2") != std::string::npos);
-  CHECK(next.find("$top=2") != std::string::npos);
+  CHECK(next.find("$skiptoken=100") != std::string::npos);
 
   std::vector<std::string> seen;
-  for (auto& v : body["value"]) seen.push_back(v["id"]);
-  while (body.contains("@odata.nextLink")) {
+  std::vector<std::size_t> sizes;
+  for (;;) {
+    sizes.push_back(body["value"].size());
+    for (auto& v : body["value"]) seen.push_back(v["id"]);
+    if (!body.contains("@odata.nextLink")) break;
     auto page = f.get(body["@odata.nextLink"].get<std::string>());
     REQUIRE(page.status == 200);
     body = page.json();
-    for (auto& v : body["value"]) seen.push_back(v["id"]);
   }
-  CHECK(seen == std::vector<std::string>{ids[4], ids[3], ids[2], ids[1], ids[0]});
+  CHECK(sizes == std::vector<std::size_t>{100, 100, 50});  // the last page has no nextLink
+  CHECK(seen == std::vector<std::string>(ids.rbegin(), ids.rend()));
 
   auto asc = f.get("/referrals?$orderby=updatedDateTime%20asc").json();
-  CHECK(asc["value"].size() == 5);
   CHECK(asc["value"][0]["id"] == ids[0]);
-  CHECK_FALSE(asc.contains("@odata.nextLink"));
 }
 
-TEST_CASE("fake PC caps $top at 100 and filters on simple eq clauses", "[fakes][pc]") {
+TEST_CASE("fake PC reads $top as the total to retrieve, not a page size", "[fakes][pc]") {
+  PcFixture f;
+  for (int i = 0; i < 250; ++i) f.pc.add_referral({{"name", "R"}});
+  // $top=100: the first 100 and nothing more, as the API answers it.
+  auto hundred = f.get("/referrals?$top=100").json();
+  CHECK(hundred["value"].size() == 100);
+  CHECK_FALSE(hundred.contains("@odata.nextLink"));
+  // $top=150: still paged at 100, the next page carries the remaining 50.
+  auto part = f.get("/referrals?$top=150").json();
+  REQUIRE(part["value"].size() == 100);
+  REQUIRE(part.contains("@odata.nextLink"));
+  auto rest = f.get(part["@odata.nextLink"].get<std::string>()).json();
+  CHECK(rest["value"].size() == 50);
+  CHECK_FALSE(rest.contains("@odata.nextLink"));
+  // $skip starts the listing; $top=500 is more than there is.
+  auto skipped = f.get("/referrals?$skip=240&$top=500").json();
+  CHECK(skipped["value"].size() == 10);
+  CHECK_FALSE(skipped.contains("@odata.nextLink"));
+  CHECK(f.get("/referrals?$top=-1").status == 400);
+}
+
+TEST_CASE("fake PC filters on simple eq clauses", "[fakes][pc]") {
   PcFixture f;
   for (int i = 0; i < 120; ++i) f.pc.add_referral({{"name", "R"}});
   f.pc.add_referral({{"name", "Out"}, {"direction", "Outgoing"}});
-  auto page = f.get("/referrals?$top=500").json();
-  CHECK(page["value"].size() == 100);
-  CHECK(page.contains("@odata.nextLink"));
   auto outgoing = f.get("/referrals?$filter=direction%20eq%20'Outgoing'").json();
   REQUIRE(outgoing["value"].size() == 1);
   CHECK(outgoing["value"][0]["name"] == "Out");

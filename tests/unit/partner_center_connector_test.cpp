@@ -13,7 +13,6 @@ namespace {
 connectors::PartnerCenterOptions pc_options(std::string base_url) {
   connectors::PartnerCenterOptions o;
   o.base_url = std::move(base_url);
-  o.page_size = 100;
   o.overlap = 300s;
   return o;
 }
@@ -42,7 +41,7 @@ TEST_CASE_METHOD(PcFixture, "partner center: a full pull follows every $skiptoke
   auto gets = pc_fake.server().requests();
   REQUIRE(gets.size() == 3);
   CHECK(gets[0].param("$orderby") == "updatedDateTime desc");
-  CHECK(gets[0].param("$top") == "100");
+  CHECK_FALSE(gets[0].query.contains("$top"));  // $top is the total: sending it would cut the listing
   CHECK(gets[1].has("Authorization"));
   CHECK_FALSE(gets[1].param("$skiptoken").empty());
   std::set<std::string> correlation_ids;
@@ -73,6 +72,67 @@ TEST_CASE_METHOD(PcFixture, "partner center: an incremental pull stops past the 
   CHECK(result->records.size() == 1 + 6);
   CHECK(pc_fake.server().requests().size() == 1);
   CHECK(result->cursor > all->cursor);
+}
+
+TEST_CASE_METHOD(PcFixture, "partner center: an incremental pull reads every changed referral across pages, not the first 100") {
+  for (int i = 0; i < 10; ++i) pc_fake.add_referral({});  // an hour older than the rest
+  clock.advance(1h);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 250; ++i) {
+    ids.push_back(pc_fake.add_referral({}));
+    clock.advance(1s);
+  }
+  auto all = run(pc.pull(spec, ""));
+  REQUIRE(all.ok());
+  REQUIRE(all->records.size() == 260);
+  clock.advance(1h);
+  // 250 changed since the cursor: three pages of the service's 100.
+  std::set<std::string> changed;
+  for (const auto& id : ids) {
+    pc_fake.edit(id, [](json& r) { r["details"]["notes"] = "edited"; });
+    changed.insert(id);
+    clock.advance(1s);
+  }
+  pc_fake.server().clear_requests();
+
+  auto result = run(pc.pull(spec, all->cursor));
+  INFO(testing::describe(result));
+  REQUIRE(result.ok());
+  std::set<std::string> read;
+  for (const auto& r : result->records) read.insert(r.id);
+  for (const auto& id : changed) CHECK(read.contains(id));
+  CHECK(read.size() == 250);  // the 10 unchanged ones are older than the cursor minus the overlap
+  auto gets = pc_fake.server().requests();
+  REQUIRE(gets.size() == 3);
+  for (const auto& g : gets) CHECK_FALSE(g.query.contains("$top"));
+  CHECK(result->cursor == format_iso8601(clock.now() - 1s));
+}
+
+TEST_CASE_METHOD(PcFixture, "partner center: a full sweep with the cursor set reads every referral across pages") {
+  connectors::PartnerCenterOptions o = pc_options(pc_fake.base_url());
+  o.full_sweep = 1h;
+  o.clock = &clock;
+  connectors::PartnerCenterConnector sweeping{client, tokens, o, captured.log};
+  for (int i = 0; i < 250; ++i) {
+    pc_fake.add_referral({});
+    clock.advance(1s);
+  }
+  auto first = run(sweeping.pull(spec, ""));
+  REQUIRE(first.ok());
+  REQUIRE(first->records.size() == 250);
+  // Changes an incremental pull cannot see (reported with an old updatedDateTime), more than a page.
+  clock.advance(2h);
+  for (int i = 0; i < 150; ++i) pc_fake.add_referral({{"updatedDateTime", format_iso8601(clock.now() - 3h)}});
+  pc_fake.server().clear_requests();
+
+  auto swept = run(sweeping.pull(spec, first->cursor));
+  INFO(testing::describe(swept));
+  REQUIRE(swept.ok());
+  CHECK(swept->records.size() == 400);
+  CHECK_THAT(swept->cursor, Catch::Contains(" sweep=" + format_iso8601(clock.now())));
+  auto gets = pc_fake.server().requests();
+  CHECK(gets.size() == 4);
+  for (const auto& g : gets) CHECK_FALSE(g.query.contains("$top"));
 }
 
 TEST_CASE_METHOD(PcFixture, "partner center: updates are JSON Patch with the eTag verbatim in If-Match") {

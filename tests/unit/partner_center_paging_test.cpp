@@ -47,7 +47,6 @@ struct ShiftFixture : testing::ConnectorFixture {
   connectors::PartnerCenterOptions options() {
     connectors::PartnerCenterOptions o;
     o.base_url = scripted.server.base_url();
-    o.page_size = 2;
     return o;
   }
 

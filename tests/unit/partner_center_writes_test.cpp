@@ -17,7 +17,6 @@ struct PcWrites : testing::ConnectorFixture {
   connectors::PartnerCenterOptions options() {
     connectors::PartnerCenterOptions o;
     o.base_url = pc_fake.base_url();
-    o.page_size = 100;
     o.overlap = 300s;
     o.clock = &clock;
     return o;
