@@ -76,6 +76,12 @@ struct Setup {
       syncs.push_back(std::move(sync));
     }
   }
+
+  // Cancels every request in flight and every Retry-After wait; later requests fail at once.
+  void stop_io() {
+    pc.http->stop();
+    for (auto& [name, crm] : crms) crm.http->stop();
+  }
 };
 
 namespace {
@@ -112,6 +118,7 @@ struct Runtime::Impl {
   net::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
   net::steady_timer sleep{io};
   net::steady_timer watchdog_timer{io};
+  net::steady_timer stop_grace{io};
 
   Impl(Config c, Log l, const Clock& clk) : log(std::move(l)), clock(clk) {
     setup = std::make_unique<Setup>(std::move(c), io, clock, log);
@@ -125,11 +132,31 @@ struct Runtime::Impl {
     return o;
   }
 
+  // How long a stop lets the requests in flight finish (and their records commit) before it
+  // cancels them: short enough to exit well within systemd's TimeoutStopSec (30 s default).
+  static constexpr std::chrono::seconds kStopGrace{2};
+
+  // SIGTERM/SIGINT: no record starts after this; the requests in flight get kStopGrace to
+  // finish, then they and any Retry-After wait are cancelled, so the cycle ends promptly.
   void request_stop() {
+    stop = true;
+    sleep.cancel();
+    watchdog_timer.cancel();
+    stop_grace.expires_after(kStopGrace);
+    stop_grace.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      log->info("stopping: cancelling the requests still in flight");
+      setup->stop_io();
+    });
+  }
+
+  // The task is done: nothing may keep io.run() going.
+  void finished() {
     stop = true;
     signals.cancel();
     sleep.cancel();
     watchdog_timer.cancel();
+    stop_grace.cancel();
   }
 
   void watch_signals() {
@@ -200,14 +227,22 @@ struct Runtime::Impl {
     int status = 0;
     for (auto& sync : setup->syncs) {
       if (stop) break;
-      bool may_sync = co_await ready(sync);
-      if (!may_sync) {
+      // Last resort: whatever still throws in one mapping's cycle is logged, and the other
+      // mappings and later cycles go on (under Restart=on-failure an exit would crash-loop).
+      try {
+        bool may_sync = co_await ready(sync);
+        if (!may_sync) {
+          status = 1;
+          continue;
+        }
+        auto stats = co_await sync.engine->run_cycle(stop);
+        if (stats.failed || stats.pull_failed) status = 1;
+        else if (stats.quarantined && status == 0) status = 3;
+      } catch (const std::exception& e) {
+        log->error("mapping={} cycle aborted by an unexpected error: {}; retried next cycle", sync.mapping->name,
+                   e.what());
         status = 1;
-        continue;
       }
-      auto stats = co_await sync.engine->run_cycle(stop);
-      if (stats.failed || stats.pull_failed) status = 1;
-      else if (stats.quarantined && status == 0) status = 3;
     }
     co_return status;
   }
@@ -280,7 +315,7 @@ struct Runtime::Impl {
     net::co_spawn(io, std::move(task), [&](std::exception_ptr e, T value) {
       error = e;
       if (!e) result = std::move(value);
-      request_stop();
+      finished();
     });
     io.run();
     if (error) std::rethrow_exception(error);
