@@ -1,6 +1,6 @@
 #include "connectors/api_error.hpp"
 
-#include <nlohmann/json.hpp>
+#include "daemon/util/remote_json.hpp"
 
 namespace cosync::connectors {
 
@@ -15,22 +15,21 @@ FailureKind classify_status(int status) {
 
 namespace {
 
+// The API's own words for the error; every field read as the type it should have (a hostile or
+// broken body with numbers, nulls or objects in their place reads as absent, never throws).
 std::string error_text(const std::string& body) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
+  auto j = remote_json::parse(body);
   std::string code, message;
-  if (j.is_object() && j.contains("error") && j["error"].is_object()) {  // {"error":{code,message,target,innerError}}
-    const auto& e = j["error"];
-    code = e.value("code", "");
-    message = e.value("message", "");
-    if (e.contains("target") && e["target"].is_string() && !e["target"].get<std::string>().empty())
-      message += " (target " + e["target"].get<std::string>() + ")";
-    if (e.contains("innerError") && e["innerError"].is_object()) {
-      std::string inner = e["innerError"].value("message", "");
-      if (!inner.empty() && inner != e.value("message", "")) message += "; " + inner;
-    }
+  if (const auto& e = remote_json::member(j, "error"); e.is_object()) {  // {"error":{code,message,target,innerError}}
+    code = remote_json::string_or(e, "code");
+    message = remote_json::string_or(e, "message");
+    std::string target = remote_json::string_or(e, "target");
+    if (!target.empty()) message += " (target " + target + ")";
+    std::string inner = remote_json::string_or(remote_json::object_at(e, "innerError"), "message");
+    if (!inner.empty() && inner != remote_json::string_or(e, "message")) message += "; " + inner;
   } else if (j.is_array() && !j.empty() && j[0].is_object()) {  // Salesforce [{"errorCode","message"}]
-    code = j[0].value("errorCode", "");
-    message = j[0].value("message", "");
+    code = remote_json::string_or(j[0], "errorCode");
+    message = remote_json::string_or(j[0], "message");
   } else if (!j.is_discarded()) {
     return "";
   }

@@ -3,7 +3,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <nlohmann/json.hpp>
+
+#include "daemon/util/remote_json.hpp"
 
 namespace cosync::auth {
 
@@ -22,12 +23,12 @@ net::awaitable<Expected<http::Response>> post_form(http::HttpClient& client, con
   co_return co_await client.send(std::move(req));
 }
 
-std::chrono::seconds seconds_of(const nlohmann::json& body, const char* key, long long fallback) {
-  if (!body.contains(key)) return std::chrono::seconds(fallback);
-  const auto& v = body[key];
-  if (v.is_number_integer()) return std::chrono::seconds(v.get<long long>());
-  if (v.is_string()) return std::chrono::seconds(std::atoll(v.get<std::string>().c_str()));
-  return std::chrono::seconds(fallback);
+// A lifetime or interval of the device-code answer: `fallback` when absent, nullopt when broken.
+std::optional<std::chrono::seconds> seconds_of(const nlohmann::json& body, std::string_view key,
+                                               std::chrono::seconds fallback) {
+  auto value = lifetime_field(body, key);
+  if (!value) return std::nullopt;
+  return value->value_or(fallback);
 }
 
 }  // namespace
@@ -38,20 +39,26 @@ net::awaitable<Expected<TokenGrant>> device_code_login(http::HttpClient& client,
                                                               {"scope", options.scope}};
   auto res = co_await post_form(client, options.device_code_url, request);
   if (!res) co_return res.failure();
-  auto body = nlohmann::json::parse(res->body, nullptr, false);
-  if (res->status != 200 || !body.is_object() || !body.contains("device_code") || !body["device_code"].is_string()) {
-    std::string error = body.is_object() ? body.value("error", "") + " " + body.value("error_description", "") : "";
+  auto body = remote_json::parse(res->body);
+  auto device_code = remote_json::opt_string(body, "device_code");
+  if (res->status != 200 || !device_code) {
+    std::string error = remote_json::string_or(body, "error") + " " + remote_json::string_or(body, "error_description");
     co_return Failure{FailureKind::auth,
                       "the device-code endpoint answered " + std::to_string(res->status) + ": " + error.substr(0, 300),
                       res->status, ""};
   }
   DeviceCodePrompt p;
-  p.verification_uri = body.value("verification_uri", body.value("verification_url", ""));
-  p.user_code = body.value("user_code", "");
-  p.message = body.value("message", "");
-  p.expires_in = seconds_of(body, "expires_in", 900);
-  std::string device_code = body["device_code"].get<std::string>();
-  std::chrono::milliseconds interval = seconds_of(body, "interval", 5);
+  p.verification_uri = remote_json::opt_string(body, "verification_uri")
+                           .value_or(remote_json::string_or(body, "verification_url"));
+  p.user_code = remote_json::string_or(body, "user_code");
+  p.message = remote_json::string_or(body, "message");
+  auto expires_in = seconds_of(body, "expires_in", std::chrono::seconds(900));
+  auto interval_s = seconds_of(body, "interval", std::chrono::seconds(5));
+  if (!expires_in || !interval_s)
+    co_return Failure{FailureKind::auth, "the device-code endpoint answered an invalid expires_in or interval",
+                      res->status, ""};
+  p.expires_in = *expires_in;
+  std::chrono::milliseconds interval = *interval_s;
   prompt(p);
 
   auto deadline = std::chrono::steady_clock::now() + p.expires_in;
@@ -59,25 +66,23 @@ net::awaitable<Expected<TokenGrant>> device_code_login(http::HttpClient& client,
   std::vector<std::pair<std::string, std::string>> poll = {
       {"grant_type", "urn:ietf:params:oauth:grant-type:device_code"},
       {"client_id", options.client_id},
-      {"device_code", device_code}};
+      {"device_code", *device_code}};
   for (;;) {
     timer.expires_after(interval);
     co_await timer.async_wait(net::use_awaitable);
     auto answer = co_await post_form(client, options.token_url, poll);
     if (!answer) co_return answer.failure();
-    auto j = nlohmann::json::parse(answer->body, nullptr, false);
+    auto j = remote_json::parse(answer->body);
     if (answer->status == 200) {
-      if (!j.is_object() || !j.contains("access_token") || !j.contains("refresh_token") ||
-          !j["refresh_token"].is_string())
+      auto refresh_token = remote_json::opt_string(j, "refresh_token");
+      if (!refresh_token)
         co_return Failure{FailureKind::auth,
                           "the token endpoint granted no refresh token: is offline_access in the scope?", 200, ""};
-      TokenGrant grant;
-      grant.access_token = j.value("access_token", "");
-      grant.refresh_token = j["refresh_token"].get<std::string>();
-      grant.expires_in = seconds_of(j, "expires_in", 3600);
+      auto grant = parse_token_response(*answer);
+      if (grant) grant->refresh_token = *refresh_token;
       co_return grant;
     }
-    std::string error = j.is_object() ? j.value("error", "") : "";
+    std::string error = remote_json::string_or(j, "error");
     if (error == "authorization_pending") {
       if (std::chrono::steady_clock::now() >= deadline)
         co_return Failure{FailureKind::auth, "the code expired before the sign-in: run the login again", 400, ""};
@@ -87,7 +92,7 @@ net::awaitable<Expected<TokenGrant>> device_code_login(http::HttpClient& client,
       interval += options.slow_down_step;
       continue;
     }
-    std::string description = j.is_object() ? j.value("error_description", "") : "";
+    std::string description = remote_json::string_or(j, "error_description");
     std::string why = error == "expired_token"     ? "the code expired before the sign-in: run the login again"
                       : error == "access_denied" ||
                               error == "authorization_declined" ? "the sign-in was declined"

@@ -5,7 +5,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/url/encode.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
-#include <nlohmann/json.hpp>
+#include <charconv>
+
+#include "daemon/util/remote_json.hpp"
 
 namespace cosync::auth {
 
@@ -51,11 +53,28 @@ std::string form_encode(const std::vector<std::pair<std::string, std::string>>& 
   return body;
 }
 
+Expected<std::optional<std::chrono::seconds>> lifetime_field(const nlohmann::json& body, std::string_view key) {
+  const auto& v = remote_json::member(body, key);
+  if (v.is_null()) return std::optional<std::chrono::seconds>{};
+  std::optional<std::int64_t> n = remote_json::opt_int(body, key);
+  if (v.is_string()) {
+    const std::string& text = v.get_ref<const std::string&>();
+    std::int64_t parsed = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+    if (ec == std::errc() && end == text.data() + text.size() && !text.empty()) n = parsed;
+  }
+  if (!n || *n < 0 || *n > kMaxLifetime.count())
+    return Failure{FailureKind::transient,
+                   "the token endpoint answered an invalid " + std::string(key) + " (" + v.dump().substr(0, 40) + ")",
+                   0, ""};
+  return std::optional<std::chrono::seconds>(std::chrono::seconds(*n));
+}
+
 Expected<TokenGrant> parse_token_response(const http::Response& res) {
-  auto body = nlohmann::json::parse(res.body, nullptr, false);
+  auto body = remote_json::parse(res.body);
   if (res.status != 200) {
-    std::string error = body.is_object() ? body.value("error", "") : "";
-    std::string description = body.is_object() ? body.value("error_description", "") : "";
+    std::string error = remote_json::string_or(body, "error");
+    std::string description = remote_json::string_or(body, "error_description");
     Failure f;
     f.kind = (res.status >= 500 || res.status == 429) ? FailureKind::transient : FailureKind::auth;
     f.http_status = res.status;
@@ -63,20 +82,21 @@ Expected<TokenGrant> parse_token_response(const http::Response& res) {
                 (description.empty() ? "" : ": " + description.substr(0, 200));
     return f;
   }
-  if (!body.is_object() || !body.contains("access_token") || !body["access_token"].is_string())
+  auto access_token = remote_json::opt_string(body, "access_token");
+  if (!access_token || access_token->empty())
     return Failure{FailureKind::transient, "token endpoint answered 200 without an access_token", 200, ""};
 
   TokenGrant grant;
-  grant.access_token = body["access_token"].get<std::string>();
-  if (body.contains("expires_in")) {
-    const auto& e = body["expires_in"];
-    if (e.is_number_integer()) grant.expires_in = std::chrono::seconds(e.get<long long>());
-    else if (e.is_string()) grant.expires_in = std::chrono::seconds(std::atoll(e.get<std::string>().c_str()));
+  grant.access_token = std::move(*access_token);
+  auto expires_in = lifetime_field(body, "expires_in");
+  if (!expires_in) {
+    Failure f = expires_in.failure();
+    f.http_status = 200;
+    return f;
   }
-  if (body.contains("refresh_token") && body["refresh_token"].is_string())
-    grant.refresh_token = body["refresh_token"].get<std::string>();
-  if (body.contains("instance_url") && body["instance_url"].is_string())
-    grant.instance_url = body["instance_url"].get<std::string>();
+  grant.expires_in = *expires_in;
+  grant.refresh_token = remote_json::string_or(body, "refresh_token");
+  grant.instance_url = remote_json::string_or(body, "instance_url");
   return grant;
 }
 

@@ -5,6 +5,9 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "daemon/http/http_client.hpp"
 #include "daemon/util/clock.hpp"
@@ -57,6 +60,14 @@ boost::asio::awaitable<Expected<TokenGrant>> request_token(
 
 // A token endpoint's answer as a grant, or the Failure its status or error body describes.
 Expected<TokenGrant> parse_token_response(const http::Response& res);
+
+// Longest token or device-code lifetime taken from an endpoint's answer (Entra ID gives about an
+// hour, device codes 15 minutes); anything longer is a broken or hostile answer, not a lifetime.
+inline constexpr std::chrono::seconds kMaxLifetime{366LL * 24 * 3600};
+// The lifetime in seconds at `key` of a token endpoint's answer: a JSON integer or, as Entra ID's
+// v1 endpoint sends it, a decimal string. nullopt when absent; a Failure when it has another type
+// or is negative or longer than kMaxLifetime.
+Expected<std::optional<std::chrono::seconds>> lifetime_field(const nlohmann::json& body, std::string_view key);
 
 // Encodes name=value pairs as application/x-www-form-urlencoded.
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& form);

@@ -69,3 +69,63 @@ TEST_CASE_METHOD(LoginFixture, "partner center login: an expired code ends the l
   CHECK(result.failure().kind == FailureKind::auth);
   CHECK_THAT(result.failure().message, Catch::Contains("expired") && Catch::Contains("login again"));
 }
+
+TEST_CASE("partner center login: device-code answers with wrong types are clear failures, never exceptions") {
+  // A device-code endpoint answering each body in turn.
+  const std::pair<int, const char*> answers[] = {
+      {200, R"({"device_code":5,"user_code":"U"})"},
+      {400, R"({"error":17,"error_description":{"a":1}})"},
+      {200, R"({"device_code":"d","user_code":null,"expires_in":"never","interval":5})"},
+      {200, R"({"device_code":"d","user_code":"U","expires_in":900,"interval":-3})"},
+  };
+  for (const auto& [status, body] : answers) {
+    INFO(body);
+    fakes::HttpTestServer server([&](const fakes::FakeRequest&) {
+      fakes::FakeResponse r;
+      r.status = status;
+      r.body = body;
+      return r;
+    });
+    boost::asio::io_context io;
+    http::HttpClient client(io.get_executor(), testing::fast_http_options(), null_logger());
+    auth::DeviceCodeOptions o;
+    o.device_code_url = server.base_url() + "/devicecode";
+    o.token_url = server.base_url() + "/token";
+    o.client_id = "c";
+    bool prompted = false;
+    Expected<auth::TokenGrant> grant = Failure{};
+    REQUIRE_NOTHROW(grant = testing::run_async(
+                        io, auth::device_code_login(client, o, [&](const auth::DeviceCodePrompt&) { prompted = true; })));
+    REQUIRE_FALSE(grant.ok());
+    CHECK(grant.failure().kind == FailureKind::auth);
+    CHECK_FALSE(prompted);
+  }
+}
+
+TEST_CASE("partner center login: a poll answer with a non-string error or access_token fails cleanly") {
+  int polls = 0;
+  const char* poll_bodies[] = {R"({"error":{"code":1}})", R"({"access_token":5,"refresh_token":"r"})"};
+  for (const char* poll_body : poll_bodies) {
+    INFO(poll_body);
+    polls = 0;
+    fakes::HttpTestServer server([&](const fakes::FakeRequest& r) {
+      if (r.path == "/devicecode")
+        return fakes::FakeResponse::json(200, {{"device_code", "d"}, {"user_code", "U"}, {"interval", 0}});
+      ++polls;
+      fakes::FakeResponse answer;
+      answer.status = std::string(poll_body).find("error") != std::string::npos ? 400 : 200;
+      answer.body = poll_body;
+      return answer;
+    });
+    boost::asio::io_context io;
+    http::HttpClient client(io.get_executor(), testing::fast_http_options(), null_logger());
+    auth::DeviceCodeOptions o;
+    o.device_code_url = server.base_url() + "/devicecode";
+    o.token_url = server.base_url() + "/token";
+    o.client_id = "c";
+    Expected<auth::TokenGrant> grant = Failure{};
+    REQUIRE_NOTHROW(grant = testing::run_async(io, auth::device_code_login(client, o, [](const auto&) {})));
+    REQUIRE_FALSE(grant.ok());
+    CHECK(polls == 1);
+  }
+}

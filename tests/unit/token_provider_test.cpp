@@ -105,3 +105,74 @@ TEST_CASE("tokens: the Partner Center refresh token rotates into its 0600 file, 
   CHECK(rejected.failure().kind == FailureKind::auth);
   CHECK_THAT(rejected.failure().message, Catch::Contains("cosyncd login partner-center"));
 }
+
+namespace {
+
+// What a ClientCredentialsProvider makes of a token endpoint answering `status` with `body`.
+Expected<std::string> token_from(int status, const std::string& body) {
+  fakes::HttpTestServer server([&](const fakes::FakeRequest&) {
+    fakes::FakeResponse r;
+    r.status = status;
+    r.headers = {{"Content-Type", "application/json"}};
+    r.body = body;
+    return r;
+  });
+  boost::asio::io_context io;
+  auto options = testing::fast_http_options();
+  options.max_attempts = 1;
+  http::HttpClient client(io.get_executor(), options, null_logger());
+  SystemClock clock;
+  auth::ClientCredentialsProvider tokens(client, {server.base_url() + "/token", "id", "secret", "", 3600s}, clock,
+                                         null_logger(), "t");
+  return testing::run_async(io, tokens.access_token());
+}
+
+}  // namespace
+
+TEST_CASE("tokens: a token answer with wrong types is a clear failure, never an exception") {
+  struct Case {
+    const char* body;
+    const char* says;
+  };
+  const Case cases[] = {
+      {R"({"access_token":12345,"expires_in":3599})", "without an access_token"},
+      {R"({"access_token":null})", "without an access_token"},
+      {R"({"access_token":["a"]})", "without an access_token"},
+      {R"({"access_token":"t","expires_in":"soon"})", "invalid expires_in"},
+      {R"({"access_token":"t","expires_in":-1})", "invalid expires_in"},
+      {R"({"access_token":"t","expires_in":"-5"})", "invalid expires_in"},
+      {R"({"access_token":"t","expires_in":1e300})", "invalid expires_in"},
+      {R"({"access_token":"t","expires_in":18446744073709551615})", "invalid expires_in"},
+      {R"({"access_token":"t","expires_in":"99999999999999999999999"})", "invalid expires_in"},
+      {R"({"access_token":"t","expires_in":{"s":1}})", "invalid expires_in"},
+      {R"([1,2,3])", "without an access_token"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.body);
+    Expected<std::string> token = Failure{};
+    REQUIRE_NOTHROW(token = token_from(200, c.body));
+    REQUIRE_FALSE(token.ok());
+    CHECK(token.failure().kind == FailureKind::transient);
+    CHECK_THAT(token.failure().message, Catch::Contains(c.says));
+  }
+}
+
+TEST_CASE("tokens: Entra ID's string expires_in and refresh fields of the wrong type are accepted as far as sane") {
+  // The v1 endpoint sends expires_in as a string ("3599").
+  auto v1 = token_from(200, R"({"access_token":"abc","expires_in":"3599","refresh_token":17,"instance_url":null})");
+  REQUIRE(v1.ok());
+  CHECK(*v1 == "abc");
+}
+
+TEST_CASE("tokens: an error body whose error fields are not strings is a plain auth failure") {
+  const char* bodies[] = {R"({"error":400,"error_description":null})", R"({"error":{"x":1},"error_description":[1]})",
+                          R"({"error":null})", R"("invalid_client")", "<html>"};
+  for (const char* body : bodies) {
+    INFO(body);
+    Expected<std::string> token = Failure{};
+    REQUIRE_NOTHROW(token = token_from(401, body));
+    REQUIRE_FALSE(token.ok());
+    CHECK(token.failure().kind == FailureKind::auth);
+    CHECK(token.failure().message == "token endpoint answered 401");
+  }
+}
