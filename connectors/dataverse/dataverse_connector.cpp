@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdio>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -11,7 +13,9 @@
 
 #include "connectors/api_error.hpp"
 #include "daemon/auth/authorized_send.hpp"
+#include "daemon/http/next_page_links.hpp"
 #include "daemon/util/multipart.hpp"
+#include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 #include "daemon/util/uuid.hpp"
 
@@ -35,18 +39,181 @@ std::optional<DataverseConnector::BatchResult> parse_http_part(const std::string
   auto sp = lines[0].find(' ');
   if (sp == std::string::npos) return std::nullopt;
   DataverseConnector::BatchResult r;
-  auto [p, ec] = std::from_chars(lines[0].data() + sp + 1, lines[0].data() + lines[0].size(), r.status);
-  if (ec != std::errc()) return std::nullopt;
+  const char* end = lines[0].data() + lines[0].size();
+  auto [p, ec] = std::from_chars(lines[0].data() + sp + 1, end, r.status);
+  // A status line is "HTTP/1.1 204 No Content": three digits, then a space or the end.
+  if (ec != std::errc() || r.status < 100 || r.status > 599 || (p != end && *p != ' ')) return std::nullopt;
   r.headers = multipart::parse_header_lines(lines, 1);
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
   r.body = std::move(body);
   return r;
 }
 
+// Ids go into URLs, headers and the state store: a control character there is a malformed row.
+bool has_control_character(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    auto u = static_cast<unsigned char>(c);
+    return u < 0x20 || u == 0x7f;
+  });
+}
+
+// `text` on one printable line (control characters and backslashes as \xNN), for reasons and
+// quarantine keys.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '\\') {
+      char hex[5];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// Columns that hold ids: the primary key, alternate keys such as cosync_referralid, and the
+// lookups' _<name>_value.
+bool is_id_column(std::string_view name) {
+  return name.ends_with("id") || (name.starts_with("_") && name.ends_with("_value"));
+}
+
+// A Web API body as JSON, or a failure naming `what` when it is not JSON or nests deeper than
+// remote_json allows (a hostile body must not exhaust the stack).
+Expected<nlohmann::json> parse_body(const std::string& body, int status, const std::string& what,
+                                    const std::string& request_id) {
+  auto parsed = remote_json::parse(body);
+  if (!parsed.is_discarded()) return parsed;
+  const std::string why = remote_json::nested_deeper_than(body, remote_json::kMaxDepth)
+                              ? "a body nested deeper than " + std::to_string(remote_json::kMaxDepth) + " levels"
+                              : "a body that is not JSON";
+  return Failure{FailureKind::transient, what + " answered " + std::to_string(status) + " with " + why, status,
+                 request_id};
+}
+
 bool is_expired_token(const Failure& f) {
   return f.message.find("0x80044352") != std::string::npos || f.message.find("full sync") != std::string::npos;
 }
 bool is_tracking_off(const Failure& f) { return f.message.find("0x80072491") != std::string::npos; }
+
+// The option-set metadata types, as EntityDefinitions casts them.
+constexpr std::pair<const char*, const char*> kOptionSetTypes[] = {
+    {"Picklist", "PicklistAttributeMetadata"}, {"Status", "StatusAttributeMetadata"}, {"State", "StateAttributeMetadata"}};
+
+bool is_option_set_type(const std::string& attribute_type) {
+  for (const auto& [type, cast] : kOptionSetTypes)
+    if (attribute_type == type) return true;
+  return false;
+}
+
+// The values of an attribute's options, from its OptionSet (local) or GlobalOptionSet.
+std::vector<std::string> option_values(const nlohmann::json& attribute) {
+  std::vector<std::string> values;
+  for (const char* set : {"OptionSet", "GlobalOptionSet"})
+    for (const auto& o : remote_json::array_at(remote_json::object_at(attribute, set), "Options"))
+      if (auto value = remote_json::opt_int(o, "Value")) values.push_back(std::to_string(*value));
+  return values;
+}
+
+// What writes need of a table definition: its option-set columns and the columns a create must
+// leave out but an update may set (IsValidForCreate false, IsValidForUpdate true: statecode).
+TableColumns columns_of(const nlohmann::json& definition) {
+  TableColumns table;
+  for (const auto& a : remote_json::array_at(definition, "Attributes")) {
+    const std::string name = remote_json::string_or(a, "LogicalName");
+    if (name.empty()) continue;
+    if (is_option_set_type(remote_json::string_or(a, "AttributeType"))) table.option_columns.insert(name);
+    if (!remote_json::bool_or(a, "IsValidForCreate", true) && remote_json::bool_or(a, "IsValidForUpdate", false))
+      table.update_only.insert(name);
+  }
+  return table;
+}
+
+// The record a write answered with (Prefer: return=representation), or a GET's row.
+Expected<RemoteRecord> written_record(const ObjectSpec& spec, const OptionColumns& option_set_columns, int status,
+                                      const http::Headers& headers, const std::string& body, const std::string& what) {
+  const std::string request_id = multipart::header_value(headers, kRequestIdHeader);
+  if (status == 200 || status == 201) {
+    auto row = parse_body(body, status, what, request_id);
+    if (!row) return row.failure();
+    std::string reason;
+    auto record = parse_dataverse_row(*row, dataverse_primary_key(spec.object), option_set_columns, reason);
+    if (record) return *record;
+    return Failure{FailureKind::transient, what + " answered " + std::to_string(status) + " with a malformed row: " + reason,
+                   status, request_id};
+  }
+  http::Response r;
+  r.status = status;
+  r.headers = headers;
+  r.body = body;
+  if (status == 204)
+    return Failure{FailureKind::transient, what + " answered 204 without the row (return=representation ignored)",
+                   status, request_id};
+  return api_failure(r, what, kRequestIdHeader);
+}
+
+std::optional<int> close_state(const ObjectSpec& spec, const nlohmann::json& body) {
+  if (spec.object != "opportunities") return std::nullopt;
+  auto state = remote_json::opt_int(body, "statecode");
+  return state == 1 || state == 2 ? std::optional<int>(static_cast<int>(*state)) : std::nullopt;
+}
+
+// The columns of a create by alternate key: the key itself is in the URL, not the body.
+std::vector<FieldChange> without_key(const ObjectSpec& spec, const std::vector<FieldChange>& fields) {
+  std::vector<FieldChange> columns;
+  for (const auto& c : fields)
+    if (c.path != spec.external_id_field) columns.push_back(c);
+  return columns;
+}
+
+// A PATCH of `body`; `if_match` empty: none (an upsert). `answer`: Prefer: return=representation.
+DataverseConnector::BatchOperation patch_operation(std::string url, const nlohmann::json& body,
+                                                   const std::string& if_match, bool answer = true) {
+  DataverseConnector::BatchOperation op{"PATCH", std::move(url), {{"Content-Type", "application/json; charset=utf-8"}},
+                                        body.dump()};
+  if (!if_match.empty()) op.headers.emplace_back("If-Match", if_match);
+  if (answer) op.headers.emplace_back("Prefer", "return=representation");
+  return op;
+}
+
+// A change set of one PATCH answering the written row.
+DataverseConnector::BatchPart patch_part(std::string url, const nlohmann::json& body, const std::string& if_match) {
+  return DataverseConnector::BatchPart{{patch_operation(std::move(url), body, if_match)}, true};
+}
+
+// A close date read from a row: a DateTime column's value, or a date alone (Date Only format).
+std::optional<TimePoint> close_date_of(const nlohmann::json& row, const char* column) {
+  const std::string text = remote_json::string_or(row, column);
+  if (auto t = parse_iso8601(text)) return t;
+  if (text.size() == 10) return parse_iso8601(text + "T00:00:00Z");
+  return std::nullopt;
+}
+
+// The WinOpportunity / LoseOpportunity parameters, with the OpportunityClose filled as Dynamics'
+// own close dialog fills it: actualrevenue, the deal value (Money), and actualend, the close date
+// (DateTime, Edm.DateTimeOffset on the wire), else today. `row` is the opportunity as it will be.
+// https://learn.microsoft.com/dynamics365/sales/developer/entities/opportunityclose
+nlohmann::json close_parameters(const std::string& bind, int state, int status, const nlohmann::json& row,
+                                TimePoint today) {
+  nlohmann::json close = {{"subject", std::string(state == 1 ? "Won" : "Lost") + " (closed by cosync)"},
+                          {"opportunityid@odata.bind", bind}};
+  for (const char* value : {"actualvalue", "estimatedvalue"})
+    if (const auto& revenue = remote_json::member(row, value); revenue.is_number()) {
+      close["actualrevenue"] = revenue;
+      break;
+    }
+  auto end = close_date_of(row, "actualclosedate");
+  if (!end) end = close_date_of(row, "estimatedclosedate");
+  close["actualend"] = format_iso8601(end.value_or(today));
+  return {{"Status", status}, {"OpportunityClose", close}};
+}
+
+template <class T>
+std::vector<Expected<T>> repeated(const Failure& f, std::size_t n) {
+  return std::vector<Expected<T>>(n, Expected<T>(f));
+}
 
 }  // namespace
 
@@ -83,8 +250,9 @@ nlohmann::json dataverse_body(const std::string& entity_set, const std::vector<F
     auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (ec == std::errc() && p == text.data() + text.size()) body[column] = value;
   }
-  if (body.contains("statuscode") && body["statuscode"].is_number_integer() && !body.contains("statecode"))
-    if (auto state = dataverse_state_of(entity_set, body["statuscode"].get<int>())) body["statecode"] = *state;
+  auto status = remote_json::opt_int(body, "statuscode");
+  if (status && *status >= 0 && *status <= std::numeric_limits<int>::max() && !body.contains("statecode"))
+    if (auto state = dataverse_state_of(entity_set, static_cast<int>(*status))) body["statecode"] = *state;
   return body;
 }
 
@@ -95,30 +263,35 @@ std::optional<RemoteRecord> parse_dataverse_row(const nlohmann::json& row, const
     return std::nullopt;
   }
   RemoteRecord r;
-  if (row.contains("@odata.context") && row["@odata.context"].is_string() &&
-      row["@odata.context"].get_ref<const std::string&>().find("$deletedEntity") != std::string::npos) {
-    if (!row.contains("id") || !row["id"].is_string()) {
+  if (remote_json::string_or(row, "@odata.context").find("$deletedEntity") != std::string::npos) {
+    r.id = remote_json::string_or(row, "id");
+    if (r.id.empty()) {
       reason = "$deletedEntity without an id";
       return std::nullopt;
     }
-    r.id = row["id"].get<std::string>();
+    if (has_control_character(r.id)) {
+      reason = "$deletedEntity id '" + printable(r.id) + "' contains a control character";
+      return std::nullopt;
+    }
     r.deleted = true;
     r.fields = {{primary_key, r.id}};
     return r;
   }
-  if (row.contains(primary_key) && row[primary_key].is_string()) r.id = row[primary_key].get<std::string>();
+  r.id = remote_json::string_or(row, primary_key);
   if (r.id.empty()) {
     reason = "row without " + primary_key;
     return std::nullopt;
   }
-  if (row.contains("@odata.etag") && row["@odata.etag"].is_string()) r.version = row["@odata.etag"].get<std::string>();
-  if (r.version.empty()) {
-    reason = "row " + r.id + " has no @odata.etag";
+  if (has_control_character(r.id)) {
+    reason = "row " + primary_key + " '" + printable(r.id) + "' contains a control character";
     return std::nullopt;
   }
-  auto modified = row.contains("modifiedon") && row["modifiedon"].is_string()
-                      ? parse_iso8601(row["modifiedon"].get_ref<const std::string&>())
-                      : std::nullopt;
+  r.version = remote_json::string_or(row, "@odata.etag");
+  if (r.version.empty() || has_control_character(r.version)) {  // it goes back in If-Match
+    reason = "row " + r.id + (r.version.empty() ? " has no @odata.etag" : " has an @odata.etag with a control character");
+    return std::nullopt;
+  }
+  auto modified = parse_iso8601(remote_json::string_or(row, "modifiedon"));
   if (!modified) {
     reason = "row " + r.id + " has no valid modifiedon";
     return std::nullopt;
@@ -127,11 +300,15 @@ std::optional<RemoteRecord> parse_dataverse_row(const nlohmann::json& row, const
   r.fields = nlohmann::json::object();
   for (auto it = row.begin(); it != row.end(); ++it) {
     if (it.key().find('@') != std::string::npos) continue;  // annotations
+    const auto& value = it.value();
+    if (is_id_column(it.key()) && value.is_string() && has_control_character(value.get_ref<const std::string&>())) {
+      reason = "row " + r.id + " has " + it.key() + " '" + printable(value.get_ref<const std::string&>()) +
+               "', which contains a control character";
+      return std::nullopt;
+    }
     // Option sets as text, the form value maps use ("3"), so that they compare with the mapping.
-    if (option_columns.contains(it.key()) && it.value().is_number_integer())
-      r.fields[it.key()] = std::to_string(it.value().get<int>());
-    else
-      r.fields[it.key()] = it.value();
+    auto option = option_columns.contains(it.key()) ? remote_json::opt_int(row, it.key()) : std::nullopt;
+    r.fields[it.key()] = option ? nlohmann::json(std::to_string(*option)) : value;
   }
   return r;
 }
@@ -164,22 +341,29 @@ std::string build_batch_body(const std::vector<DataverseConnector::BatchPart>& p
 }
 
 std::optional<std::vector<std::vector<DataverseConnector::BatchResult>>> parse_batch_response(
-    const std::string& content_type, const std::string& body) {
-  std::string boundary = multipart::boundary_of(content_type);
-  if (boundary.empty()) return std::nullopt;
+    const std::string& content_type, const std::string& body, std::string* why) {
+  auto fail = [&](std::string reason) {
+    if (why) *why = std::move(reason);
+    return std::nullopt;
+  };
+  if (!lowercase(content_type).starts_with("multipart/mixed")) return fail("Content-Type is not multipart/mixed");
+  auto parts = multipart::split(body, multipart::boundary_of(content_type));
+  if (!parts) return fail(parts.failure().message);
   std::vector<std::vector<DataverseConnector::BatchResult>> out;
-  for (const auto& part : multipart::split(body, boundary)) {
+  for (const auto& part : *parts) {
     const std::string type = multipart::header_value(part.headers, "Content-Type");
     std::vector<DataverseConnector::BatchResult> results;
-    if (lowercase(type).starts_with("multipart/mixed")) {
-      for (const auto& inner : multipart::split(part.body, multipart::boundary_of(type))) {
-        auto r = parse_http_part(inner.body);
-        if (!r) return std::nullopt;
+    if (lowercase(type).starts_with("multipart/mixed")) {  // a change set's answers
+      auto inner = multipart::split(part.body, multipart::boundary_of(type));
+      if (!inner) return fail("change set " + std::to_string(out.size() + 1) + ": " + inner.failure().message);
+      for (const auto& operation : *inner) {
+        auto r = parse_http_part(operation.body);
+        if (!r) return fail("change set " + std::to_string(out.size() + 1) + " has an answer without an HTTP status line");
         results.push_back(std::move(*r));
       }
     } else {
       auto r = parse_http_part(part.body);
-      if (!r) return std::nullopt;
+      if (!r) return fail("part " + std::to_string(out.size() + 1) + " has no HTTP status line");
       results.push_back(std::move(*r));
     }
     out.push_back(std::move(results));
@@ -218,11 +402,14 @@ std::string DataverseConnector::row_url(const ObjectSpec& spec, const std::strin
   return service_root() + "/" + spec.object + "(" + encode(id) + ")?$select=" + select(spec);
 }
 
-std::string DataverseConnector::key_url(const ObjectSpec& spec, const std::string& external_id) const {
+std::string DataverseConnector::key_segment(const ObjectSpec& spec, const std::string& external_id) const {
   std::string quoted;
   for (char c : external_id) quoted += c == '\'' ? std::string("''") : std::string(1, c);
-  return service_root() + "/" + spec.object + "(" + spec.external_id_field + "='" + encode(quoted) + "')?$select=" +
-         select(spec);
+  return spec.object + "(" + spec.external_id_field + "='" + encode(quoted) + "')";
+}
+
+std::string DataverseConnector::key_url(const ObjectSpec& spec, const std::string& external_id) const {
+  return service_root() + "/" + key_segment(spec, external_id) + "?$select=" + select(spec);
 }
 
 net::awaitable<Expected<http::Response>> DataverseConnector::call(http::Method method, const std::string& url,
@@ -241,11 +428,18 @@ net::awaitable<Expected<http::Response>> DataverseConnector::call(http::Method m
   co_return co_await auth::authorized_send(client_, tokens_, std::move(req));
 }
 
+Expected<std::string> DataverseConnector::delta_link_url(const std::string& link) const {
+  // The same guard as a next-page link: this org's origin only (the request carries our token).
+  auto url = http::NextPageLinks(service_root() + "/", 2).follow(link);
+  if (!url) return Failure{FailureKind::fatal, "the delta link is not followed: " + url.failure().message, 0, ""};
+  return url;
+}
+
 net::awaitable<Expected<PullResult>> DataverseConnector::read_pages(const ObjectSpec& spec, std::string url,
                                                                     bool track_changes, bool& tracking_applied,
                                                                     std::string& delta_link) {
-  auto option_set_columns = co_await option_columns(spec.object);
-  if (!option_set_columns) co_return option_set_columns.failure();
+  auto table = co_await table_columns(spec.object);
+  if (!table) co_return table.failure();
   PullResult result;
   std::set<std::string> seen;
   const std::string key = dataverse_primary_key(spec.object);
@@ -253,21 +447,23 @@ net::awaitable<Expected<PullResult>> DataverseConnector::read_pages(const Object
   if (track_changes) prefer = "odata.track-changes," + prefer;
   const std::string what = "GET " + spec.object;
   tracking_applied = false;
-  while (!url.empty()) {
+  http::NextPageLinks links(url, options_.max_pages);
+  while (true) {
     http::Headers headers = {{"Prefer", prefer}};
     auto res = co_await call(http::Method::get, url, {}, std::move(headers));
     if (!res) co_return res.failure();
+    const std::string request_id = res->header(kRequestIdHeader);
     if (res->status != 200) co_return api_failure(*res, what, kRequestIdHeader);
-    auto body = nlohmann::json::parse(res->body, nullptr, false);
-    if (!body.is_object() || !body.contains("value") || !body["value"].is_array())
-      co_return Failure{FailureKind::transient, what + " answered 200 with a malformed body", 200,
-                        res->header(kRequestIdHeader)};
-    for (const auto& row : body["value"]) {
+    auto body = parse_body(res->body, 200, what, request_id);
+    if (!body) co_return body.failure();
+    const auto& next = remote_json::member(*body, "@odata.nextLink");
+    if (!remote_json::member(*body, "value").is_array() || !(next.is_null() || next.is_string()))
+      co_return Failure{FailureKind::transient, what + " answered 200 with a malformed body", 200, request_id};
+    for (const auto& row : remote_json::array_at(*body, "value")) {
       std::string reason;
-      auto record = parse_dataverse_row(row, key, *option_set_columns, reason);
+      auto record = parse_dataverse_row(row, key, table->option_columns, reason);
       if (!record) {
-        result.malformed.push_back({row.is_object() && row.contains(key) && row[key].is_string() ? row[key].get<std::string>() : "",
-                                    reason});
+        result.malformed.push_back({printable(remote_json::string_or(row, key, remote_json::string_or(row, "id"))), reason});
         continue;
       }
       if (!seen.insert(record->id).second) {
@@ -276,30 +472,42 @@ net::awaitable<Expected<PullResult>> DataverseConnector::read_pages(const Object
       }
       result.records.push_back(std::move(*record));
     }
-    url.clear();
-    if (body.contains("@odata.nextLink") && body["@odata.nextLink"].is_string()) {
-      url = body["@odata.nextLink"].get<std::string>();
-    } else if (body.contains("@odata.deltaLink") && body["@odata.deltaLink"].is_string()) {
-      delta_link = body["@odata.deltaLink"].get<std::string>();
+    if (next.is_string()) {
+      auto followed = links.follow(next.get_ref<const std::string&>());
+      if (!followed) co_return Failure{FailureKind::fatal, what + ": " + followed.failure().message, 200, request_id};
+      url = std::move(*followed);
+      continue;
+    }
+    if (auto delta = remote_json::opt_string(*body, "@odata.deltaLink")) {
+      auto resolved = delta_link_url(*delta);
+      if (!resolved) co_return Failure{FailureKind::fatal, what + ": " + resolved.failure().message, 200, request_id};
+      delta_link = std::move(*resolved);
       tracking_applied = true;
     }
+    co_return result;
   }
-  co_return result;
 }
 
 net::awaitable<Expected<PullResult>> DataverseConnector::pull(const ObjectSpec& spec, const std::string& cursor) {
   bool tracking = false;
   std::string delta_link;
   if (!cursor.empty() && !cursor.starts_with(kWatermarkPrefix)) {
-    auto changes = co_await read_pages(spec, cursor, true, tracking, delta_link);
-    if (changes) {
-      changes->cursor = tracking ? delta_link : cursor;
-      log_->debug("dataverse: {} changed {} rows since the last delta link", spec.object, changes->records.size());
-      co_return std::move(*changes);
+    auto link = delta_link_url(cursor);
+    if (!link) {
+      // Stored by an earlier pull against another org URL: this org never issued it.
+      log_->warn("dataverse: the stored delta link of {} is not on {} ({}): reading the whole table again (full sync)",
+                 spec.object, options_.url, link.failure().message);
+    } else {
+      auto changes = co_await read_pages(spec, *link, true, tracking, delta_link);
+      if (changes) {
+        changes->cursor = tracking ? delta_link : cursor;
+        log_->debug("dataverse: {} changed {} rows since the last delta link", spec.object, changes->records.size());
+        co_return std::move(*changes);
+      }
+      if (!is_expired_token(changes.failure()) && !is_tracking_off(changes.failure())) co_return changes.failure();
+      log_->warn("dataverse: the delta link of {} is no longer valid ({}): reading the whole table again (full sync)",
+                 spec.object, changes.failure().message);
     }
-    if (!is_expired_token(changes.failure()) && !is_tracking_off(changes.failure())) co_return changes.failure();
-    log_->warn("dataverse: the delta link of {} is no longer valid ({}): reading the whole table again (full sync)",
-               spec.object, changes.failure().message);
   }
   if (cursor.empty() || !cursor.starts_with(kWatermarkPrefix)) {
     // First sync (or a full one): the whole table, asking for change tracking.
@@ -332,93 +540,14 @@ net::awaitable<Expected<PullResult>> DataverseConnector::pull(const ObjectSpec& 
 }
 
 net::awaitable<Expected<RemoteRecord>> DataverseConnector::get(const ObjectSpec& spec, const std::string& id) {
-  auto option_set_columns = co_await option_columns(spec.object);
-  if (!option_set_columns) co_return option_set_columns.failure();
+  auto table = co_await table_columns(spec.object);
+  if (!table) co_return table.failure();
   auto res = co_await call(http::Method::get, row_url(spec, id));
   if (!res) co_return res.failure();
   if (res->status != 200) co_return api_failure(*res, "GET " + spec.object + "(" + id + ")", kRequestIdHeader);
-  std::string reason;
-  auto record = parse_dataverse_row(nlohmann::json::parse(res->body, nullptr, false), dataverse_primary_key(spec.object),
-                                    *option_set_columns, reason);
-  if (!record) co_return Failure{FailureKind::transient, "malformed " + spec.object + " row: " + reason, 200, ""};
-  co_return *record;
+  co_return written_record(spec, table->option_columns, res->status, res->headers, res->body,
+                           "GET " + spec.object + "(" + id + ")");
 }
-
-namespace {
-
-// The option-set metadata types, as EntityDefinitions casts them.
-constexpr std::pair<const char*, const char*> kOptionSetTypes[] = {
-    {"Picklist", "PicklistAttributeMetadata"}, {"Status", "StatusAttributeMetadata"}, {"State", "StateAttributeMetadata"}};
-
-bool is_option_set_type(const std::string& attribute_type) {
-  for (const auto& [type, cast] : kOptionSetTypes)
-    if (attribute_type == type) return true;
-  return false;
-}
-
-// The values of an attribute's options, from its OptionSet (local) or GlobalOptionSet.
-std::vector<std::string> option_values(const nlohmann::json& attribute) {
-  std::vector<std::string> values;
-  for (const char* set : {"OptionSet", "GlobalOptionSet"}) {
-    if (!attribute.contains(set) || !attribute[set].is_object() || !attribute[set].contains("Options")) continue;
-    for (const auto& o : attribute[set]["Options"])
-      if (o.is_object() && o.contains("Value") && o["Value"].is_number_integer())
-        values.push_back(std::to_string(o["Value"].get<int>()));
-  }
-  return values;
-}
-
-// The record a write answered with (Prefer: return=representation).
-Expected<RemoteRecord> written_record(const ObjectSpec& spec, const OptionColumns& option_set_columns, int status,
-                                      const http::Headers& headers, const std::string& body, const std::string& what) {
-  if (status == 200 || status == 201) {
-    std::string reason;
-    auto record = parse_dataverse_row(nlohmann::json::parse(body, nullptr, false), dataverse_primary_key(spec.object),
-                                      option_set_columns, reason);
-    if (record) return *record;
-    return Failure{FailureKind::transient, what + " answered " + std::to_string(status) + " with a malformed row: " + reason,
-                   status, ""};
-  }
-  http::Response r;
-  r.status = status;
-  r.headers = headers;
-  r.body = body;
-  if (status == 204)
-    return Failure{FailureKind::transient, what + " answered 204 without the row (return=representation ignored)",
-                   status, ""};
-  return api_failure(r, what, kRequestIdHeader);
-}
-
-std::optional<int> close_state(const ObjectSpec& spec, const nlohmann::json& body) {
-  if (spec.object != "opportunities" || !body.contains("statecode") || !body["statecode"].is_number_integer())
-    return std::nullopt;
-  int state = body["statecode"].get<int>();
-  return state == 1 || state == 2 ? std::optional<int>(state) : std::nullopt;
-}
-
-// The columns of a create by alternate key: the key itself is in the URL, not the body.
-std::vector<FieldChange> without_key(const ObjectSpec& spec, const std::vector<FieldChange>& fields) {
-  std::vector<FieldChange> columns;
-  for (const auto& c : fields)
-    if (c.path != spec.external_id_field) columns.push_back(c);
-  return columns;
-}
-
-// A change set of one PATCH answering the written row; `if_match` empty: none (an upsert).
-DataverseConnector::BatchPart patch_part(std::string url, const nlohmann::json& body, const std::string& if_match) {
-  DataverseConnector::BatchOperation op{"PATCH", std::move(url), {{"Content-Type", "application/json; charset=utf-8"}},
-                                        body.dump()};
-  if (!if_match.empty()) op.headers.emplace_back("If-Match", if_match);
-  op.headers.emplace_back("Prefer", "return=representation");
-  return DataverseConnector::BatchPart{{std::move(op)}, true};
-}
-
-template <class T>
-std::vector<Expected<T>> repeated(const Failure& f, std::size_t n) {
-  return std::vector<Expected<T>>(n, Expected<T>(f));
-}
-
-}  // namespace
 
 net::awaitable<Expected<nlohmann::json>> DataverseConnector::entity_definition(const std::string& entity_set) {
   // EntityDefinitions has LogicalName, not EntitySetName, as its key: filter by the set name.
@@ -430,8 +559,7 @@ net::awaitable<Expected<nlohmann::json>> DataverseConnector::entity_definition(c
       encode("Attributes($select=LogicalName,AttributeType,IsValidForCreate,IsValidForUpdate)");
   auto tables = co_await get_values(url, "GET EntityDefinitions of " + entity_set);
   if (!tables) co_return tables.failure();
-  if (tables->empty() || !(*tables)[0].is_object() || !(*tables)[0].contains("Attributes") ||
-      !(*tables)[0]["Attributes"].is_array())
+  if (tables->empty() || !remote_json::member((*tables)[0], "Attributes").is_array())
     co_return Failure{FailureKind::not_found, "Dataverse has no table with the entity set name '" + entity_set + "'",
                       404, ""};
   co_return (*tables)[0];
@@ -441,22 +569,19 @@ net::awaitable<Expected<nlohmann::json>> DataverseConnector::get_values(const st
   auto res = co_await call(http::Method::get, url);
   if (!res) co_return res.failure();
   if (res->status != 200) co_return api_failure(*res, what, kRequestIdHeader);
-  auto body = nlohmann::json::parse(res->body, nullptr, false);
-  if (!body.is_object() || !body.contains("value") || !body["value"].is_array())
+  auto body = parse_body(res->body, 200, what, res->header(kRequestIdHeader));
+  if (!body) co_return body.failure();
+  if (!remote_json::member(*body, "value").is_array())
     co_return Failure{FailureKind::transient, what + " answered 200 with a malformed body", 200,
                       res->header(kRequestIdHeader)};
-  co_return std::move(body["value"]);
+  co_return std::move((*body)["value"]);
 }
 
-net::awaitable<Expected<OptionColumns>> DataverseConnector::option_columns(const std::string& entity_set) {
-  if (auto known = option_columns_.find(entity_set); known != option_columns_.end()) co_return known->second;
+net::awaitable<Expected<TableColumns>> DataverseConnector::table_columns(const std::string& entity_set) {
+  if (auto known = table_columns_.find(entity_set); known != table_columns_.end()) co_return known->second;
   auto definition = co_await entity_definition(entity_set);
   if (!definition) co_return definition.failure();
-  OptionColumns columns;
-  for (const auto& a : (*definition)["Attributes"])
-    if (is_option_set_type(a.value("AttributeType", ""))) columns.insert(a.value("LogicalName", ""));
-  option_columns_[entity_set] = columns;
-  co_return columns;
+  co_return table_columns_[entity_set] = columns_of(*definition);
 }
 
 net::awaitable<Expected<ObjectMetadata>> DataverseConnector::describe_object(const std::string& entity_set) {
@@ -464,34 +589,31 @@ net::awaitable<Expected<ObjectMetadata>> DataverseConnector::describe_object(con
   if (!definition) co_return definition.failure();
   ObjectMetadata meta;
   meta.object = entity_set;
-  meta.change_tracking = definition->value("ChangeTrackingEnabled", false);
-  const std::string logical_name = definition->value("LogicalName", "");
-  OptionColumns option_set_columns;
+  meta.change_tracking = remote_json::bool_or(*definition, "ChangeTrackingEnabled", false);
+  const std::string logical_name = remote_json::string_or(*definition, "LogicalName");
   std::set<std::string> types;
-  for (const auto& a : (*definition)["Attributes"]) {
+  for (const auto& a : remote_json::array_at(*definition, "Attributes")) {
     FieldMetadata f;
-    f.name = a.value("LogicalName", "");
-    f.updateable = a.value("IsValidForUpdate", false);
-    f.createable = a.value("IsValidForCreate", false);
-    if (is_option_set_type(a.value("AttributeType", ""))) {
-      option_set_columns.insert(f.name);
-      types.insert(a.value("AttributeType", ""));
-    }
+    f.name = remote_json::string_or(a, "LogicalName");
+    if (f.name.empty()) continue;
+    f.updateable = remote_json::bool_or(a, "IsValidForUpdate", false);
+    f.createable = remote_json::bool_or(a, "IsValidForCreate", false);
+    if (std::string type = remote_json::string_or(a, "AttributeType"); is_option_set_type(type)) types.insert(type);
     meta.fields.push_back(std::move(f));
   }
-  option_columns_[entity_set] = option_set_columns;
+  table_columns_[entity_set] = columns_of(*definition);
   // Options are navigation properties of the derived attribute types: one cast query per type.
   for (const auto& [type, cast] : kOptionSetTypes) {
     if (!types.contains(type)) continue;
-    const std::string url = service_root() + "/EntityDefinitions(LogicalName='" + logical_name +
+    const std::string url = service_root() + "/EntityDefinitions(LogicalName='" + encode(logical_name) +
                             "')/Attributes/Microsoft.Dynamics.CRM." + cast + "?$select=LogicalName&$expand=" +
                             encode("OptionSet($select=Options),GlobalOptionSet($select=Options)");
     auto attributes = co_await get_values(url, std::string("GET ") + cast + " of " + logical_name);
     if (!attributes) co_return attributes.failure();
     for (const auto& a : *attributes) {
-      if (!a.is_object()) continue;
+      const std::string name = remote_json::string_or(a, "LogicalName");
       for (auto& f : meta.fields)
-        if (f.name == a.value("LogicalName", "")) f.allowed_values = option_values(a);
+        if (!name.empty() && f.name == name) f.allowed_values = option_values(a);
     }
   }
   co_return meta;
@@ -499,9 +621,9 @@ net::awaitable<Expected<ObjectMetadata>> DataverseConnector::describe_object(con
 
 net::awaitable<Expected<RemoteRecord>> DataverseConnector::update(const ObjectSpec& spec, const RemoteRecord& current,
                                                                   const std::vector<FieldChange>& changes) {
-  auto option_set_columns = co_await option_columns(spec.object);
-  if (!option_set_columns) co_return option_set_columns.failure();
-  auto body = dataverse_body(spec.object, changes, *option_set_columns);
+  auto table = co_await table_columns(spec.object);
+  if (!table) co_return table.failure();
+  auto body = dataverse_body(spec.object, changes, table->option_columns);
   if (close_state(spec, body)) {
     // Closing takes an action: the same $batch as many closes, with one record.
     std::vector<UpdateRequest> one{UpdateRequest{current, changes}};
@@ -513,7 +635,7 @@ net::awaitable<Expected<RemoteRecord>> DataverseConnector::update(const ObjectSp
   const std::string what = "PATCH " + spec.object + "(" + current.id + ")";
   auto res = co_await call(http::Method::patch, row_url(spec, current.id), body.dump(), std::move(headers));
   if (!res) co_return res.failure();
-  co_return written_record(spec, *option_set_columns, res->status, res->headers, res->body, what);
+  co_return written_record(spec, table->option_columns, res->status, res->headers, res->body, what);
 }
 
 std::vector<DataverseConnector::BatchPart> DataverseConnector::close_parts(const ObjectSpec& spec,
@@ -526,36 +648,81 @@ std::vector<DataverseConnector::BatchPart> DataverseConnector::close_parts(const
   // carries the other changes, or else writes back the statuscode the row was read with.
   std::erase_if(changes, [](const FieldChange& c) { return c.path == "statecode" || c.path == "statuscode"; });
   auto guard = dataverse_body(spec.object, changes, option_set_columns);
-  if (guard.empty() && current.fields.contains("statuscode")) {
-    const auto& read = current.fields["statuscode"];
-    int value = 0;
-    if (read.is_string() && std::from_chars(read.get_ref<const std::string&>().data(),
-                                            read.get_ref<const std::string&>().data() + read.get_ref<const std::string&>().size(), value).ec == std::errc())
-      guard["statuscode"] = value;
+  if (guard.empty()) {
+    auto read = dataverse_body(spec.object, {{"statuscode", remote_json::member(current.fields, "statuscode")}},
+                               option_set_columns);
+    if (remote_json::opt_int(read, "statuscode")) guard["statuscode"] = read["statuscode"];
   }
-  const std::string action = state == 1 ? "WinOpportunity" : "LoseOpportunity";
-  nlohmann::json close = {
-      {"Status", status},
-      {"OpportunityClose",
-       {{"subject", std::string(state == 1 ? "Won" : "Lost") + " (closed by cosync)"},
-        {"opportunityid@odata.bind", "/opportunities(" + current.id + ")"}}}};
+  nlohmann::json row = current.fields.is_object() ? current.fields : nlohmann::json::object();
+  for (auto it = guard.begin(); it != guard.end(); ++it) row[it.key()] = it.value();
   const http::Headers json_type = {{"Content-Type", "application/json; charset=utf-8"}};
-  BatchOperation patch{"PATCH", service_root() + "/" + spec.object + "(" + encode(current.id) + ")", json_type, guard.dump()};
-  patch.headers.emplace_back("If-Match", current.version.empty() ? "*" : current.version);
-  BatchOperation act{"POST", service_root() + "/" + action, json_type, close.dump()};
+  BatchOperation patch = patch_operation(service_root() + "/" + spec.object + "(" + encode(current.id) + ")", guard,
+                                         current.version.empty() ? "*" : current.version, false);
+  BatchOperation act{"POST", service_root() + "/" + (state == 1 ? "WinOpportunity" : "LoseOpportunity"), json_type,
+                     close_parameters("/opportunities(" + current.id + ")", state, status, row, clock_.now()).dump()};
   BatchOperation read{"GET", row_url(spec, current.id), {}, ""};
   return {BatchPart{{std::move(patch), std::move(act)}, true}, BatchPart{{std::move(read)}, false}};
 }
 
+std::vector<DataverseConnector::BatchPart> DataverseConnector::upsert_parts(const ObjectSpec& spec,
+                                                                            const std::string& external_id,
+                                                                            const std::vector<FieldChange>& fields,
+                                                                            const TableColumns& table) const {
+  auto create = dataverse_body(spec.object, without_key(spec, fields), table.option_columns);
+  // What a create may not carry (IsValidForCreate false: statecode) is set right after it, in the
+  // same change set, so the row never exists half written.
+  nlohmann::json after = nlohmann::json::object();
+  for (const auto& column : table.update_only)
+    if (create.contains(column)) {
+      after[column] = create[column];
+      create.erase(column);
+    }
+  // A row is created in state 0 (Open / Active); the status of another state is only valid once
+  // the row is in that state, so it moves with its statecode.
+  const auto state = remote_json::opt_int(after, "statecode");
+  if (state == 0) after.erase("statecode");
+  else if (state && create.contains("statuscode")) {
+    after["statuscode"] = create["statuscode"];
+    create.erase("statuscode");
+  }
+  const std::string url = key_url(spec, external_id);
+  if (after.empty()) return {patch_part(url, create, "")};
+  BatchPart change_set{{patch_operation(url, create, "", false)}, true};
+  auto close = close_state(spec, after);
+  if (!close) {
+    change_set.operations.push_back(patch_operation(url, after, "*"));  // the row exists now
+    return {std::move(change_set)};
+  }
+  // An opportunity closes only through its action, bound to the row by the same alternate key.
+  const int status = remote_json::opt_int(after, "statuscode").value_or(*close == 1 ? 3 : 4);
+  after.erase("statecode");
+  after.erase("statuscode");
+  if (!after.empty()) change_set.operations.push_back(patch_operation(url, after, "*", false));
+  nlohmann::json row = create;
+  row.update(after);
+  change_set.operations.push_back(BatchOperation{
+      "POST", service_root() + "/" + (*close == 1 ? "WinOpportunity" : "LoseOpportunity"),
+      {{"Content-Type", "application/json; charset=utf-8"}},
+      close_parameters("/" + key_segment(spec, external_id), *close, static_cast<int>(status), row, clock_.now()).dump()});
+  return {std::move(change_set), BatchPart{{BatchOperation{"GET", url, {}, ""}}, false}};
+}
+
 net::awaitable<Expected<RemoteRecord>> DataverseConnector::upsert(const ObjectSpec& spec, const std::string& external_id,
                                                                   const std::vector<FieldChange>& fields) {
-  auto option_set_columns = co_await option_columns(spec.object);
-  if (!option_set_columns) co_return option_set_columns.failure();
-  auto body = dataverse_body(spec.object, without_key(spec, fields), *option_set_columns);
+  auto table = co_await table_columns(spec.object);
+  if (!table) co_return table.failure();
+  auto parts = upsert_parts(spec, external_id, fields, *table);
+  if (parts.size() > 1 || parts[0].operations.size() > 1) {
+    // More than one write: the same $batch as many upserts, with one record.
+    std::vector<UpsertRequest> one{UpsertRequest{external_id, fields}};
+    auto results = co_await upsert_many(spec, one);
+    co_return std::move(results.front());
+  }
+  const BatchOperation& op = parts[0].operations[0];
   http::Headers headers = {{"Prefer", "return=representation"}};
-  auto res = co_await call(http::Method::patch, key_url(spec, external_id), body.dump(), std::move(headers));
+  auto res = co_await call(http::Method::patch, op.url, op.body, std::move(headers));
   if (!res) co_return res.failure();
-  co_return written_record(spec, *option_set_columns, res->status, res->headers, res->body,
+  co_return written_record(spec, table->option_columns, res->status, res->headers, res->body,
                            "upsert " + spec.object + " by " + spec.external_id_field);
 }
 
@@ -569,15 +736,29 @@ net::awaitable<std::vector<Expected<std::vector<DataverseConnector::BatchResult>
                            std::move(headers));
   if (!res) co_return repeated<PartResults>(res.failure(), parts.size());
   if (res->status != 200) co_return repeated<PartResults>(api_failure(*res, "POST $batch", kRequestIdHeader), parts.size());
-  auto parsed = parse_batch_response(res->header("Content-Type"), res->body);
-  if (!parsed)
-    co_return repeated<PartResults>(Failure{FailureKind::transient, "POST $batch answered 200 with a malformed multipart body",
-                                            200, res->header(kRequestIdHeader)},
-                                    parts.size());
-  // A part the service did not answer (it stopped early) fails alone.
+  const std::string request_id = res->header(kRequestIdHeader);
+  std::string why;
+  auto parsed = parse_batch_response(res->header("Content-Type"), res->body, &why);
+  if (parsed && parsed->size() > parts.size()) why = "more answers than the " + std::to_string(parts.size()) + " parts sent";
+  if (!parsed || parsed->size() > parts.size())
+    co_return repeated<PartResults>(
+        Failure{FailureKind::transient, "POST $batch answered 200 with a malformed multipart body: " + why, 200, request_id},
+        parts.size());
+  // A part the service did not answer (it stopped early) fails alone, as does one whose answers
+  // do not match its operations: a change set answers each, or one failure when rolled back.
   std::vector<Expected<PartResults>> out = repeated<PartResults>(
-      Failure{FailureKind::transient, "POST $batch: part not executed", 0, res->header(kRequestIdHeader)}, parts.size());
-  for (std::size_t i = 0; i < parts.size() && i < parsed->size(); ++i) out[i] = Expected<PartResults>(std::move((*parsed)[i]));
+      Failure{FailureKind::transient, "POST $batch: part not executed", 0, request_id}, parts.size());
+  for (std::size_t i = 0; i < parsed->size(); ++i) {
+    auto& answers = (*parsed)[i];
+    const bool rolled_back = answers.size() == 1 && answers[0].status >= 400;
+    if (answers.size() == parts[i].operations.size() || rolled_back)
+      out[i] = Expected<PartResults>(std::move(answers));
+    else
+      out[i] = Failure{FailureKind::transient,
+                       "POST $batch: part " + std::to_string(i + 1) + " answered " + std::to_string(answers.size()) +
+                           " results for " + std::to_string(parts[i].operations.size()) + " operations",
+                       200, request_id};
+  }
   co_return out;
 }
 
@@ -636,19 +817,18 @@ net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::send_rec
 
 net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::update_many(
     const ObjectSpec& spec, const std::vector<UpdateRequest>& requests) {
-  auto option_set_columns = co_await option_columns(spec.object);
-  if (!option_set_columns) co_return repeated<RemoteRecord>(option_set_columns.failure(), requests.size());
+  auto table = co_await table_columns(spec.object);
+  if (!table) co_return repeated<RemoteRecord>(table.failure(), requests.size());
   std::vector<RecordParts> records;
   std::size_t closes = 0;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto& r = requests[i];
-    auto body = dataverse_body(spec.object, r.changes, *option_set_columns);
+    auto body = dataverse_body(spec.object, r.changes, table->option_columns);
     RecordParts record;
     record.request = i;
     if (auto state = close_state(spec, body)) {
-      int status = body.contains("statuscode") && body["statuscode"].is_number_integer() ? body["statuscode"].get<int>()
-                                                                                          : (*state == 1 ? 3 : 4);
-      record.parts = close_parts(spec, r.current, r.changes, *option_set_columns, *state, status);
+      const auto status = remote_json::opt_int(body, "statuscode").value_or(*state == 1 ? 3 : 4);
+      record.parts = close_parts(spec, r.current, r.changes, table->option_columns, *state, static_cast<int>(status));
       record.what = std::string(*state == 1 ? "WinOpportunity " : "LoseOpportunity ") + r.current.id + " in $batch";
       ++closes;
     } else {
@@ -658,7 +838,7 @@ net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::update_m
     }
     records.push_back(std::move(record));
   }
-  auto results = co_await send_records(spec, *option_set_columns, std::move(records), requests.size());
+  auto results = co_await send_records(spec, table->option_columns, std::move(records), requests.size());
   if (closes > 0) {
     std::size_t closed = 0;
     for (const auto& r : results) closed += r.ok() ? 1 : 0;
@@ -670,18 +850,17 @@ net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::update_m
 
 net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::upsert_many(
     const ObjectSpec& spec, const std::vector<UpsertRequest>& requests) {
-  auto option_set_columns = co_await option_columns(spec.object);
-  if (!option_set_columns) co_return repeated<RemoteRecord>(option_set_columns.failure(), requests.size());
+  auto table = co_await table_columns(spec.object);
+  if (!table) co_return repeated<RemoteRecord>(table.failure(), requests.size());
   std::vector<RecordParts> records;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     RecordParts record;
     record.request = i;
-    auto body = dataverse_body(spec.object, without_key(spec, requests[i].fields), *option_set_columns);
-    record.parts.push_back(patch_part(key_url(spec, requests[i].external_id), body, ""));
+    record.parts = upsert_parts(spec, requests[i].external_id, requests[i].fields, *table);
     record.what = "upsert " + spec.object + " by " + spec.external_id_field + " in $batch";
     records.push_back(std::move(record));
   }
-  co_return co_await send_records(spec, *option_set_columns, std::move(records), requests.size());
+  co_return co_await send_records(spec, table->option_columns, std::move(records), requests.size());
 }
 
 }  // namespace cosync::connectors

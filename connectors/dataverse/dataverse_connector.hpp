@@ -25,12 +25,24 @@
 
 namespace cosync::connectors {
 
+// Columns whose values are option-set values (Picklist, Status, State).
+using OptionColumns = std::set<std::string>;
+
+// What the writes of a table need from its definition (EntityDefinitions).
+struct TableColumns {
+  OptionColumns option_columns;
+  // IsValidForCreate false, IsValidForUpdate true (statecode): a create leaves them out and sets
+  // them right after, in the same change set.
+  std::set<std::string> update_only;
+};
+
 struct DataverseOptions {
   std::string url;                    // https://<org>.crm.dynamics.com
   std::string api_version = "9.2";
   int page_size = 5000;               // Prefer: odata.maxpagesize
   std::size_t batch_size = 100;       // operations per $batch request (at most 1000)
   std::chrono::seconds overlap{60};   // modifiedon watermark fallback: re-read this much before it
+  std::size_t max_pages = 10000;      // pages per pull (x page_size rows); a service linking on for ever is stopped
   const Clock* clock = nullptr;       // nullptr: the system clock; must outlive the connector
 };
 
@@ -104,15 +116,26 @@ class DataverseConnector final : public Connector {
   std::vector<BatchPart> close_parts(const ObjectSpec& spec, const RemoteRecord& current,
                                      std::vector<FieldChange> changes, const std::set<std::string>& option_set_columns,
                                      int state, int status) const;
+  // The $batch parts of a create by alternate key (an upsert): one PATCH of the columns valid for
+  // create; when the row needs more (a column valid only for update, a state other than the one
+  // rows are created in), the writes that set it follow in the same change set (an opportunity's
+  // state through WinOpportunity / LoseOpportunity), and a GET reads the row back when the last
+  // write does not answer it.
+  std::vector<BatchPart> upsert_parts(const ObjectSpec& spec, const std::string& external_id,
+                                      const std::vector<FieldChange>& fields, const TableColumns& table) const;
   // GET of a collection: its "value" array, or the service's error.
   boost::asio::awaitable<Expected<nlohmann::json>> get_values(const std::string& url, const std::string& what);
   // The table's definition with its columns (LogicalName, AttributeType, IsValidFor...).
   boost::asio::awaitable<Expected<nlohmann::json>> entity_definition(const std::string& entity_set);
-  // Which columns of the table are option sets; read once per table, a failure when unreadable.
-  boost::asio::awaitable<Expected<std::set<std::string>>> option_columns(const std::string& entity_set);
+  // What writes need to know of a table's columns; read once per table, a failure when unreadable.
+  boost::asio::awaitable<Expected<TableColumns>> table_columns(const std::string& entity_set);
+  // The delta link `link` resolved against the service root, or why it is not followed (another
+  // origin: the bearer token must not go there).
+  Expected<std::string> delta_link_url(const std::string& link) const;
   std::string service_root() const;  // https://org/api/data/v9.2
   std::string select(const ObjectSpec& spec) const;
   std::string row_url(const ObjectSpec& spec, const std::string& id) const;
+  std::string key_segment(const ObjectSpec& spec, const std::string& external_id) const;  // leads(key='v')
   std::string key_url(const ObjectSpec& spec, const std::string& external_id) const;
 
   http::HttpClient& client_;
@@ -121,11 +144,8 @@ class DataverseConnector final : public Connector {
   Log log_;
   SystemClock system_clock_;
   const Clock& clock_;
-  std::map<std::string, std::set<std::string>> option_columns_;  // by entity set
+  std::map<std::string, TableColumns> table_columns_;  // by entity set
 };
-
-// Columns whose values are option-set values (Picklist, Status, State).
-using OptionColumns = std::set<std::string>;
 
 // leads -> leadid, opportunities -> opportunityid, accounts -> accountid.
 std::string dataverse_primary_key(const std::string& entity_set);
@@ -142,8 +162,9 @@ std::optional<int> dataverse_state_of(const std::string& entity_set, int statusc
 // Builds a multipart/mixed $batch body.
 std::string build_batch_body(const std::vector<DataverseConnector::BatchPart>& parts, const std::string& boundary);
 // Parses a $batch answer into the results of each top-level part: a change set answers all its
-// operations' results, or one failed result when it was rolled back.
+// operations' results, or one failed result when it was rolled back. nullopt, with the reason in
+// `why` when given, for a body that is not a well-formed multipart answer (hostile or truncated).
 std::optional<std::vector<std::vector<DataverseConnector::BatchResult>>> parse_batch_response(
-    const std::string& content_type, const std::string& body);
+    const std::string& content_type, const std::string& body, std::string* why = nullptr);
 
 }  // namespace cosync::connectors

@@ -60,22 +60,39 @@ HeaderFields parse_header_lines(const std::vector<std::string>& lines, std::size
   return headers;
 }
 
-std::vector<Part> split(const std::string& body, const std::string& boundary) {
+namespace {
+
+Failure malformed(std::string why) { return Failure{FailureKind::rejected, "malformed multipart body: " + std::move(why), 0, {}}; }
+
+// Where the next delimiter line "--boundary" starts at or after `from`: at the body's start or
+// right after a line end (RFC 2046 5.1.1), so the boundary's text inside a part is not one.
+std::size_t find_delimiter(const std::string& body, const std::string& delimiter, std::size_t from) {
+  for (auto at = body.find(delimiter, from); at != std::string::npos; at = body.find(delimiter, at + 1))
+    if (at == 0 || body[at - 1] == '\n') return at;
+  return std::string::npos;
+}
+
+}  // namespace
+
+Expected<std::vector<Part>> split(const std::string& body, const std::string& boundary, std::size_t max_parts) {
+  if (boundary.empty() || boundary.size() > 70) return malformed("the boundary must have 1 to 70 characters");
   std::vector<Part> parts;
   const std::string delimiter = "--" + boundary;
-  std::size_t pos = body.find(delimiter);
-  while (pos != std::string::npos) {
+  std::size_t pos = find_delimiter(body, delimiter, 0);
+  if (pos == std::string::npos) return malformed("no --" + boundary + " delimiter");
+  while (true) {
     pos += delimiter.size();
-    if (body.compare(pos, 2, "--") == 0) break;  // the closing delimiter
-    auto next = body.find(delimiter, pos);
-    std::string chunk = body.substr(pos, next == std::string::npos ? std::string::npos : next - pos);
-    while (!chunk.empty() && (chunk.front() == '\r' || chunk.front() == '\n')) chunk.erase(chunk.begin());
-    while (!chunk.empty() && (chunk.back() == '\r' || chunk.back() == '\n')) chunk.pop_back();
+    if (body.compare(pos, 2, "--") == 0) return parts;  // the closing delimiter
+    auto next = find_delimiter(body, delimiter, pos);
+    if (next == std::string::npos) return malformed("no closing --" + boundary + "-- (truncated)");
+    if (parts.size() == max_parts) return malformed("more than " + std::to_string(max_parts) + " parts");
+    std::string chunk = body.substr(pos, next - pos);
+    std::size_t first = chunk.find_first_not_of("\r\n"), last = chunk.find_last_not_of("\r\n");
+    chunk = first == std::string::npos ? std::string() : chunk.substr(first, last - first + 1);
     auto [head, rest] = split_head(chunk);
-    parts.push_back(Part{parse_header_lines(lines_of(head), 0), rest});
+    parts.push_back(Part{parse_header_lines(lines_of(head), 0), std::move(rest)});
     pos = next;
   }
-  return parts;
 }
 
 }  // namespace cosync::multipart

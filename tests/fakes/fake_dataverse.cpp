@@ -6,6 +6,7 @@
 #include <functional>
 #include <regex>
 #include <stdexcept>
+#include <utility>
 
 #include "daemon/util/multipart.hpp"
 #include "daemon/util/time.hpp"
@@ -124,7 +125,7 @@ std::vector<std::string> split_list(const std::string& text) {
 FakeDataverse::Column col(std::string type, bool writable = true) {
   FakeDataverse::Column c;
   c.type = std::move(type);
-  c.writable = writable;
+  c.valid_for_create = c.valid_for_update = writable;
   return c;
 }
 
@@ -138,6 +139,15 @@ FakeDataverse::Column status_col(std::map<int, std::string> options, std::map<in
 FakeDataverse::Column options_col(std::string type, std::map<int, std::string> options) {
   FakeDataverse::Column c = col(std::move(type));
   c.options = std::move(options);
+  return c;
+}
+
+// statecode: a row is created in its first state (Open) and moved by an update (IsValidForCreate
+// false, IsValidForUpdate true, as the lead and opportunity definitions say:
+// https://learn.microsoft.com/dynamics365/sales/developer/entities/lead, StateCode).
+FakeDataverse::Column state_col(std::map<int, std::string> options) {
+  FakeDataverse::Column c = options_col("State", std::move(options));
+  c.valid_for_create = false;
   return c;
 }
 
@@ -160,7 +170,7 @@ FakeDataverse::Table lead_table() {
       options_col("Picklist", {{1, "Advertisement"}, {2, "Employee Referral"}, {3, "External Referral"},
                                {4, "Partner"}, {5, "Public Relations"}, {6, "Seminar"}, {7, "Trade Show"},
                                {8, "Web"}, {9, "Word of Mouth"}, {10, "Other"}});
-  t.columns["statecode"] = options_col("State", {{0, "Open"}, {1, "Qualified"}, {2, "Disqualified"}});
+  t.columns["statecode"] = state_col({{0, "Open"}, {1, "Qualified"}, {2, "Disqualified"}});
   t.columns["statuscode"] = status_col(
       {{1, "New"}, {2, "Contacted"}, {3, "Qualified"}, {4, "Lost"}, {5, "Cannot Contact"},
        {6, "No Longer Interested"}, {7, "Canceled"}},
@@ -181,7 +191,7 @@ FakeDataverse::Table opportunity_table() {
   t.columns["actualclosedate"] = col("DateTime");
   t.columns["closeprobability"] = col("Integer");
   t.columns["salesstage"] = options_col("Picklist", {{0, "Qualify"}, {1, "Develop"}, {2, "Propose"}, {3, "Close"}});
-  t.columns["statecode"] = options_col("State", {{0, "Open"}, {1, "Won"}, {2, "Lost"}});
+  t.columns["statecode"] = state_col({{0, "Open"}, {1, "Won"}, {2, "Lost"}});
   t.columns["statuscode"] = status_col({{1, "In Progress"}, {2, "On Hold"}, {3, "Won"}, {4, "Canceled"}, {5, "Out-Sold"}},
                                        {{1, 0}, {2, 0}, {3, 1}, {4, 2}, {5, 2}});
   return t;
@@ -238,7 +248,14 @@ std::optional<Result> FakeDataverse::check_columns(const Table& table, const jso
                    "Could not find a property named '" + it.key() + "' on type 'Microsoft.Dynamics.CRM." +
                        table.logical_name + "'.");
     const Column& column = c->second;
-    if (api && !column.writable)
+    // The table definition is enforced as the service does, in its error shape
+    // {"error":{"code":"0x...","message":"..."}} (Troubleshoot Dataverse Web API client errors:
+    // https://learn.microsoft.com/troubleshoot/power-platform/power-apps/dataverse/web-api-client-errors).
+    if (api && !existing && !column.valid_for_create)
+      return error(400, "0x80048d19",
+                   "Error identified in Payload provided by the user for Entity :'" + table.entity_set +
+                       "', Property '" + it.key() + "': the attribute is not valid for create (IsValidForCreate is false).");
+    if (api && existing && !column.valid_for_update)
       return error(400, "0x80040203", "The property '" + it.key() + "' of '" + table.logical_name + "' is read-only.");
     const json& v = it.value();
     if (v.is_null()) continue;
@@ -353,6 +370,11 @@ void FakeDataverse::expire_delta_tokens() {
   expired_below_ = version_ + 1;
 }
 
+void FakeDataverse::rewrite_next_batch_answer(std::function<std::string(std::string)> rewrite) {
+  std::lock_guard lock(mu_);
+  rewrite_batch_ = std::move(rewrite);
+}
+
 int FakeDataverse::writes() const {
   std::lock_guard lock(mu_);
   return writes_;
@@ -375,9 +397,9 @@ FakeResponse FakeDataverse::handle(const FakeRequest& request) {
     }
   }
   std::lock_guard lock(mu_);
-  Result r = request.method == "POST" && request.path == service_root() + "/$batch"
-                 ? batch(request)
-                 : execute(request.method, request.path, request.query, request.headers, request.body);
+  const bool is_batch = request.method == "POST" && request.path == service_root() + "/$batch";
+  Result r = is_batch ? batch(request) : execute(request.method, request.path, request.query, request.headers, request.body);
+  if (is_batch && rewrite_batch_) r.body = std::exchange(rewrite_batch_, nullptr)(std::move(r.body));
   return FakeResponse{r.status, r.headers, r.body};
 }
 
@@ -394,8 +416,11 @@ Result FakeDataverse::list(Table& table, const std::map<std::string, std::string
       return error(400, "0x80060888",
                    "Could not find a property named '" + c + "' on type 'Microsoft.Dynamics.CRM." + table.logical_name + "'.");
 
-  std::string snapshot_id = param("$skiptoken");
-  if (snapshot_id.empty()) {
+  // $skiptoken is a paging cookie naming the snapshot and the page: "<snapshot>.<page>", so that
+  // each page's link differs, as the service's cookies do.
+  const std::string skiptoken = param("$skiptoken");
+  std::string snapshot_id = skiptoken.substr(0, skiptoken.find('.'));
+  if (skiptoken.empty()) {
     Snapshot snap;
     std::string filter = param("$filter");
     std::string delta = param("$deltatoken");
@@ -448,8 +473,10 @@ Result FakeDataverse::list(Table& table, const std::map<std::string, std::string
     snapshots_[snapshot_id] = std::move(snap);
   }
   auto it = snapshots_.find(snapshot_id);
-  if (it == snapshots_.end()) return error(400, "0x80040203", "Invalid paging cookie.");
+  if (it == snapshots_.end() || (!skiptoken.empty() && skiptoken != snapshot_id + "." + std::to_string(it->second.served + 1)))
+    return error(400, "0x80040203", "Invalid paging cookie.");
   Snapshot& snap = it->second;
+  ++snap.served;
   std::size_t take = std::min(snap.page, snap.rows.size());
   json body = {{"@odata.context", url("$metadata#" + table.entity_set + "(" + select_text + ")" +
                                       (snap.delta_link.empty() ? "" : "/$delta"))},
@@ -460,7 +487,8 @@ Result FakeDataverse::list(Table& table, const std::map<std::string, std::string
   if (!snap.delta_link.empty()) applied = "odata.track-changes";
   if (prefer.max_page_size > 0) applied += std::string(applied.empty() ? "" : ",") + "odata.maxpagesize=" + std::to_string(snap.page);
   if (!snap.rows.empty()) {
-    body["@odata.nextLink"] = url(table.entity_set + "?$select=" + url_encode(select_text) + "&$skiptoken=" + snapshot_id);
+    body["@odata.nextLink"] = url(table.entity_set + "?$select=" + url_encode(select_text) + "&$skiptoken=" + snapshot_id + "." +
+                                  std::to_string(snap.served + 1));
   } else {
     if (!snap.delta_link.empty()) body["@odata.deltaLink"] = snap.delta_link;
     snapshots_.erase(it);
@@ -515,8 +543,8 @@ json FakeDataverse::attribute_definition(const std::string& name, const Column& 
   json a = {{"@odata.type", "#Microsoft.Dynamics.CRM." + metadata_type(c.type)}, {"MetadataId", stable_guid(name)}};
   if (selected(select, "LogicalName")) a["LogicalName"] = name;
   if (selected(select, "AttributeType")) a["AttributeType"] = c.type;
-  if (selected(select, "IsValidForCreate")) a["IsValidForCreate"] = c.writable;
-  if (selected(select, "IsValidForUpdate")) a["IsValidForUpdate"] = c.writable;
+  if (selected(select, "IsValidForCreate")) a["IsValidForCreate"] = c.valid_for_create;
+  if (selected(select, "IsValidForUpdate")) a["IsValidForUpdate"] = c.valid_for_update;
   // OptionSet and GlobalOptionSet are navigation properties: present only when expanded.
   if (!c.options.empty() && expands(expand, "OptionSet")) {
     json options = json::array();
@@ -602,13 +630,41 @@ Result FakeDataverse::close_opportunity(const std::string& action, const std::st
     return error(400, "0x80040203", action + " requires OpportunityClose and Status.");
   const auto& close = body["OpportunityClose"];
   std::string bind = close.value("opportunityid@odata.bind", "");
-  static const std::regex re(R"(/?opportunities\(([0-9a-fA-F-]+)\))");
+  // By id, or by an alternate key as any @odata.bind may be (the row created earlier in the
+  // same change set): /opportunities(<guid>) or /opportunities(cosync_referralid='<value>').
+  static const std::regex by_id(R"(^/?opportunities\(([0-9a-fA-F-]+)\)$)");
+  static const std::regex by_key(R"(^/?opportunities\(([a-z_0-9]+)='(.*)'\)$)");
   std::smatch m;
-  if (!std::regex_search(bind, m, re))
-    return error(400, "0x80040203", "OpportunityClose must bind opportunityid@odata.bind to /opportunities(<id>).");
   Table& table = tables_.at("opportunities");
-  json* row = find_row(table, m[1].str());
-  if (!row) return error(404, "0x80040217", "opportunity With Id = " + m[1].str() + " Does Not Exist");
+  json* row = nullptr;
+  std::string id;
+  if (std::regex_match(bind, m, by_id)) {
+    id = m[1].str();
+    row = find_row(table, id);
+  } else if (std::regex_match(bind, m, by_key) && m[1].str() == table.alternate_key) {
+    std::string value;
+    const std::string quoted = percent_decode(m[2].str());
+    for (size_t i = 0; i < quoted.size(); ++i) {
+      value += quoted[i];
+      if (quoted[i] == '\'' && i + 1 < quoted.size() && quoted[i + 1] == '\'') ++i;  // '' is a quote
+    }
+    id = table.alternate_key + "='" + value + "'";
+    for (auto& r : table.rows)
+      if (r.value(table.alternate_key, "") == value) row = &r;
+  } else {
+    return error(400, "0x80040203", "OpportunityClose must bind opportunityid@odata.bind to /opportunities(<id>).");
+  }
+  if (!row) return error(404, "0x80040217", "opportunity With Id = " + id + " Does Not Exist");
+  // The OpportunityClose columns Dynamics' close dialog fills: actualrevenue (Money) and actualend
+  // (DateTime, Edm.DateTimeOffset on the wire); https://learn.microsoft.com/dynamics365/sales/developer/entities/opportunityclose
+  if (close.contains("actualrevenue") && !close["actualrevenue"].is_number())
+    return error(400, "0x80048d19", "Error identified in Payload provided by the user for Entity :'opportunityclose', "
+                                    "Property 'actualrevenue': cannot convert the literal '" + close["actualrevenue"].dump() +
+                                        "' to the expected type 'Edm.Decimal'.");
+  if (close.contains("actualend") && (!close["actualend"].is_string() || !parse_iso8601(close["actualend"].get<std::string>())))
+    return error(400, "0x80048d19", "Error identified in Payload provided by the user for Entity :'opportunityclose', "
+                                    "Property 'actualend': cannot convert the literal '" + close["actualend"].dump() +
+                                        "' to the expected type 'Edm.DateTimeOffset'.");
   if (row->value("statecode", 0) != 0) return error(400, "0x80040203", "The opportunity is already closed.");
   int status = body["Status"].get<int>();
   int state = action == "WinOpportunity" ? 1 : 2;
@@ -618,7 +674,10 @@ Result FakeDataverse::close_opportunity(const std::string& action, const std::st
     return error(400, "0x8004431a", std::to_string(status) + " is not a valid status code for " + action + ".");
   (*row)["statecode"] = state;
   (*row)["statuscode"] = status;
-  (*row)["actualclosedate"] = seconds_iso(clock_.now());
+  // Closing copies the close's revenue and date to the opportunity (its actual close date is today
+  // when the close names none).
+  (*row)["actualclosedate"] = close.contains("actualend") ? seconds_iso(*parse_iso8601(close["actualend"].get<std::string>()))
+                                                          : seconds_iso(clock_.now());
   if (close.contains("actualrevenue")) (*row)["actualvalue"] = close["actualrevenue"];
   stamp(table, *row);
   json record = close;
@@ -626,7 +685,7 @@ Result FakeDataverse::close_opportunity(const std::string& action, const std::st
   record["action"] = action;
   closes_.push_back(record);
   ++writes_;
-  emit(action + " opportunity " + m[1].str());
+  emit(action + " opportunity " + (*row)[table.key].get<std::string>());
   return Result{204, {{"OData-Version", "4.0"}}, ""};
 }
 
@@ -749,8 +808,9 @@ Result FakeDataverse::batch(const FakeRequest& request) {
   if (!lower(request.header("Content-Type")).starts_with("multipart/mixed") || boundary.empty())
     return error(400, "0x80048d19", "The batch request must have a Content-Type of multipart/mixed with a boundary.");
   bool continue_on_error = parse_prefer(request.headers).continue_on_error;
-  auto parts = multipart::split(request.body, boundary);
-  if (parts.size() > 1000) return error(400, "0x80048d19", "The batch contains more than 1000 requests.");
+  // At most 1000 requests in one batch (Execute batch operations using the Web API).
+  auto parts = multipart::split(request.body, boundary, 1000);
+  if (!parts) return error(400, "0x80048d19", "The batch request body is not valid: " + parts.failure().message);
 
   // One operation of a part: "METHOD URL HTTP/1.1", headers, body.
   auto run = [&](const Part& part) -> Result {
@@ -778,13 +838,20 @@ Result FakeDataverse::batch(const FakeRequest& request) {
 
   const std::string response_boundary = "batchresponse_" + random_guid();
   std::string out;
-  for (const auto& part : parts) {
+  for (const auto& part : *parts) {
     std::string type = header_of(part.headers, "Content-Type");
     bool failed = false;
     if (lower(type).starts_with("multipart/mixed")) {
       // A change set: all or nothing. A failing operation changes nothing itself, so only a
       // change set of several operations needs the state saved for the rollback.
-      auto ops = multipart::split(part.body, boundary_of(type));
+      auto split_ops = multipart::split(part.body, boundary_of(type));
+      if (!split_ops) {
+        out += "--" + response_boundary + "\r\n" +
+               render_http_part(error(400, "0x80048d19", "The change set is not valid: " + split_ops.failure().message), "");
+        if (!continue_on_error) break;
+        continue;
+      }
+      const auto& ops = *split_ops;
       std::optional<std::map<std::string, Table>> saved_tables;
       auto saved_version = version_;
       auto saved_closes = closes_;

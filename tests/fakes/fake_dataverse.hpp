@@ -75,11 +75,14 @@ class FakeDataverse {
     faults_.fail_next(count, status, retry_after_seconds, std::move(body));
   }
   void serve_malformed_next(int count) { faults_.serve_malformed_next(count); }
+  // The next $batch answer's body goes through `rewrite` (a broken or hostile service).
+  void rewrite_next_batch_answer(std::function<std::string(std::string)> rewrite);
   HttpTestServer& server() { return server_; }
 
   struct Column {
     std::string type;  // String, Memo, Money, Integer, State, Status, Picklist, DateTime, Uniqueidentifier
-    bool writable = true;
+    bool valid_for_create = true;  // IsValidForCreate
+    bool valid_for_update = true;  // IsValidForUpdate
     std::map<int, std::string> options;  // option sets: value -> label
     std::map<int, int> status_state;     // Status only: statuscode -> statecode
   };
@@ -134,11 +137,13 @@ class FakeDataverse {
   struct Snapshot {
     std::vector<nlohmann::json> rows;
     std::size_t page;
+    std::size_t served = 0;  // pages answered so far
     std::string delta_link;  // empty when change tracking did not apply
   };
   std::map<std::string, Snapshot> snapshots_;
   long next_snapshot_ = 1;
   int writes_ = 0;
+  std::function<std::string(std::string)> rewrite_batch_;
   HttpTestServer server_;  // last: stops before the state above goes away
 };
 
