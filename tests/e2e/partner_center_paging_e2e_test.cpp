@@ -8,6 +8,7 @@
 #include <set>
 
 #include "daemon/store/state_store.hpp"
+#include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 #include "tests/e2e/daemon_harness.hpp"
 #include "tests/e2e/e2e_helpers.hpp"
@@ -69,7 +70,7 @@ TEST_CASE("e2e: 250 new referrals are 250 Leads and links after one cycle; 150 e
   int mirrored = 0;
   for (int i = 0; i < 150; ++i) {
     const auto& lead = leads[ids[static_cast<std::size_t>(i)]];
-    mirrored += lead.value("Company", "") == "Edited " + std::to_string(i) ? 1 : 0;
+    mirrored += remote_json::string_or(lead, "Company") == "Edited " + std::to_string(i) ? 1 : 0;
   }
   CHECK(mirrored == 150);
   CHECK(leads.size() == 250);
@@ -102,7 +103,7 @@ TEST_CASE("e2e: a referral with nulls, wrong types, a control character in its i
   auto leads = leads_by_referral(h);
   CHECK(leads.contains(good));
   for (const auto& name : {"Newline Id", "Year 9999"})
-    for (const auto& [id, lead] : leads) CHECK(lead.value("Company", "") != name);
+    for (const auto& [id, lead] : leads) CHECK(remote_json::string_or(lead, "Company") != name);
   CHECK_FALSE(leads.contains(numeric_status));
   CHECK_THAT(daemon->output(), Catch::Contains("contains a control character"));
   CHECK_THAT(daemon->output(), Catch::Contains("no valid updatedDateTime"));
