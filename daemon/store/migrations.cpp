@@ -96,6 +96,10 @@ const std::vector<const char*>& schema_migrations() {
       R"sql(
       ALTER TABLE pending_creates ADD COLUMN intent TEXT NOT NULL DEFAULT '{}';
       )sql",
+      // 7: the quarantine entries due for retry are found without scanning the whole quarantine.
+      R"sql(
+      CREATE INDEX quarantine_due ON quarantine (mapping, next_retry);
+      )sql",
   };
   return migrations;
 }

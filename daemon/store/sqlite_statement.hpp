@@ -1,5 +1,6 @@
 #pragma once
 // A prepared SQLite statement with RAII finalization and typed binding.
+#include <cstddef>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -37,9 +38,11 @@ class SqliteStatement {
     }
   }
 
+  // Read with its length: a remote id may hold a NUL byte, and a C string would cut it there.
   std::string text(int column) const {
     auto p = sqlite3_column_text(stmt_, column);
-    return p ? reinterpret_cast<const char*>(p) : "";
+    if (!p) return "";
+    return std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
   }
   long long integer(int column) const { return sqlite3_column_int64(stmt_, column); }
 

@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "daemon/store/migrations.hpp"
+#include "daemon/store/quarantine_sql.hpp"
 #include "daemon/store/sqlite_statement.hpp"
 
 namespace cosync {
@@ -179,21 +180,21 @@ std::vector<std::string> StateStore::pending_creates(const std::string& mapping,
 
 int StateStore::quarantine(const std::string& mapping, const std::string& side, const std::string& record_id,
                            const std::string& reason, const std::string& request_id, const std::string& next_retry) {
-  SqliteStatement s(db_,
-                    "INSERT INTO quarantine (mapping, side, record_id, reason, request_id, next_retry) VALUES (?,?,?,?,?,?) "
-                    "ON CONFLICT(mapping, side, record_id) DO UPDATE SET reason=excluded.reason, "
-                    "request_id=excluded.request_id, next_retry=excluded.next_retry, attempts=attempts+1, "
-                    "last_seen=strftime('%Y-%m-%dT%H:%M:%fZ','now') RETURNING attempts");
+  SqliteStatement s(db_, quarantine_sql::kUpsert);
   s.bind(mapping, side, record_id, reason, request_id, next_retry);
   int attempts = s.step() ? static_cast<int>(s.integer(0)) : 1;
   s.run();
   return attempts;
 }
 
-namespace {
+int StateStore::quarantine_attempts(const std::string& mapping, const std::string& side,
+                                    const std::string& record_id) const {
+  SqliteStatement s(db_, quarantine_sql::kAttempts);
+  s.bind(mapping, side, record_id);
+  return s.step() ? static_cast<int>(s.integer(0)) : 0;
+}
 
-constexpr const char* kQuarantineColumns =
-    "id, mapping, side, record_id, reason, request_id, attempts, first_seen, last_seen, next_retry";
+namespace {
 
 QuarantineEntry read_quarantine(const SqliteStatement& s) {
   return {s.integer(0), s.text(1), s.text(2), s.text(3), s.text(4),
@@ -203,8 +204,7 @@ QuarantineEntry read_quarantine(const SqliteStatement& s) {
 }  // namespace
 
 std::vector<QuarantineEntry> StateStore::due_quarantine(const std::string& mapping, const std::string& now) const {
-  SqliteStatement s(db_, (std::string("SELECT ") + kQuarantineColumns +
-                          " FROM quarantine WHERE mapping=? AND next_retry<=? ORDER BY id").c_str());
+  SqliteStatement s(db_, quarantine_sql::kDue.c_str());
   s.bind(mapping, now);
   std::vector<QuarantineEntry> out;
   while (s.step()) out.push_back(read_quarantine(s));
@@ -283,19 +283,17 @@ std::size_t StateStore::pending_create_count() const {
 }
 
 void StateStore::release_quarantine(const std::string& mapping, const std::string& side, const std::string& record_id) {
-  SqliteStatement s(db_, "DELETE FROM quarantine WHERE mapping=? AND side=? AND record_id=?");
+  SqliteStatement s(db_, quarantine_sql::kRelease);
   s.bind(mapping, side, record_id);
   s.run();
 }
 
 bool StateStore::is_quarantined(const std::string& mapping, const std::string& side, const std::string& record_id) const {
-  SqliteStatement s(db_, "SELECT 1 FROM quarantine WHERE mapping=? AND side=? AND record_id=?");
-  s.bind(mapping, side, record_id);
-  return s.step();
+  return quarantine_attempts(mapping, side, record_id) > 0;
 }
 
 std::vector<QuarantineEntry> StateStore::quarantined() const {
-  SqliteStatement s(db_, (std::string("SELECT ") + kQuarantineColumns + " FROM quarantine ORDER BY id").c_str());
+  SqliteStatement s(db_, (std::string("SELECT ") + quarantine_sql::kColumns + " FROM quarantine ORDER BY id").c_str());
   std::vector<QuarantineEntry> out;
   while (s.step()) out.push_back(read_quarantine(s));
   return out;
@@ -314,6 +312,22 @@ StateStore::Transaction::~Transaction() {
 
 void StateStore::Transaction::commit() {
   store_.exec("COMMIT");
+  done_ = true;
+}
+
+StateStore::Savepoint::Savepoint(StateStore& store) : store_(store) { store_.exec("SAVEPOINT record"); }
+
+StateStore::Savepoint::~Savepoint() {
+  if (!done_) {
+    try {
+      store_.exec("ROLLBACK TO record; RELEASE record");
+    } catch (...) {
+    }
+  }
+}
+
+void StateStore::Savepoint::release() {
+  store_.exec("RELEASE record");
   done_ = true;
 }
 

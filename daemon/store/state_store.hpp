@@ -103,6 +103,8 @@ class StateStore {
   // Puts a record in quarantine (or counts one more attempt) and returns the attempt count.
   int quarantine(const std::string& mapping, const std::string& side, const std::string& record_id,
                  const std::string& reason, const std::string& request_id, const std::string& next_retry);
+  // Attempts so far for this record; 0 when it is not in quarantine.
+  int quarantine_attempts(const std::string& mapping, const std::string& side, const std::string& record_id) const;
   // Entries of `mapping` whose retry time has come (`now` as ISO-8601).
   std::vector<QuarantineEntry> due_quarantine(const std::string& mapping, const std::string& now) const;
   // `quarantine retry`: due at once. `drop`: forgotten (the record syncs again when it changes).
@@ -129,6 +131,19 @@ class StateStore {
     explicit Transaction(StateStore& store);
     ~Transaction();
     void commit();
+
+   private:
+    StateStore& store_;
+    bool done_ = false;
+  };
+
+  // RAII savepoint within a transaction: one record's writes, undone alone (release() not
+  // reached) when processing that record fails, while the rest of the batch commits.
+  class Savepoint {
+   public:
+    explicit Savepoint(StateStore& store);
+    ~Savepoint();
+    void release();
 
    private:
     StateStore& store_;
