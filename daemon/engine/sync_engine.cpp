@@ -4,6 +4,7 @@
 #include <map>
 
 #include "daemon/util/json_path.hpp"
+#include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 
 namespace cosync::engine {
@@ -56,14 +57,23 @@ void SyncEngine::quarantine(const std::string& side, const std::string& id, cons
     return;
   }
   // Exponential backoff between automatic retries, capped; `cosyncd quarantine retry` skips it.
-  int attempts = 0;
-  for (const auto& q : store_.quarantined())
-    if (q.mapping == mapping_.name && q.side == side && q.record_id == id) attempts = q.attempts;
+  int attempts = store_.quarantine_attempts(mapping_.name, side, id);
   auto delay = options_.quarantine_retry * (1LL << std::min(attempts, 16));
   auto next_retry = clock_.now() + std::min<std::chrono::seconds>(delay, options_.quarantine_retry_max);
   store_.quarantine(mapping_.name, side, id, failure.message, failure.request_id, format_iso8601(next_retry));
   log_->warn("mapping={} side={} record={} quarantined (attempt {}, next retry {}): {}{}", mapping_.name, side, id,
              attempts + 1, format_iso8601(next_retry), failure.message, request_id);
+}
+
+void SyncEngine::contain(const std::string& side, const std::string& id, const std::string& what,
+                         CycleStats& stats) {
+  log_->error("mapping={} side={} record={} could not be processed: {}", mapping_.name, side, id, what);
+  quarantine(side, id, {FailureKind::rejected, "could not be processed: " + what, 0, ""}, stats);
+}
+
+void SyncEngine::contain(WorkItem& item, const std::string& what, CycleStats& stats) {
+  item.done = true;
+  contain("pc", item.pc_id, what, stats);
 }
 
 void SyncEngine::audit(const Link& link, const std::string& field, const nlohmann::json& old_value,
@@ -132,65 +142,58 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
   }
   stats.pulled_pc = pc_pull->records.size();
   stats.pulled_crm = crm_pull->records.size();
-  for (const auto& bad : pc_pull->malformed)
-    quarantine("pc", bad.id.empty() ? "(no id)" : bad.id, {FailureKind::rejected, "malformed: " + bad.reason, 0, ""}, stats);
-  for (const auto& bad : crm_pull->malformed)
-    quarantine("crm", bad.id.empty() ? "(no id)" : bad.id, {FailureKind::rejected, "malformed: " + bad.reason, 0, ""}, stats);
+  auto quarantine_malformed = [&] {
+    for (const auto& bad : pc_pull->malformed)
+      quarantine("pc", bad.id.empty() ? "(no id)" : bad.id, {FailureKind::rejected, "malformed: " + bad.reason, 0, ""}, stats);
+    for (const auto& bad : crm_pull->malformed)
+      quarantine("crm", bad.id.empty() ? "(no id)" : bad.id, {FailureKind::rejected, "malformed: " + bad.reason, 0, ""}, stats);
+  };
+  if (planning_) {
+    quarantine_malformed();  // only logged
+  } else {
+    StateStore::Transaction tx(store_);  // one commit for all of them, not one per record
+    quarantine_malformed();
+    tx.commit();
+  }
 
   // Pair what changed on either side, keyed by referral id.
   std::map<std::string, WorkItem> items;
   for (auto& r : pc_pull->records) {
-    auto link = store_.link_by_pc(mapping_.name, r.id);
-    if (link ? link->orphaned() : !mapping_.selects(r.fields)) continue;  // an orphaned pair is never written
-    auto& item = items[r.id];
-    item.pc_id = r.id;
-    item.pc = std::move(r);
+    try {
+      auto link = store_.link_by_pc(mapping_.name, r.id);
+      if (link ? link->orphaned() : !mapping_.selects(r.fields)) continue;  // an orphaned pair is never written
+      auto& item = items[r.id];
+      item.pc_id = r.id;
+      item.pc = std::move(r);
+    } catch (const std::exception& e) {
+      contain("pc", r.id, e.what(), stats);
+    }
   }
   std::vector<Link> deleted_links;
   for (auto& r : crm_pull->records) {
-    if (r.deleted) {
-      auto link = store_.link_by_crm(mapping_.name, r.id);
-      if (link && link->orphaned()) continue;
-      log_->info("mapping={} {} {} was deleted in {}{}", mapping_.name, crm_spec_.object, r.id, crm_.system(),
-                 link ? " (linked to referral " + link->pc_id + ")" : "");
-      if (link && mapping_.on_crm_delete != mapping::DeletePolicy::ignore) deleted_links.push_back(*link);
-      continue;
+    try {
+      pair_crm_record(r, items, deleted_links);
+    } catch (const std::exception& e) {
+      contain("crm", r.id, e.what(), stats);
     }
-    std::string pc_id;
-    if (auto link = store_.link_by_crm(mapping_.name, r.id)) {
-      if (link->orphaned()) continue;
-      pc_id = link->pc_id;
-    } else {
-      auto ref = json_at(r.fields, mapping_.crm_link_field);
-      if (!ref.is_string() || ref.get<std::string>().empty()) continue;
-      pc_id = ref.get<std::string>();
-      if (auto other = store_.link_by_pc(mapping_.name, pc_id); other && other->crm_id != r.id) {
-        log_->warn("mapping={} {} {} claims referral {} which is linked to {}: left alone", mapping_.name,
-                   crm_spec_.object, r.id, pc_id, other->crm_id);
-        continue;
-      }
-    }
-    auto& item = items[pc_id];
-    item.pc_id = pc_id;
-    item.crm = std::move(r);
   }
   for (const auto& link : deleted_links) {
     items.erase(link.pc_id);
-    co_await apply_delete_policy(link, stats);
+    std::optional<std::string> error;
+    try {
+      co_await apply_delete_policy(link, stats);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (error) contain("pc", link.pc_id, *error, stats);
   }
   // Quarantined records whose retry time has come are read afresh from both sides.
   for (const auto& q : store_.due_quarantine(mapping_.name, format_iso8601(clock_.now()))) {
-    std::string pc_id = q.record_id;
-    if (q.side == "crm") {
-      auto link = store_.link_by_crm(mapping_.name, q.record_id);
-      if (!link) continue;  // an unlinked CRM record is retried when it changes
-      pc_id = link->pc_id;
+    try {
+      add_due_retry(q, items);
+    } catch (const std::exception& e) {
+      contain(q.side, q.record_id, e.what(), stats);
     }
-    if (pc_id == "(no id)") continue;
-    if (auto link = store_.link_by_pc(mapping_.name, pc_id); link && link->orphaned()) continue;
-    auto& item = items[pc_id];
-    item.pc_id = pc_id;
-    item.retry = true;
   }
 
   // Writes go in batches per side (Salesforce sObject Collections: 200 records a call).
@@ -211,6 +214,49 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
   co_return stats;
 }
 
+void SyncEngine::pair_crm_record(RemoteRecord& r, std::map<std::string, WorkItem>& items,
+                                 std::vector<Link>& deleted_links) {
+  if (r.deleted) {
+    auto link = store_.link_by_crm(mapping_.name, r.id);
+    if (link && link->orphaned()) return;
+    log_->info("mapping={} {} {} was deleted in {}{}", mapping_.name, crm_spec_.object, r.id, crm_.system(),
+               link ? " (linked to referral " + link->pc_id + ")" : "");
+    if (link && mapping_.on_crm_delete != mapping::DeletePolicy::ignore) deleted_links.push_back(*link);
+    return;
+  }
+  std::string pc_id;
+  if (auto link = store_.link_by_crm(mapping_.name, r.id)) {
+    if (link->orphaned()) return;
+    pc_id = link->pc_id;
+  } else {
+    auto ref = json_at(r.fields, mapping_.crm_link_field);
+    if (!ref.is_string() || ref.get<std::string>().empty()) return;
+    pc_id = ref.get<std::string>();
+    if (auto other = store_.link_by_pc(mapping_.name, pc_id); other && other->crm_id != r.id) {
+      log_->warn("mapping={} {} {} claims referral {} which is linked to {}: left alone", mapping_.name,
+                 crm_spec_.object, r.id, pc_id, other->crm_id);
+      return;
+    }
+  }
+  auto& item = items[pc_id];
+  item.pc_id = pc_id;
+  item.crm = std::move(r);
+}
+
+void SyncEngine::add_due_retry(const QuarantineEntry& q, std::map<std::string, WorkItem>& items) {
+  std::string pc_id = q.record_id;
+  if (q.side == "crm") {
+    auto link = store_.link_by_crm(mapping_.name, q.record_id);
+    if (!link) return;  // an unlinked CRM record is retried when it changes
+    pc_id = link->pc_id;
+  }
+  if (pc_id == "(no id)") return;
+  if (auto link = store_.link_by_pc(mapping_.name, pc_id); link && link->orphaned()) return;
+  auto& item = items[pc_id];
+  item.pc_id = pc_id;
+  item.retry = true;
+}
+
 net::awaitable<void> SyncEngine::apply_delete_policy(const Link& link, CycleStats& stats) {
   bool close = mapping_.on_crm_delete == mapping::DeletePolicy::close;
   if (planning_) {
@@ -222,8 +268,9 @@ net::awaitable<void> SyncEngine::apply_delete_policy(const Link& link, CycleStat
     auto referral = co_await pc_.get(pc_spec_, link.pc_id);
     bool gone = !referral && referral.failure().kind == FailureKind::not_found;  // nothing left to close
     if (!referral && !gone) co_return fail("pc", link.pc_id, referral.failure(), stats);
-    if (!gone && referral->fields.value("status", "") != "Closed") {
-      std::vector<FieldChange> lost = {{"status", "Closed"}, {"substatus", "Lost"}};
+    if (!gone && remote_json::string_or(referral->fields, "status") != "Closed") {
+      // The reason shows in Partner Center why the referral was lost (mapping `close_reason`).
+      std::vector<FieldChange> lost = {{"status", "Closed"}, {"substatus", "Lost"}, {"statusReason", mapping_.close_reason}};
       auto closed = co_await pc_.update(pc_spec_, *referral, lost);
       // A conflict or outage is retried next cycle: the cursor does not move past the deletion.
       if (!closed) co_return fail("pc", link.pc_id, closed.failure(), stats);
@@ -277,118 +324,148 @@ void SyncEngine::fail(const std::string& side, const std::string& id, const Fail
 net::awaitable<void> SyncEngine::create_missing(std::vector<WorkItem*>& items, CycleStats& stats) {
   std::vector<WorkItem*> to_create;
   for (auto* item : items) {
-    if (item->retry) {  // a quarantined record due for retry: read both sides afresh
-      auto pc = co_await pc_.get(pc_spec_, item->pc_id);
-      if (!pc) {
-        fail("pc", item->pc_id, pc.failure(), stats);
-        item->done = true;
-        continue;
-      }
-      item->pc = std::move(*pc);
-      if (auto link = store_.link_by_pc(mapping_.name, item->pc_id)) {
-        auto crm = co_await crm_.get(crm_spec_, link->crm_id);
-        if (!crm) {
-          fail("crm", link->crm_id, crm.failure(), stats);
-          item->done = true;
-          continue;
-        }
-        item->crm = std::move(*crm);
-      }
+    std::optional<std::string> error;
+    bool create = false;
+    try {
+      create = co_await needs_create(*item, stats);
+    } catch (const std::exception& e) {
+      error = e.what();
     }
-    if (store_.link_by_pc(mapping_.name, item->pc_id)) continue;
-    if (!item->pc) {
-      auto pc = co_await pc_.get(pc_spec_, item->pc_id);
-      if (!pc) {
-        fail("pc", item->pc_id, pc.failure(), stats);
-        item->done = true;
-        continue;
-      }
-      item->pc = std::move(*pc);
-    }
-    if (!mapping_.selects(item->pc->fields) || store_.is_tombstoned(mapping_.name, item->pc_id)) {
-      item->done = true;
-      continue;
-    }
-    // A CRM record already claims this referral (a create whose link a crash lost, or a record a
-    // person tied to it): link it instead of writing the create over it. The merge then settles
-    // each field by its owner, so an edit made since is not lost.
-    if (item->crm && !item->crm->deleted) {
-      if (planning_) {
-        planning_->push_back({mapping_.name, item->pc_id, item->crm->id, "link existing CRM record", "(record)",
-                              nullptr, item->crm->id, crm_spec_.object + " already holds the referral id"});
-        continue;
-      }
-      Link link{mapping_.name, item->pc_id, item->crm->id, item->pc->version, item->crm->version,
-                nlohmann::json::object()};
-      // If cosync created it (a create whose link a crash lost), the values it sent are its own:
-      // as pending writes they become the shadow where the record still holds them, so an edit
-      // made since on either side wins as an edit instead of by the first-sync rule.
-      if (auto intent = store_.pending_create(mapping_.name, "crm", item->pc_id))
-        for (auto& [field, value] : intent->items()) link.pending[field] = {{"side", "crm"}, {"value", value}};
-      StateStore::Transaction tx(store_);
-      store_.save_link(link);
-      store_.remove_pending_create(mapping_.name, "crm", item->pc_id);
-      audit(link, "(record)", nullptr, item->crm->id, Origin::crm, "link",
-            "linked the existing " + crm_spec_.object + " that holds the referral id");
-      tx.commit();
-      log_->info("mapping={} linked existing {} {} to referral {}", mapping_.name, crm_spec_.object, item->crm->id,
-                 item->pc_id);
-      continue;
-    }
-    if (planning_) {
-      ++stats.created;
-      for (const auto& f : mapping_.crm_fields_for_create(item->pc->fields))
-        planning_->push_back({mapping_.name, item->pc_id, "", "create in CRM", f.path, nullptr, f.value,
-                              "new referral selected by the mapping"});
-      if (!mapping_.pc_link_field.empty())
-        planning_->push_back({mapping_.name, item->pc_id, "", "update Partner Center", mapping_.pc_link_field,
-                              json_at(item->pc->fields, mapping_.pc_link_field), "(id of the new CRM record)",
-                              "link the referral to the new record"});
-      item->done = true;
-      continue;
-    }
-    to_create.push_back(item);
+    if (error) contain(*item, *error, stats);
+    else if (create) to_create.push_back(item);
   }
-  if (to_create.empty()) co_return;
   // The create carries the referral id in the CRM's external-id field (upsert), and a pending
   // row is committed first, so a retry or a restart finds the record instead of duplicating it.
+  std::vector<WorkItem*> sending;
   std::vector<connectors::UpsertRequest> requests;
   for (auto* item : to_create) {
-    nlohmann::json intent = nlohmann::json::object();
-    for (const auto& f : mapping_.fields)
-      if (auto value = mapping_.canonical_from_pc(f, item->pc->fields); value && f.flows_to_crm()) intent[f.name] = *value;
-    store_.add_pending_create(mapping_.name, "crm", item->pc_id, intent);
-    connectors::UpsertRequest request;
-    request.external_id = item->pc_id;
-    request.fields = mapping_.crm_fields_for_create(item->pc->fields);
-    requests.push_back(std::move(request));
+    try {
+      requests.push_back(create_request(*item));
+      sending.push_back(item);
+    } catch (const std::exception& e) {
+      contain(*item, e.what(), stats);
+    }
   }
+  if (requests.empty()) co_return;
   auto results = co_await crm_.upsert_many(crm_spec_, requests);
-  for (std::size_t k = 0; k < to_create.size() && k < results.size(); ++k) {
-    WorkItem& item = *to_create[k];
+  for (std::size_t k = 0; k < sending.size() && k < results.size(); ++k) {
+    WorkItem& item = *sending[k];
     auto& created = results[k];
     if (!created) {
       fail("pc", item.pc_id, created.failure(), stats);
       item.done = true;
       continue;
     }
-    // What both records hold now is the shadow from the start: if the run dies before this
-    // item's merge commits, an edit made since is still known as an edit (not a first sync).
-    SideState pc_side{&item.pc->fields, item.pc->modified};
-    SideState crm_side{&created->fields, created->modified};
-    auto agreed = merge(mapping_, pc_side, crm_side, nlohmann::json::object()).agreed;
-    Link link{mapping_.name, item.pc_id, created->id, item.pc->version, created->version, std::move(agreed)};
-    {
-      StateStore::Transaction tx(store_);
-      store_.save_link(link);
-      store_.remove_pending_create(mapping_.name, "crm", item.pc_id);
-      audit(link, "(record)", nullptr, created->id, Origin::pc, "create", "created " + crm_spec_.object + " from referral");
-      tx.commit();
+    try {
+      link_created(item, *created, stats);
+    } catch (const std::exception& e) {
+      contain(item, e.what(), stats);
     }
-    ++stats.created;
-    log_->info("mapping={} created {} {} from referral {}", mapping_.name, crm_spec_.object, created->id, item.pc_id);
-    item.crm = std::move(*created);
   }
+}
+
+net::awaitable<bool> SyncEngine::needs_create(WorkItem& item, CycleStats& stats) {
+  if (item.retry) {  // a quarantined record due for retry: read both sides afresh
+    auto pc = co_await pc_.get(pc_spec_, item.pc_id);
+    if (!pc) {
+      fail("pc", item.pc_id, pc.failure(), stats);
+      item.done = true;
+      co_return false;
+    }
+    item.pc = std::move(*pc);
+    if (auto link = store_.link_by_pc(mapping_.name, item.pc_id)) {
+      auto crm = co_await crm_.get(crm_spec_, link->crm_id);
+      if (!crm) {
+        fail("crm", link->crm_id, crm.failure(), stats);
+        item.done = true;
+        co_return false;
+      }
+      item.crm = std::move(*crm);
+    }
+  }
+  if (store_.link_by_pc(mapping_.name, item.pc_id)) co_return false;
+  if (!item.pc) {
+    auto pc = co_await pc_.get(pc_spec_, item.pc_id);
+    if (!pc) {
+      fail("pc", item.pc_id, pc.failure(), stats);
+      item.done = true;
+      co_return false;
+    }
+    item.pc = std::move(*pc);
+  }
+  if (!mapping_.selects(item.pc->fields) || store_.is_tombstoned(mapping_.name, item.pc_id)) {
+    item.done = true;
+    co_return false;
+  }
+  // A CRM record already claims this referral (a create whose link a crash lost, or a record a
+  // person tied to it): link it instead of writing the create over it. The merge then settles
+  // each field by its owner, so an edit made since is not lost.
+  if (item.crm && !item.crm->deleted) {
+    if (planning_) {
+      planning_->push_back({mapping_.name, item.pc_id, item.crm->id, "link existing CRM record", "(record)",
+                            nullptr, item.crm->id, crm_spec_.object + " already holds the referral id"});
+      co_return false;
+    }
+    Link link{mapping_.name, item.pc_id, item.crm->id, item.pc->version, item.crm->version,
+              nlohmann::json::object()};
+    // If cosync created it (a create whose link a crash lost), the values it sent are its own:
+    // as pending writes they become the shadow where the record still holds them, so an edit
+    // made since on either side wins as an edit instead of by the first-sync rule.
+    if (auto intent = store_.pending_create(mapping_.name, "crm", item.pc_id))
+      for (auto& [field, value] : intent->items()) link.pending[field] = {{"side", "crm"}, {"value", value}};
+    StateStore::Transaction tx(store_);
+    store_.save_link(link);
+    store_.remove_pending_create(mapping_.name, "crm", item.pc_id);
+    audit(link, "(record)", nullptr, item.crm->id, Origin::crm, "link",
+          "linked the existing " + crm_spec_.object + " that holds the referral id");
+    tx.commit();
+    log_->info("mapping={} linked existing {} {} to referral {}", mapping_.name, crm_spec_.object, item.crm->id,
+               item.pc_id);
+    co_return false;
+  }
+  if (planning_) {
+    ++stats.created;
+    for (const auto& f : mapping_.crm_fields_for_create(item.pc->fields))
+      planning_->push_back({mapping_.name, item.pc_id, "", "create in CRM", f.path, nullptr, f.value,
+                            "new referral selected by the mapping"});
+    if (!mapping_.pc_link_field.empty())
+      planning_->push_back({mapping_.name, item.pc_id, "", "update Partner Center", mapping_.pc_link_field,
+                            json_at(item.pc->fields, mapping_.pc_link_field), "(id of the new CRM record)",
+                            "link the referral to the new record"});
+    item.done = true;
+    co_return false;
+  }
+  co_return true;
+}
+
+connectors::UpsertRequest SyncEngine::create_request(WorkItem& item) {
+  nlohmann::json intent = nlohmann::json::object();
+  for (const auto& f : mapping_.fields)
+    if (auto value = mapping_.canonical_from_pc(f, item.pc->fields); value && f.flows_to_crm()) intent[f.name] = *value;
+  store_.add_pending_create(mapping_.name, "crm", item.pc_id, intent);
+  connectors::UpsertRequest request;
+  request.external_id = item.pc_id;
+  request.fields = mapping_.crm_fields_for_create(item.pc->fields);
+  return request;
+}
+
+void SyncEngine::link_created(WorkItem& item, RemoteRecord& created, CycleStats& stats) {
+  // What both records hold now is the shadow from the start: if the run dies before this
+  // item's merge commits, an edit made since is still known as an edit (not a first sync).
+  SideState pc_side{&item.pc->fields, item.pc->modified};
+  SideState crm_side{&created.fields, created.modified};
+  auto agreed = merge(mapping_, pc_side, crm_side, nlohmann::json::object()).agreed;
+  Link link{mapping_.name, item.pc_id, created.id, item.pc->version, created.version, std::move(agreed)};
+  {
+    StateStore::Transaction tx(store_);
+    store_.save_link(link);
+    store_.remove_pending_create(mapping_.name, "crm", item.pc_id);
+    audit(link, "(record)", nullptr, created.id, Origin::pc, "create", "created " + crm_spec_.object + " from referral");
+    tx.commit();
+  }
+  ++stats.created;
+  log_->info("mapping={} created {} {} from referral {}", mapping_.name, crm_spec_.object, created.id, item.pc_id);
+  item.crm = std::move(created);
 }
 
 net::awaitable<std::optional<SyncEngine::Planned>> SyncEngine::plan_item(WorkItem& item, CycleStats& stats) {
@@ -438,7 +515,7 @@ net::awaitable<std::optional<SyncEngine::Planned>> SyncEngine::plan_item(WorkIte
 
     for (const auto& u : p.plan.unmapped) log_->warn("mapping={} referral={} {}", mapping_.name, item.pc_id, u);
     if (planning_) {
-      auto base = [&](const mapping::FieldRule* r) { return link->shadow.value(r->name, nlohmann::json()); };
+      auto base = [&](const mapping::FieldRule* r) { return remote_json::member(link->shadow, r->name); };
       for (const auto& w : p.plan.to_crm)
         planning_->push_back({mapping_.name, item.pc_id, link->crm_id, "update CRM", w.rule->name,
                               item.crm ? mapping_.canonical_from_crm(*w.rule, item.crm->fields).value_or(nullptr)
@@ -472,7 +549,7 @@ void SyncEngine::reconcile_pending(Link& link, const WorkItem& item) const {
   for (auto& [field, intent] : link.pending.items()) {
     auto rule = std::find_if(mapping_.fields.begin(), mapping_.fields.end(), [&](const auto& f) { return f.name == field; });
     if (rule == mapping_.fields.end()) continue;
-    bool to_crm = intent.value("side", "") == "crm";
+    bool to_crm = remote_json::string_or(intent, "side") == "crm";
     std::optional<nlohmann::json> now;
     if (to_crm && item.crm) now = mapping_.canonical_from_crm(*rule, item.crm->fields);
     if (!to_crm && item.pc) now = mapping_.canonical_from_pc(*rule, item.pc->fields);
@@ -502,7 +579,7 @@ void SyncEngine::record_writes(Planned& p, const std::vector<FieldWrite>& writes
   // Only fields actually written join the shadow; their intents are settled.
   for (const auto& w : writes) {
     p.link.pending.erase(w.rule->name);
-    audit(p.link, w.rule->name, p.link.shadow.value(w.rule->name, nlohmann::json()), w.value, origin, "update",
+    audit(p.link, w.rule->name, remote_json::member(p.link.shadow, w.rule->name), w.value, origin, "update",
           w.reason);
     p.shadow[w.rule->name] = w.value;
     log_->info("mapping={} referral={} {}={} {} {} {} ({})", mapping_.name, p.item->pc_id, w.rule->name,
@@ -584,8 +661,15 @@ net::awaitable<bool> SyncEngine::sync_items(std::vector<WorkItem*> items, CycleS
     if (stop.load()) co_return false;
     std::vector<Planned> planned;
     for (auto* item : todo) {
-      auto p = co_await plan_item(*item, stats);
-      if (p) planned.push_back(std::move(*p));
+      std::optional<Planned> p;
+      std::optional<std::string> error;
+      try {
+        p = co_await plan_item(*item, stats);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      if (error) contain(*item, *error, stats);
+      else if (p) planned.push_back(std::move(*p));
     }
 
     // The CRM side first (one batched call per 200 records), then Partner Center for the items
@@ -598,8 +682,17 @@ net::awaitable<bool> SyncEngine::sync_items(std::vector<WorkItem*> items, CycleS
     {
       StateStore::Transaction tx(store_);
       for (auto& p : planned) {
-        if (p.again) again.push_back(p.item);
-        else if (!p.failed) finish(p, stats);
+        if (p.again) {
+          again.push_back(p.item);
+        } else if (!p.failed) {
+          try {
+            StateStore::Savepoint record(store_);  // a record that fails is undone alone
+            finish(p, stats);
+            record.release();
+          } catch (const std::exception& e) {
+            contain(*p.item, e.what(), stats);
+          }
+        }
       }
       tx.commit();
     }

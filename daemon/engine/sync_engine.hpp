@@ -5,6 +5,7 @@
 #include <atomic>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,8 +69,19 @@ class SyncEngine {
  private:
   struct WorkItem;
   struct Planned;
+  // Pairs a pulled CRM record with its referral's work item, or notes its deletion.
+  void pair_crm_record(connectors::RemoteRecord& record, std::map<std::string, WorkItem>& items,
+                       std::vector<Link>& deleted_links);
+  // A quarantined record whose retry time has come joins the cycle's work.
+  void add_due_retry(const QuarantineEntry& entry, std::map<std::string, WorkItem>& items);
   // Creates the CRM records of referrals not linked yet, in batches (upsert on the external id).
   boost::asio::awaitable<void> create_missing(std::vector<WorkItem*>& items, CycleStats& stats);
+  // Reads what an item lacks and links a CRM record that already claims it; true when the
+  // referral still needs a CRM record created.
+  boost::asio::awaitable<bool> needs_create(WorkItem& item, CycleStats& stats);
+  // Records the create as pending (before it is sent) and returns its request.
+  connectors::UpsertRequest create_request(WorkItem& item);
+  void link_created(WorkItem& item, connectors::RemoteRecord& created, CycleStats& stats);
   // Merges one item; reads a side that must be written but was not pulled. nullopt: nothing to
   // write (finished) or failed.
   boost::asio::awaitable<std::optional<Planned>> plan_item(WorkItem& item, CycleStats& stats);
@@ -88,6 +100,10 @@ class SyncEngine {
   void record_writes(Planned& p, const std::vector<FieldWrite>& writes, Origin origin);
   void finish(Planned& p, CycleStats& stats);
   void quarantine(const std::string& side, const std::string& id, const Failure& failure, CycleStats& stats);
+  // Last resort: processing one record threw (an input or a state nobody foresaw). The record is
+  // quarantined with the reason and the cycle goes on with the others.
+  void contain(const std::string& side, const std::string& id, const std::string& what, CycleStats& stats);
+  void contain(WorkItem& item, const std::string& what, CycleStats& stats);
   // One side answered 404 for a linked record: the pair gets no more writes (see the .cpp).
   void orphan(const Link& link, const std::string& side, const Failure& failure, CycleStats& stats);
   boost::asio::awaitable<void> apply_delete_policy(const Link& link, CycleStats& stats);

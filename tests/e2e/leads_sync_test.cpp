@@ -375,16 +375,47 @@ TEST_CASE("e2e: with on_crm_delete close, a deleted Lead closes its referral as 
   CHECK_THAT(plan.output, Catch::Contains("close referral as Lost"));
   CHECK(h.pc.referral(id)["status"] == "New");
 
+  h.clear_requests();
   auto run = h.cosyncd("once");
   INFO(run.output);
   CHECK(run.exit_status == 0);
   auto referral = h.pc.referral(id);
   CHECK(referral["status"] == "Closed");
   CHECK(referral["substatus"] == "Lost");
+  CHECK(referral["statusReason"] == "Deleted in CRM");  // Partner Center shows why it was lost
+  // One patch carries the three together (Partner Center's JSON Patch, statusReason a string).
+  std::vector<json> patches;
+  for (const auto& r : h.pc.server().requests())
+    if (r.method == "PATCH") patches.push_back(json::parse(r.body));
+  REQUIRE(patches.size() == 1);
+  auto patched = [&](const std::string& path) {
+    for (const auto& op : patches[0])
+      if (op["path"] == path) return op["value"];
+    return json();
+  };
+  CHECK(patched("/status") == "Closed");
+  CHECK(patched("/substatus") == "Lost");
+  CHECK(patched("/statusReason") == "Deleted in CRM");
   CHECK(h.leads().size() == 1);
   h.clear_requests();
   REQUIRE(h.cosyncd("once").exit_status == 0);
   CHECK(h.write_calls() == 0);
+}
+
+TEST_CASE("e2e: a mapping's close_reason is the statusReason of a referral closed by a CRM delete") {
+  testing::DaemonHarness h;
+  h.edit_mapping("on_crm_delete: unlink", "on_crm_delete: close\nclose_reason: \"Lead deleted in Salesforce\"");
+  auto id = h.add_incoming_lead("Fabrikam");
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  h.sf.edit("Lead", h.leads().at(0)["Id"].get<std::string>(), {{"IsDeleted", true}});
+
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  CHECK(run.exit_status == 0);
+  auto referral = h.pc.referral(id);
+  CHECK(referral["status"] == "Closed");
+  CHECK(referral["substatus"] == "Lost");
+  CHECK(referral["statusReason"] == "Lead deleted in Salesforce");
 }
 
 TEST_CASE("e2e: a write that landed before a crash is known as cosync's own, not as an edit") {

@@ -1,0 +1,37 @@
+// The close a CRM delete triggers (on_crm_delete: close) goes through Prism with Microsoft's
+// published contract, so status, substatus and statusReason are checked against it, not only
+// against the fake. Skipped (and reported so) where the specs or Prism are missing.
+#include <catch2/catch.hpp>
+#include <iostream>
+
+#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/prism.hpp"
+
+using namespace cosync;
+
+TEST_CASE("partner center contract: closing a referral after a CRM delete sends a valid statusReason",
+          "[contract][e2e]") {
+  if (auto why = testing::contract_check_unavailable(); !why.empty()) {
+    std::string line = "COSYNC-TEST-SKIPPED: Partner Center contract check skipped: " + why;
+    WARN(line);
+    std::cout << line << std::endl;
+    return;
+  }
+  unsigned short port = testing::free_loopback_port();
+  testing::DaemonHarness h("http://127.0.0.1:" + std::to_string(port));
+  testing::PrismProxy prism(testing::partner_center_contract_path(), h.pc.base_url(), port, h.dir.file("prism.log"));
+  INFO(prism.output());
+  REQUIRE(prism.ready());
+  h.edit_mapping("on_crm_delete: unlink", "on_crm_delete: close");
+  auto id = h.add_incoming_lead("Fabrikam");
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  h.sf.edit("Lead", h.leads().at(0)["Id"].get<std::string>(), {{"IsDeleted", true}});
+
+  h.pc.server().clear_requests();
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  CHECK(run.exit_status == 0);
+  CHECK(run.output.find("answered 422") == std::string::npos);
+  CHECK(h.pc.server().count("PATCH") == 1);  // Prism let it through to the fake
+  CHECK(h.pc.referral(id)["statusReason"] == "Deleted in CRM");
+}
