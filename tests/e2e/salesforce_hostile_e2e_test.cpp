@@ -82,3 +82,31 @@ TEST_CASE("salesforce_hostile_e2e: cosyncd run keeps cycling past malformed Lead
   REQUIRE(status);
   CHECK(*status == 0);
 }
+
+TEST_CASE("salesforce_hostile_e2e: a nextRecordsUrl to another host fails the pull, gets no token, and the next run catches up") {
+  testing::DaemonHarness h;
+  auto first = h.add_incoming_lead("Contoso");
+  h.add_incoming_lead("Fabrikam");
+  REQUIRE(h.cosyncd("once").exit_status == 0);
+  REQUIRE(h.leads().size() == 2);
+  std::string lead_id;
+  for (const auto& l : h.leads())
+    if (l["PartnerCenterReferralId__c"] == first) lead_id = l["Id"];
+
+  fakes::HttpTestServer elsewhere([](const fakes::FakeRequest&) { return fakes::FakeResponse::json(200, json::object()); });
+  h.sf.set_batch_size(1);  // the pull takes two pages, so it meets a nextRecordsUrl
+  h.sf.set_next_records_origin(elsewhere.base_url());
+  h.sf.edit("Lead", lead_id, {{"Status", "Working - Contacted"}});
+  auto refused = h.cosyncd("once");
+  INFO(refused.output);
+  CHECK(refused.exit_status != 0);
+  CHECK_THAT(refused.output, Catch::Contains("nextRecordsUrl: the next-page link points to another host"));
+  CHECK(elsewhere.requests().empty());
+  CHECK(h.pc.referral(first)["status"] == "New");
+
+  h.sf.set_next_records_origin("");
+  auto again = h.cosyncd("once");
+  INFO(again.output);
+  CHECK(again.exit_status == 0);
+  CHECK(h.pc.referral(first)["status"] == "Active");
+}

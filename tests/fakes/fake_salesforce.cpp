@@ -326,6 +326,11 @@ void FakeSalesforce::edit(const std::string& object, const std::string& id, json
   (*row)["SystemModstamp"] = stamp;
 }
 
+void FakeSalesforce::set_next_records_origin(std::string origin) {
+  std::lock_guard lock(mu_);
+  next_records_origin_ = std::move(origin);
+}
+
 void FakeSalesforce::set_batch_size(int n) {
   std::lock_guard lock(mu_);
   options_.batch_size = n;
@@ -518,7 +523,7 @@ FakeResponse FakeSalesforce::query(const FakeRequest& request, bool include_dele
     char locator[32];
     std::snprintf(locator, sizeof locator, "01gFAKE%08ld", next_cursor_++);
     body["done"] = false;
-    body["nextRecordsUrl"] = data_path() + "/query/" + locator + "-" + std::to_string(batch);
+    body["nextRecordsUrl"] = next_records_origin_ + data_path() + "/query/" + locator + "-" + std::to_string(batch);
     cursors_[locator] = std::move(cursor);
   }
   return FakeResponse::json(200, body);
@@ -543,7 +548,7 @@ FakeResponse FakeSalesforce::next_batch(const std::string& locator_and_offset) {
   for (size_t i = offset; i < end; ++i) body["records"].push_back(cursor.records[i]);
   if (end < cursor.records.size()) {
     body["done"] = false;
-    body["nextRecordsUrl"] = data_path() + "/query/" + locator + "-" + std::to_string(end);
+    body["nextRecordsUrl"] = next_records_origin_ + data_path() + "/query/" + locator + "-" + std::to_string(end);
   }
   return FakeResponse::json(200, body);
 }

@@ -68,6 +68,9 @@ class FakeSalesforce {
   // A hostile or broken org: every query on `object` also answers these records exactly as given
   // (any JSON, no schema check), after the rows that match, so that paging still applies.
   void serve_raw_records(const std::string& object, std::vector<nlohmann::json> records);
+  // A hostile org: nextRecordsUrl is `origin` ("http://elsewhere:1234") + the usual path instead
+  // of the path alone; empty restores Salesforce's relative links.
+  void set_next_records_origin(std::string origin);
 
   HttpTestServer& server() { return server_; }
 
@@ -127,6 +130,7 @@ class FakeSalesforce {
   std::map<std::string, Table> tables_;
   std::map<std::string, Cursor> cursors_;
   std::map<std::string, std::vector<nlohmann::json>> raw_records_;  // by object name
+  std::string next_records_origin_;
   TimePoint last_stamp_{};
   long next_id_ = 1;
   long next_cursor_ = 1;
