@@ -1,7 +1,9 @@
 // End to end: SIGTERM stops cosyncd promptly even while a request hangs or a Retry-After wait
-// runs (systemd's TimeoutStopSec is 30 s; a 300 s Retry-After used to outlast it).
+// runs (systemd's TimeoutStopSec is 30 s; a 300 s Retry-After used to outlast it), and an error
+// escaping a cycle does not end the daemon.
 #include <catch2/catch.hpp>
 #include <signal.h>
+#include <sqlite3.h>
 
 #include <fstream>
 #include <sstream>
@@ -70,4 +72,39 @@ TEST_CASE("e2e: SIGTERM stops cosyncd within seconds during a 300 s Retry-After 
   CHECK(*status == 0);
   CHECK(took < 5s);
   CHECK_THAT(daemon->output(), Catch::Contains("cosyncd stopped"));
+}
+
+TEST_CASE("e2e: an error escaping a mapping's cycle is logged and the daemon syncs on") {
+  testing::DaemonHarness h;
+  h.write_config("poll_interval: 1s\n");
+  auto first = h.add_incoming_lead("Adatum");
+  auto daemon = h.start_daemon();
+  REQUIRE(daemon->wait_for_output("created=1", 20s));
+
+  // Another process holds the state database's write lock longer than cosyncd's 5 s busy
+  // timeout: the store throws in the middle of a cycle.
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(h.dir.file("state/state.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_busy_timeout(db, 10'000);
+  REQUIRE(sqlite3_exec(db, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  auto second = h.add_incoming_lead("Litware");
+  bool failed = daemon->wait_for_output("database is locked", 30s);
+  std::this_thread::sleep_for(1500ms);  // the daemon lives on past the error
+  CHECK_FALSE(daemon->wait_exit(0ms).has_value());
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  INFO(daemon->output());
+  REQUIRE(failed);
+
+  bool synced = false;
+  for (int i = 0; i < 200 && !synced; ++i) {
+    synced = h.leads().size() == 2 && h.pc.referral(second).contains("externalReferenceId");
+    if (!synced) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(synced);
+  CHECK(h.leads().size() == 2);  // no duplicate of the lead whose cycle was cut
+  CHECK(h.pc.referral(first).contains("externalReferenceId"));
+  auto [status, took] = stop(*daemon);
+  REQUIRE(status);
+  CHECK(*status == 0);
 }
