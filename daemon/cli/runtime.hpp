@@ -25,7 +25,9 @@ class Runtime {
   // Exit statuses: 0 all synced, 1 something failed and will be retried, 3 records were
   // quarantined.
   int run_once();
-  // Runs until SIGTERM or SIGINT; finishes the record in flight, commits, returns 0. SIGHUP
+  // Runs until SIGTERM or SIGINT: no record starts after it, the requests in flight get 2 s to
+  // finish and commit, then every request and Retry-After wait is cancelled; returns 0. An
+  // exception escaping one mapping's cycle is logged and the daemon goes on. SIGHUP
   // reloads config and mappings between cycles; a new config that fails validation is logged
   // and the running one kept.
   int run_forever();
