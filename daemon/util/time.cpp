@@ -5,8 +5,11 @@
 namespace cosync {
 namespace {
 
+// Exactly `len` decimal digits (from_chars alone would take a sign).
 bool read_int(std::string_view s, size_t pos, size_t len, int& out) {
   if (pos + len > s.size()) return false;
+  for (size_t i = pos; i < pos + len; ++i)
+    if (s[i] < '0' || s[i] > '9') return false;
   auto [p, ec] = std::from_chars(s.data() + pos, s.data() + pos + len, out);
   return ec == std::errc() && p == s.data() + pos + len;
 }
@@ -45,7 +48,7 @@ std::optional<TimePoint> parse_iso8601(std::string_view s) {
     } else if (c == '+' || c == '-') {
       int oh, om;
       size_t mpos = (pos + 3 < s.size() && s[pos + 3] == ':') ? pos + 4 : pos + 3;
-      if (!read_int(s, pos + 1, 2, oh) || !read_int(s, mpos, 2, om)) return std::nullopt;
+      if (!read_int(s, pos + 1, 2, oh) || !read_int(s, mpos, 2, om) || oh > 23 || om > 59) return std::nullopt;
       offset = minutes(oh * 60 + om) * (c == '-' ? -1 : 1);
       pos = mpos + 2;
     } else {
@@ -55,7 +58,13 @@ std::optional<TimePoint> parse_iso8601(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   year_month_day ymd{year(y), month(static_cast<unsigned>(mo)), day(static_cast<unsigned>(d))};
   if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-  return sys_days(ymd) + hours(h) + minutes(mi) + seconds(sec) + frac - offset;
+  // In whole seconds first (no overflow for any 4-digit year), then only what TimePoint can
+  // hold (nanoseconds since 1970: about 1678 to 2261); anything else is not a date we can use.
+  sys_seconds at = sys_days(ymd) + hours(h) + minutes(mi) + seconds(sec) - offset;
+  constexpr auto earliest = ceil<seconds>(TimePoint::min().time_since_epoch()) + seconds(1);
+  constexpr auto latest = floor<seconds>(TimePoint::max().time_since_epoch()) - seconds(1);
+  if (at.time_since_epoch() < earliest || at.time_since_epoch() > latest) return std::nullopt;
+  return TimePoint(duration_cast<TimePoint::duration>(at.time_since_epoch())) + frac;
 }
 
 std::string format_iso8601(TimePoint t) {

@@ -1,0 +1,35 @@
+#include <catch2/catch.hpp>
+
+#include "daemon/util/time.hpp"
+
+using namespace cosync;
+
+TEST_CASE("time: parse_iso8601 reads the APIs' timestamp forms") {
+  auto t = parse_iso8601("2024-05-01T10:20:30.123Z");
+  REQUIRE(t);
+  CHECK(format_iso8601(*t) == "2024-05-01T10:20:30.123Z");
+  CHECK(parse_iso8601("2024-05-01T12:20:30.123+02:00") == t);
+  CHECK(parse_iso8601("2024-05-01T10:20:30.123+0000") == t);
+  CHECK(format_iso8601(*parse_iso8601("2261-12-31T23:59:59Z")) == "2261-12-31T23:59:59.000Z");
+  CHECK(format_iso8601(*parse_iso8601("1700-01-01T00:00:00Z")) == "1700-01-01T00:00:00.000Z");
+}
+
+TEST_CASE("time: a date TimePoint cannot hold is nullopt, not an overflow") {
+  // TimePoint counts nanoseconds since 1970 in 64 bits: 1677-09-21 to 2262-04-11. Past that the
+  // arithmetic used to overflow (UBSan aborts; a plain build wraps to a date in 1680).
+  for (const char* text : {"2262-04-12T00:00:00Z", "2300-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z",
+                           "0000-01-01T00:00:00Z", "1000-01-01T00:00:00Z", "1677-01-01T00:00:00Z"}) {
+    INFO(text);
+    CHECK_FALSE(parse_iso8601(text));
+  }
+}
+
+TEST_CASE("time: absurd fields are nullopt") {
+  for (const char* text : {"2024-13-01T00:00:00Z", "2024-02-30T00:00:00Z", "2024-05-01T24:00:00Z",
+                           "2024-05-01T10:60:00Z", "2024-05-01T10:00:61Z", "2024-05-01T-1:00:00Z",
+                           "2024-05-01T10:-1:00Z", "+024-05-01T10:00:00Z", "2024-05-01T10:00:00+99:00",
+                           "2024-05-01T10:00:00+01:75", "2024-05-01T10:00:00.Z", "2024-05-01T10:00:00Zjunk", ""}) {
+    INFO(text);
+    CHECK_FALSE(parse_iso8601(text));
+  }
+}
