@@ -13,6 +13,7 @@
 
 #include "daemon/auth/jwt_bearer.hpp"
 #include "daemon/auth/openssl_ptr.hpp"
+#include "daemon/util/bounded_file.hpp"
 #include "daemon/util/uuid.hpp"
 
 namespace cosync::auth {
@@ -32,11 +33,9 @@ std::string digest_of(const X509* certificate, const EVP_MD* md) {
 }
 
 std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  auto text = read_bounded_file(path, kMaxSecretFileBytes);
+  if (!text) return std::nullopt;
+  return std::move(*text);
 }
 
 }  // namespace

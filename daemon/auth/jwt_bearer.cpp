@@ -1,6 +1,7 @@
 #include "daemon/auth/jwt_bearer.hpp"
 
 #include "daemon/auth/openssl_ptr.hpp"
+#include "daemon/util/bounded_file.hpp"
 
 #include <openssl/bio.h>
 #include <openssl/evp.h>
@@ -86,18 +87,16 @@ JwtBearerProvider::JwtBearerProvider(http::HttpClient& client, JwtBearerOptions 
       options_(std::move(options)) {}
 
 boost::asio::awaitable<Expected<TokenGrant>> JwtBearerProvider::acquire() {
-  std::ifstream in(options_.private_key_file, std::ios::binary);
-  if (!in)
-    co_return Failure{FailureKind::auth, "cannot read the JWT private key file " + options_.private_key_file, 0, ""};
-  std::ostringstream pem;
-  pem << in.rdbuf();
+  auto pem = read_bounded_file(options_.private_key_file, kMaxSecretFileBytes);
+  if (!pem)
+    co_return Failure{FailureKind::auth, "cannot read the JWT private key file " + pem.failure().message, 0, ""};
   auto exp = std::chrono::duration_cast<std::chrono::seconds>(
       (clock_.now() + options_.assertion_lifetime).time_since_epoch());
   nlohmann::json claims = {{"iss", options_.client_id},
                            {"sub", options_.username},
                            {"aud", options_.audience},
                            {"exp", exp.count()}};
-  auto assertion = sign_jwt_rs256(claims.dump(), pem.str());
+  auto assertion = sign_jwt_rs256(claims.dump(), *pem);
   if (!assertion) co_return assertion.failure();
   std::vector<std::pair<std::string, std::string>> form = {
       {"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"}, {"assertion", *assertion}};

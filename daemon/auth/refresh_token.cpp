@@ -1,5 +1,7 @@
 #include "daemon/auth/refresh_token.hpp"
 
+#include "daemon/util/bounded_file.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,11 +67,9 @@ bool write_secret_file(const std::string& path, const std::string& secret, std::
 }
 
 std::optional<std::string> read_secret_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  std::string value = buffer.str();
+  auto content = read_bounded_file(path, kMaxSecretFileBytes);
+  if (!content) return std::nullopt;
+  std::string value = std::move(*content);
   while (!value.empty() && (value.back() == '\n' || value.back() == '\r' || value.back() == ' ')) value.pop_back();
   if (value.empty()) return std::nullopt;
   return value;

@@ -3,8 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <set>
 
 namespace cosync {
 
@@ -33,11 +32,39 @@ std::string expand_env(std::string_view text) {
 YamlNode::YamlNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string key)
     : node_(std::move(node)), file_(std::move(file)), key_(std::move(key)) {}
 
+namespace {
+
+// yaml-cpp keeps both entries of a key given twice in one mapping and lookups see only the
+// first: a second `timeout:` further down would be silently ignored. Walked without recursion.
+void refuse_duplicate_keys(const YAML::Node& root, const std::string& file_name) {
+  std::vector<std::pair<YAML::Node, std::string>> pending{{root, ""}};  // node, its dotted key
+  while (!pending.empty()) {
+    auto [node, key] = pending.back();
+    pending.pop_back();
+    if (node.IsSequence()) {
+      std::size_t i = 0;
+      for (const auto& item : node) pending.emplace_back(item, key + "[" + std::to_string(i++) + "]");
+    } else if (node.IsMap()) {
+      std::set<std::string> seen;
+      for (const auto& kv : node) {
+        std::string name = kv.first.IsScalar() ? kv.first.Scalar() : "?";
+        std::string child = key.empty() ? name : key + "." + name;
+        if (kv.first.IsScalar() && !seen.insert(name).second)
+          throw ConfigError(file_name, kv.first.Mark().line + 1, child, "key given twice in the same mapping");
+        pending.emplace_back(kv.second, child);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 YamlNode YamlNode::load_string(const std::string& text, const std::string& file_name) {
   auto file = std::make_shared<const std::string>(file_name);
   try {
     YAML::Node root = YAML::Load(text);
     if (!root.IsDefined() || root.IsNull()) throw ConfigError(file_name, 1, "", "the file is empty");
+    refuse_duplicate_keys(root, file_name);
     return YamlNode(root, file, "");
   } catch (const YAML::ParserException& e) {
     throw ConfigError(file_name, e.mark.line + 1, "", "YAML syntax error: " + e.msg);
@@ -45,11 +72,9 @@ YamlNode YamlNode::load_string(const std::string& text, const std::string& file_
 }
 
 YamlNode YamlNode::load_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(path, 0, "", "cannot read the file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return load_string(buffer.str(), path);
+  auto text = read_bounded_file(path, kMaxYamlFileBytes);
+  if (!text) throw ConfigError(path, 0, "", text.failure().message);
+  return load_string(*text, path);
 }
 
 std::string YamlNode::child_key(std::string_view key) const {
@@ -159,7 +184,7 @@ bool YamlNode::as_bool() const {
   fail("expected true or false, got '" + text + "'");
 }
 
-std::chrono::seconds YamlNode::as_seconds() const {
+std::chrono::seconds YamlNode::as_seconds(std::chrono::seconds min, std::chrono::seconds max) const {
   std::string text = as_string();
   long long factor = 1;
   std::string digits = text;
@@ -172,14 +197,39 @@ std::chrono::seconds YamlNode::as_seconds() const {
       default: break;
     }
   }
+  long long v = 0;
   try {
     size_t used = 0;
-    long long v = std::stoll(digits, &used);
-    if (used != digits.size() || v < 0) throw std::invalid_argument(text);
-    return std::chrono::seconds(v * factor);
+    if (digits.empty() || digits[0] == '-' || digits[0] == '+' || digits[0] == ' ') throw std::invalid_argument(text);
+    v = std::stoll(digits, &used);
+    if (used != digits.size()) throw std::invalid_argument(text);
   } catch (const std::logic_error&) {
     fail("expected a duration such as 30s, 15m, 2h or 1d, got '" + text + "'");
   }
+  // Compared before multiplying: 146000d must be refused, not wrapped around.
+  auto describe = [](std::chrono::seconds s) {
+    auto n = s.count();
+    if (n != 0 && n % 86400 == 0) return std::to_string(n / 86400) + "d";
+    if (n != 0 && n % 3600 == 0) return std::to_string(n / 3600) + "h";
+    if (n != 0 && n % 60 == 0) return std::to_string(n / 60) + "m";
+    return std::to_string(n) + "s";
+  };
+  if (v > max.count() / factor || v * factor > max.count() || v * factor < min.count())
+    fail("must be between " + describe(min) + " and " + describe(max) + ", got '" + text + "'");
+  return std::chrono::seconds(v * factor);
+}
+
+std::string YamlNode::resolved_path(const std::string& path) const {
+  // Relative to the YAML file, like every other path in it.
+  std::filesystem::path p = path;
+  if (p.is_relative()) p = std::filesystem::absolute(std::filesystem::path(*file_).parent_path() / p);
+  return p.lexically_normal().string();
+}
+
+std::string YamlNode::readable_file(FileAccess access, std::size_t max_bytes) const {
+  std::string path = resolved_path(as_string());
+  if (auto content = read_bounded_file(path, max_bytes, access); !content) fail(content.failure().message);
+  return path;
 }
 
 std::optional<std::string> YamlNode::secret(std::string_view key, bool required) const {
@@ -187,18 +237,21 @@ std::optional<std::string> YamlNode::secret(std::string_view key, bool required)
   auto inline_value = find(key);
   auto file_value = find(file_key);
   if (inline_value && file_value) file_value->fail("give either " + std::string(key) + " or " + file_key + ", not both");
-  if (inline_value) return inline_value->as_string();
+  if (inline_value) {
+    // Only a whole ${VAR}: a literal secret would sit in a file that is not protected as one.
+    const std::string& raw = inline_value->node_.IsScalar() ? inline_value->node_.Scalar() : std::string();
+    if (!(raw.starts_with("${") && raw.ends_with("}") && raw.find('}') == raw.size() - 1))
+      inline_value->fail("secrets are never written inline: use " + std::string(key) + ": ${ENV_VAR} or " + file_key +
+                         ": /path/to/file");
+    return inline_value->as_string();
+  }
   if (file_value) {
-    // Relative to the configuration file, like every other path in it.
-    std::filesystem::path path = file_value->as_string();
-    if (path.is_relative()) path = std::filesystem::path(*file_).parent_path() / path;
-    std::ifstream in(path);
-    if (!in) file_value->fail("cannot read the secret file " + path.string());
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    std::string value = buffer.str();
+    std::string path = file_value->resolved_path(file_value->as_string());
+    auto content = read_bounded_file(path, kMaxSecretFileBytes, FileAccess::secret);
+    if (!content) file_value->fail("cannot use the secret file: " + content.failure().message);
+    std::string value = std::move(*content);
     while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
-    if (value.empty()) file_value->fail("the secret file " + path.string() + " is empty");
+    if (value.empty()) file_value->fail("the secret file " + path + " is empty");
     return value;
   }
   if (required) throw ConfigError(*file_, line(), child_key(key), "missing key (or " + file_key + ")");

@@ -14,6 +14,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "daemon/util/bounded_file.hpp"
+
 namespace cosync {
 
 // A start-up error in configuration. what() is "file:line: key: message".
@@ -24,7 +26,8 @@ class ConfigError : public std::runtime_error {
 
 class YamlNode {
  public:
-  // Parses a file; a syntax error or unreadable file is a ConfigError.
+  // Parses a file; a syntax error, an unreadable file (not a regular file, over
+  // kMaxYamlFileBytes) or a key given twice in one mapping is a ConfigError.
   static YamlNode load_file(const std::string& path);
   static YamlNode load_string(const std::string& text, const std::string& file_name);
 
@@ -47,13 +50,16 @@ class YamlNode {
   long long as_int(long long min, long long max) const;
   double as_double() const;
   bool as_bool() const;
-  std::chrono::seconds as_seconds() const;  // "90", "90s", "15m", "2h", "1d"
+  // "90", "90s", "15m", "2h", "1d", within [min, max] (each key has its own sane range, and
+  // nothing a config says can overflow what uses it).
+  std::chrono::seconds as_seconds(std::chrono::seconds min, std::chrono::seconds max) const;
 
   std::string string(std::string_view key) const { return get(key).as_string(); }
   std::string string_or(std::string_view key, std::string fallback) const;
-  // A secret given as `key: value` (usually `${ENV}`) or as `key_file: /path` whose content
-  // (trailing newline stripped; a relative path is relative to the YAML file) is the secret. Exactly one of the two must be present unless
-  // `required` is false.
+  // A secret given as `key: ${ENV}` (never as literal text: secrets are not written inline) or
+  // as `key_file: /path` whose content (trailing newline stripped; a relative path is relative
+  // to the YAML file) is the secret; the file must be private (see read_bounded_file). Exactly
+  // one of the two must be present unless `required` is false.
   std::optional<std::string> secret(std::string_view key, bool required = true) const;
 
   // Rejects any key of this map that is not listed, naming the first unknown key at its line.
@@ -63,9 +69,14 @@ class YamlNode {
 
   [[noreturn]] void fail(const std::string& message) const;
 
+  // A path given by this node (relative to the YAML file's directory), checked now: a regular,
+  // readable file under the cap and, for FileAccess::secret, private. Returns the absolute path.
+  std::string readable_file(FileAccess access, std::size_t max_bytes = kMaxSecretFileBytes) const;
+
  private:
   YamlNode(YAML::Node node, std::shared_ptr<const std::string> file, std::string key);
   std::string child_key(std::string_view key) const;
+  std::string resolved_path(const std::string& path) const;
 
   YAML::Node node_;
   std::shared_ptr<const std::string> file_;

@@ -110,7 +110,7 @@ DaemonHarness::DaemonHarness(std::string pc_url)
   std::string error;
   dir.write("state/.keep", "");
   auth::write_secret_file(dir.file("state/pc_refresh_token"), "refresh-token-1", error);
-  dir.write("sf_secret", "test-secret\n");
+  auth::write_secret_file(dir.file("sf_secret"), "test-secret", error);  // mode 0600, as cosyncd demands
   write_config();
 }
 
@@ -118,7 +118,8 @@ void DaemonHarness::write_config(const std::string& extra_top_level) {
   std::ostringstream yaml;
   yaml << "state_dir: state\n"
        << "log: { level: debug }\n"
-       << "http: { timeout: 5s, max_attempts: 3 }\n"
+       // A key given twice is refused: the caller's own http: replaces the default one.
+       << (extra_top_level.find("http:") == std::string::npos ? "http: { timeout: 5s, max_attempts: 3 }\n" : "")
        << extra_top_level  //
        << "partner_center:\n"
        << "  base_url: " << pc_url_ << "\n"

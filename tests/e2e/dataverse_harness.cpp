@@ -31,7 +31,7 @@ DataverseHarness::DataverseHarness(const std::string& mapping) : pc(pc_options(t
   std::string error;
   dir.write("state/.keep", "");
   auth::write_secret_file(dir.file("state/pc_refresh_token"), "refresh-token-1", error);
-  dir.write("dv_secret", "dv-secret\n");
+  auth::write_secret_file(dir.file("dv_secret"), "dv-secret", error);  // mode 0600, as cosyncd demands
   std::ostringstream yaml;
   yaml << "state_dir: state\n"
        << "log: { level: debug }\n"

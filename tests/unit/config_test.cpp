@@ -21,7 +21,10 @@ fields:
     direction: to_crm
 )";
 
-std::string config_text(const std::string& extra_top = "", const std::string& secret_line = "client_secret: s3cret") {
+// Secrets are never inline: the default one comes from the environment.
+std::string config_text(const std::string& extra_top = "",
+                        const std::string& secret_line = "client_secret: ${COSYNC_TEST_SF_SECRET}") {
+  ::setenv("COSYNC_TEST_SF_SECRET", "s3cret", 1);
   return "state_dir: state\n" + extra_top +
          "partner_center:\n"
          "  base_url: http://127.0.0.1:1\n"
@@ -112,7 +115,7 @@ TEST_CASE("config: secrets come from ${ENV} or a *_file, and an unset variable i
   auto from_env = app::load_config(dir.write("a.yaml", config_text("", "client_secret: ${COSYNC_TEST_SECRET}")));
   CHECK(from_env.salesforce.at("salesforce").auth.client_secret == "from-env");
 
-  dir.write("secret.txt", "from-file\n");
+  dir.write_secret("secret.txt", "from-file\n");
   auto from_file = app::load_config(dir.write("b.yaml", config_text("", "client_secret_file: " + dir.file("secret.txt"))));
   CHECK(from_file.salesforce.at("salesforce").auth.client_secret == "from-file");
 

@@ -183,6 +183,8 @@ TEST_CASE("dataverse certificate: config takes certificate_file + private_key_fi
     }
     return "";
   };
+  dir.write("certs/dv.crt", "a certificate\n");  // both are checked at load: regular files, the key private
+  dir.write_secret("certs/dv.key", "a private key\n");
   auto c = app::load_config(config("      certificate_file: certs/dv.crt\n      private_key_file: certs/dv.key\n"));
   const auto& auth = c.dataverse.at("dynamics").auth;
   CHECK(auth.certificate_file == dir.file("certs/dv.crt"));  // relative to the YAML file

@@ -1,5 +1,6 @@
 // A `type: dataverse` connection in the daemon's config, and a mapping naming it.
 #include <catch2/catch.hpp>
+#include <cstdlib>
 
 #include "daemon/cli/config.hpp"
 #include "daemon/util/yaml_reader.hpp"
@@ -22,6 +23,7 @@ fields:
 )";
 
 std::string config_text(const std::string& connection) {
+  ::setenv("COSYNC_TEST_DV_SECRET", "s3cret", 1);
   return "state_dir: state\n"
          "partner_center:\n"
          "  base_url: http://127.0.0.1:1\n"
@@ -50,7 +52,7 @@ std::string error_of(const std::string& path) {
 TEST_CASE("dataverse config: a connection with a tenant gets Entra ID's token URL and the org's scope") {
   testing::TempDir dir;
   dir.write("leads.yaml", kMapping);
-  dir.write("dv_secret", "s3cret\n");
+  dir.write_secret("dv_secret", "s3cret\n");
   auto path = dir.write("cosync.yaml", config_text("    url: https://contoso.crm.dynamics.com/\n"
                                                    "    auth:\n"
                                                    "      tenant: 11111111-2222-3333-4444-555555555555\n"
@@ -82,7 +84,7 @@ TEST_CASE("dataverse config: batch size, concurrency and API version are read an
                                                    "    auth:\n"
                                                    "      token_url: http://127.0.0.1:2/token\n"
                                                    "      client_id: dv-client\n"
-                                                   "      client_secret: s3cret\n"));
+                                                   "      client_secret: ${COSYNC_TEST_DV_SECRET}\n"));
   auto c = app::load_config(path);
   const auto& dv = c.dataverse.at("dynamics");
   CHECK(dv.api.api_version == "9.1");
@@ -95,7 +97,7 @@ TEST_CASE("dataverse config: batch size, concurrency and API version are read an
                                                    "    auth:\n"
                                                    "      token_url: http://127.0.0.1:2/token\n"
                                                    "      client_id: dv-client\n"
-                                                   "      client_secret: s3cret\n"));
+                                                   "      client_secret: ${COSYNC_TEST_DV_SECRET}\n"));
   CHECK_THAT(error_of(too_big), Catch::Contains("batch_size"));
 }
 
@@ -105,6 +107,6 @@ TEST_CASE("dataverse config: neither tenant nor token_url is an error naming the
   auto path = dir.write("cosync.yaml", config_text("    url: https://contoso.crm.dynamics.com\n"
                                                    "    auth:\n"
                                                    "      client_id: dv-client\n"
-                                                   "      client_secret: s3cret\n"));
+                                                   "      client_secret: ${COSYNC_TEST_DV_SECRET}\n"));
   CHECK_THAT(error_of(path), Catch::Contains("tenant"));
 }

@@ -1,6 +1,7 @@
 // Salesforce OAuth 2.0 JWT bearer flow: an RS256 assertion signed with the key file, verified by
 // the fake token endpoint with the public key the test registers.
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -152,6 +153,7 @@ fields:
                                     "      client_id: sf-client\n" +
                                         auth + "mappings:\n  - leads.yaml\n");
   };
+  dir.write_secret("keys/sf.pem", "a private key\n");  // checked at load: a private, regular file
   auto c = app::load_config(config("      flow: jwt_bearer\n      username: u@example.com\n"
                                    "      private_key_file: keys/sf.pem\n      audience: https://test.salesforce.com\n"));
   const auto& sf = c.salesforce.at("salesforce");
@@ -162,7 +164,8 @@ fields:
   CHECK(sf.jwt.audience == "https://test.salesforce.com");
   CHECK(sf.api.max_api_usage == Approx(0.7));
 
-  auto plain = app::load_config(config("      client_secret: s3cret\n"));
+  ::setenv("COSYNC_TEST_JWT_SECRET", "s3cret", 1);  // secrets are never inline
+  auto plain = app::load_config(config("      client_secret: ${COSYNC_TEST_JWT_SECRET}\n"));
   CHECK_FALSE(plain.salesforce.at("salesforce").jwt_bearer);
   CHECK(plain.salesforce.at("salesforce").api.max_api_usage == Approx(0.7));
 

@@ -29,6 +29,12 @@ class TempDir {
     std::ofstream(p) << content;
     return p.string();
   }
+  // A secret (client secret, private key) as cosyncd accepts one: readable by its owner only.
+  std::string write_secret(const std::string& name, const std::string& content) const {
+    auto p = write(name, content);
+    std::filesystem::permissions(p, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    return p;
+  }
 
  private:
   std::filesystem::path path_;
