@@ -27,6 +27,7 @@ const char* to_string(Owner o);
 struct ValueMapEntry {
   nlohmann::json pc;   // scalar, or an array with one value per PC path
   nlohmann::json crm;  // scalar
+  int line = 0;        // of its `crm:` in the mapping file (key fields[i].values[j].crm), for messages
 };
 
 struct FieldRule {

@@ -3,6 +3,7 @@
 
 #include "connectors/partner_center/partner_center_connector.hpp"
 #include "daemon/mapping/mapping.hpp"
+#include "daemon/mapping/referral_paths.hpp"
 #include "daemon/util/yaml_reader.hpp"
 
 namespace cosync::mapping {
@@ -21,6 +22,25 @@ std::vector<std::string> string_or_list(const YamlNode& node) {
   return out;
 }
 
+// A CRM object or field name: it is put into SOQL queries and OData URLs as it is.
+std::string crm_name(const YamlNode& node) {
+  std::string name = node.as_string();
+  if (!is_crm_identifier(name))
+    node.fail("'" + name + "' is not a CRM object or field name (letters, digits and _, starting with a letter)");
+  return name;
+}
+
+std::string referral_path(const YamlNode& node, const std::string& path) {
+  if (!is_known_referral_path(path)) node.fail("'" + path + "' is not a field of a Partner Center referral");
+  return path;
+}
+
+std::string template_text(const YamlNode& node) {
+  std::string text = node.as_string();
+  if (auto problem = template_problem(text); !problem.empty()) node.fail(problem);
+  return text;
+}
+
 nlohmann::json value_of(const YamlNode& node, size_t expected_count) {
   auto values = string_or_list(node);
   if (values.size() != expected_count)
@@ -35,7 +55,8 @@ FieldRule read_field(const YamlNode& node) {
   f.line = node.line();
   f.name = node.string("name");
   f.pc_paths = string_or_list(node.get("pc"));
-  f.crm_field = node.string("crm");
+  for (const auto& p : f.pc_paths) referral_path(node.get("pc"), p);
+  f.crm_field = crm_name(node.get("crm"));
   if (auto d = node.find("direction")) {
     std::string v = d->as_string();
     if (v == "both") f.direction = Direction::both;
@@ -53,9 +74,25 @@ FieldRule read_field(const YamlNode& node) {
   if (f.pc_paths.size() > 1 && !node.has("values"))
     node.get("pc").fail("several pc paths need a values map to combine them");
   if (auto values = node.find("values")) {
-    for (const auto& entry : values->items()) {
+    auto entries = values->items();
+    for (std::size_t j = 0; j < entries.size(); ++j) {
+      const auto& entry = entries[j];
       entry.expect_map().allow_only({"pc", "crm"});
-      f.values.push_back({value_of(entry.get("pc"), f.pc_paths.size()), entry.string("crm")});
+      auto crm = entry.get("crm");
+      ValueMapEntry e{value_of(entry.get("pc"), f.pc_paths.size()), crm.as_string(), crm.line()};
+      // Each direction the field flows in must find exactly one entry: the same Partner Center
+      // value twice could become either CRM value, the same CRM value twice could be read back
+      // as either Partner Center value (and then written over the referral's real one).
+      for (std::size_t k = 0; k < j; ++k) {
+        if (f.flows_to_crm() && f.values[k].pc == e.pc)
+          entry.get("pc").fail(e.pc.dump() + " is mapped twice (also in values[" + std::to_string(k) +
+                               "]): which CRM value it means is ambiguous; keep one entry");
+        if (f.flows_to_pc() && f.values[k].crm == e.crm)
+          crm.fail(e.crm.dump() + " is mapped twice (also in values[" + std::to_string(k) +
+                   "]): which Partner Center value it means is ambiguous; keep one entry, or make the field "
+                   "direction: to_crm");
+      }
+      f.values.push_back(std::move(e));
     }
     if (f.values.empty()) values->fail("must list at least one pc/crm pair");
   }
@@ -75,15 +112,16 @@ AccountRule read_account(const YamlNode& node) {
   if (match == "name") a.match_by = AccountRule::MatchBy::name;
   else if (match == "website") a.match_by = AccountRule::MatchBy::website;
   else node.get("match").fail("expected name or website (its domain), got '" + match + "'");
-  a.from = node.string("from");
+  a.from = referral_path(node.get("from"), node.string("from"));
   if (auto v = node.find("create")) a.create = v->as_bool();
-  a.lookup_field = node.string_or("lookup_field", a.lookup_field);
+  if (auto v = node.find("lookup_field")) a.lookup_field = crm_name(*v);
   a.lookup_line = node.find("lookup_field") ? node.get("lookup_field").line() : a.line;
-  a.object = node.string_or("object", a.object);
+  if (auto v = node.find("object")) a.object = crm_name(*v);
   if (auto fields = node.find("fields")) {
     if (!a.create) fields->fail("fields of a created account need create: true");
     for (auto& [field, text] : fields->entries()) {
-      a.fields[field] = text.as_string();
+      if (!is_crm_identifier(field)) text.fail("'" + field + "' is not a CRM field name");
+      a.fields[field] = template_text(text);
       a.field_lines[field] = text.line();
     }
   }
@@ -104,9 +142,9 @@ Mapping load_mapping(const std::string& path) {
   crm.expect_map().allow_only({"connection", "object", "link_field", "account"});
   m.crm_connection = crm.string("connection");
   m.crm_connection_line = crm.get("connection").line();
-  m.crm_object = crm.string("object");
+  m.crm_object = crm_name(crm.get("object"));
   m.crm_object_line = crm.get("object").line();
-  m.crm_link_field = crm.string("link_field");
+  m.crm_link_field = crm_name(crm.get("link_field"));
   m.crm_link_field_line = crm.get("link_field").line();
   if (auto account = crm.find("account")) m.account = read_account(*account);
 
@@ -139,14 +177,15 @@ Mapping load_mapping(const std::string& path) {
   }
   if (auto select = root.find("select")) {
     for (auto& [key, value] : select->entries()) {
-      Selector s{key, {}};
+      Selector s{referral_path(value, key), {}};
       for (auto& v : string_or_list(value)) s.any_of.emplace_back(v);
       m.select.push_back(std::move(s));
     }
   }
   if (auto create = root.find("create")) {
     for (auto& [field, text] : create->entries()) {
-      m.create_templates[field] = text.as_string();
+      if (!is_crm_identifier(field)) text.fail("'" + field + "' is not a CRM field name");
+      m.create_templates[field] = template_text(text);
       m.create_lines[field] = text.line();
       if (m.account && field == m.account->lookup_field)
         text.fail("crm.account sets " + field + " on a create: it cannot also have a template");

@@ -95,11 +95,13 @@ MetadataCheck check_against_metadata(const Mapping& m, const connectors::ObjectM
       if (!m.create_templates.count(rule.crm_field))
         check.must_create(meta, *field, rule.line, key + ".crm", why + ", also on create");
     }
-    for (const auto& entry : rule.values)
+    for (std::size_t j = 0; j < rule.values.size(); ++j) {
+      const auto& entry = rule.values[j];
       if (entry.crm.is_string() && !allowed(*field, entry.crm.get<std::string>()))
-        check.error(rule.line, key + ".values",
+        check.error(entry.line ? entry.line : rule.line, key + ".values[" + std::to_string(j) + "].crm",
                     "'" + entry.crm.get<std::string>() + "' is not an active value of the picklist " + m.crm_object +
                         "." + rule.crm_field + " in this org");
+    }
   }
   for (const auto& [name, text] : m.create_templates) {
     int line = m.create_lines.count(name) ? m.create_lines.at(name) : m.crm_object_line;

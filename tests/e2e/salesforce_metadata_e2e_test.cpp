@@ -25,7 +25,9 @@ TEST_CASE("salesforce_metadata_e2e: a mapping that does not fit the org stops on
   h.add_incoming_lead("Contoso");
   h.edit_mapping("crm: \"Working - Contacted\"", kBadValue);
   std::string mapping = h.dir.file("mapping.yaml");
-  std::string where = mapping + ":" + std::to_string(line_of(mapping, "- name: status")) + ": fields[4].values:";
+  // The value's own line and key (issue 10, item 3), not the line of the rule's `- name: status`.
+  std::string where = mapping + ":" + std::to_string(line_of(mapping, kBadValue)) + ": fields[4].values[1].crm:";
+  REQUIRE(line_of(mapping, kBadValue) > line_of(mapping, "- name: status") + 4);
 
   for (const char* command : {"once", "plan", "run"}) {
     auto result = h.cosyncd(command);
@@ -63,8 +65,8 @@ TEST_CASE("salesforce_metadata_e2e: check lists every mismatch, each with its li
   CHECK(check.exit_status == 78);
   CHECK_THAT(check.output, Catch::Contains(mapping + ":" + std::to_string(line_of(mapping, "- name: country")) +
                                            ": fields[1].crm: Lead has no field 'Country__c'"));
-  CHECK_THAT(check.output, Catch::Contains(mapping + ":" + std::to_string(line_of(mapping, "- name: status")) +
-                                           ": fields[4].values:"));
+  CHECK_THAT(check.output, Catch::Contains(mapping + ":" + std::to_string(line_of(mapping, kBadValue)) +
+                                           ": fields[4].values[1].crm: 'Working - Qualified' is not an active value"));
 }
 
 TEST_CASE("salesforce_metadata_e2e: check goes online: a token and one describe, nothing else") {

@@ -114,7 +114,7 @@ TEST_CASE_METHOD(DescribeFixture, "salesforce_describe: the shipped Leads mappin
 TEST_CASE_METHOD(DescribeFixture, "salesforce_describe: mismatches are config errors naming file, line and key") {
   CHECK(errors_of(kOkRule).empty());
 
-  auto unknown = errors_of(kOkRule + "  - name: size\n    pc: details.size\n    crm: Employees__c\n    direction: to_crm\n");
+  auto unknown = errors_of(kOkRule + "  - name: size\n    pc: customerProfile.size\n    crm: Employees__c\n    direction: to_crm\n");
   CHECK_THAT(unknown, Catch::Contains(dir.file("m.yaml") + ":11: fields[1].crm:"));
   CHECK_THAT(unknown, Catch::Contains("Employees__c"));
 
@@ -130,7 +130,7 @@ TEST_CASE_METHOD(DescribeFixture, "salesforce_describe: mismatches are config er
                             "    values:\n"
                             "      - { pc: [New, Pending], crm: \"Open - Not Contacted\" }\n"
                             "      - { pc: [Active, Accepted], crm: \"Working - Qualified\" }\n");
-  CHECK_THAT(picklist, Catch::Contains(dir.file("m.yaml") + ":11: fields[1].values:"));
+  CHECK_THAT(picklist, Catch::Contains(dir.file("m.yaml") + ":17: fields[1].values[1].crm:"));  // the value's line
   CHECK_THAT(picklist, Catch::Contains("'Working - Qualified' is not an active value of the picklist Lead.Status"));
 }
 
