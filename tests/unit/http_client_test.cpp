@@ -827,6 +827,24 @@ TEST_CASE("http client: TLS verification", "[http][tls]") {
     REQUIRE(r.ok());
     CHECK(server.accepts() == 2);  // one per host name; the third request reused the first
   }
+  SECTION("stop() cancels a TLS request the server never answers") {
+    TestServer server(
+        [](const Seen&, int) {
+          Action a;
+          a.delay = 30s;
+          return a;
+        },
+        pki.server_context("localhost", "DNS:localhost,IP:127.0.0.1"));
+    auto options = fast_options();
+    options.ca_file = pki.ca_file.string();
+    options.timeout = 60s;
+    HttpClient client(ioc.get_executor(), options, cosync::null_logger());
+    auto [r, elapsed] = send_and_stop(ioc, client, get(server.url("/hang")), 300ms);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.failure().message, Catch::Contains("cancelled"));
+    CHECK(elapsed < 2s);
+    CHECK(server.requests().size() == 1);
+  }
   SECTION("a trusted certificate for another name fails host name verification") {
     TestServer server([](const Seen&, int) { return ok(); }, pki.server_context("other.example", "DNS:other.example"));
     auto options = fast_options();
