@@ -112,6 +112,7 @@ struct Runtime::Impl {
   const Clock& clock;
   net::io_context io;
   std::unique_ptr<Setup> setup;
+  Setup* reloading = nullptr;  // a new configuration being checked against the CRMs
   std::unique_ptr<StateStore> store;
   std::atomic<bool> stop{false};
   bool reload_requested = false;
@@ -147,6 +148,7 @@ struct Runtime::Impl {
       if (ec) return;
       log->info("stopping: cancelling the requests still in flight");
       setup->stop_io();
+      if (reloading) reloading->stop_io();
     });
   }
 
@@ -261,6 +263,11 @@ struct Runtime::Impl {
       if (next.state_dir != config().state_dir)
         throw ConfigError(path, 1, "state_dir", "cannot change on reload (restart cosyncd to move the state)");
       auto candidate = std::make_unique<Setup>(std::move(next), io, clock, log);
+      reloading = candidate.get();  // a stop meanwhile cancels its checks too
+      struct Done {
+        Setup*& reloading;
+        ~Done() { reloading = nullptr; }
+      } done{reloading};
       bool fits = co_await validate(*candidate);
       if (!fits) {
         log->error("reload rejected: the mappings above do not fit the CRM; still running the previous configuration");
