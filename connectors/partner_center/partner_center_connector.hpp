@@ -85,6 +85,8 @@ class PartnerCenterConnector final : public Connector {
 bool is_patchable_referral_path(std::string_view path);
 // The same for deal-registration updates ("registrations.0.contract.value", ...).
 bool is_patchable_registration_path(std::string_view path);
+// Closed (Won, Lost, Declined, Expired): Partner Center takes no write to it (DESIGN invariant 6).
+bool is_terminal_referral(const nlohmann::json& referral);
 // Why a patch may not be sent to this referral (terminal state, impossible transition, a path
 // the API does not accept), or nullopt when it may.
 std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral, const std::vector<FieldChange>& changes);

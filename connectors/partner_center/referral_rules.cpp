@@ -110,10 +110,14 @@ ReferralClass classify_referral(const nlohmann::json& referral) {
   return c;
 }
 
+bool is_terminal_referral(const nlohmann::json& referral) {
+  return remote_json::string_or(referral, "status") == "Closed";
+}
+
 std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral, const std::vector<FieldChange>& changes) {
   std::string status = remote_json::string_or(referral, "status");
   std::string substatus = remote_json::string_or(referral, "substatus");
-  if (status == "Closed")
+  if (is_terminal_referral(referral))
     return "referral is Closed/" + (substatus.empty() ? "?" : substatus) + " (terminal): no write is sent";
   std::string new_status = status, new_substatus = substatus;
   for (const auto& c : changes) {

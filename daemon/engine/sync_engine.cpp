@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "connectors/partner_center/partner_center_connector.hpp"
 #include "daemon/util/json_path.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
@@ -486,8 +487,11 @@ net::awaitable<std::optional<SyncEngine::Planned>> SyncEngine::plan_item(WorkIte
       for (auto& c : mapping_.pc_changes(*w.rule, w.value)) p.pc_changes.push_back(std::move(c));
     for (const auto& w : p.plan.to_crm)
       for (auto& c : mapping_.crm_changes(*w.rule, w.value)) p.crm_changes.push_back(std::move(c));
-    // The referral carries the CRM id, so that sellers in Partner Center see the pairing.
+    // The referral carries the CRM id, so that sellers in Partner Center see the pairing. A
+    // closed referral takes no write: the link table alone pairs them (the CRM record carries
+    // the referral id), so that is no failure to quarantine.
     bool link_field_stale = item.pc && !mapping_.pc_link_field.empty() &&
+                            !connectors::is_terminal_referral(item.pc->fields) &&
                             json_at(item.pc->fields, mapping_.pc_link_field) != link->crm_id;
     if (link_field_stale) p.pc_changes.push_back({mapping_.pc_link_field, link->crm_id});
 
