@@ -108,3 +108,28 @@ TEST_CASE("e2e: an error escaping a mapping's cycle is logged and the daemon syn
   REQUIRE(status);
   CHECK(*status == 0);
 }
+
+TEST_CASE("e2e: SIGTERM stops cosyncd within seconds while a reload's CRM check never answers") {
+  testing::DaemonHarness h;
+  h.write_config("poll_interval: 3600s\n");
+  replace_in_file(h.config_path(), "timeout: 5s", "timeout: 120s");
+  h.add_incoming_lead("Adatum");
+  auto daemon = h.start_daemon();
+  REQUIRE(daemon->wait_for_output("created=1", 20s));
+  // The daemon now sleeps; SIGHUP checks the re-read mapping against Salesforce, which hangs.
+  auto before = h.sf.server().count("");
+  h.sf.server().delay_next(3, 600'000);
+  daemon->signal(SIGHUP);
+  bool hanging = false;
+  for (int i = 0; i < 200 && !hanging; ++i) {
+    hanging = h.sf.server().count("") > before;
+    if (!hanging) std::this_thread::sleep_for(50ms);
+  }
+  REQUIRE(hanging);
+  std::this_thread::sleep_for(300ms);
+  auto [status, took] = stop(*daemon);
+  INFO(daemon->output());
+  REQUIRE(status);
+  CHECK(*status == 0);
+  CHECK(took < 5s);
+}
