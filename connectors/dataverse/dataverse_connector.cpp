@@ -141,7 +141,9 @@ Expected<RemoteRecord> written_record(const ObjectSpec& spec, const OptionColumn
     std::string reason;
     auto record = parse_dataverse_row(*row, dataverse_primary_key(spec.object), option_set_columns, reason);
     if (record) return *record;
-    return Failure{FailureKind::transient, what + " answered " + std::to_string(status) + " with a malformed row: " + reason,
+    // The record's fault, as a malformed record is for Partner Center and Salesforce: transient
+    // would retry it every cycle and keep both cursors from moving.
+    return Failure{FailureKind::rejected, what + " answered " + std::to_string(status) + " with a malformed row: " + reason,
                    status, request_id};
   }
   http::Response r;

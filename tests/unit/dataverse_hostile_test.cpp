@@ -151,6 +151,16 @@ TEST_CASE_METHOD(DvHostileFixture, "dataverse: a body nested deeper than 64 leve
   CHECK_THAT(got.failure().message, Catch::Contains("nested deeper than 64 levels"));
 }
 
+TEST_CASE_METHOD(DvHostileFixture, "dataverse: a malformed row read by id is the record's fault (rejected), not a transient failure") {
+  // Transient would retry the quarantined record every cycle and hold both cursors back for good.
+  json row = {{"@odata.etag", "W/\"7\""}, {"leadid", "bad\tid"}, {"modifiedon", "2026-12-01T10:00:00Z"}};
+  dv_fake.fail_next(1, 200, std::nullopt, row.dump());
+  auto got = run(dv.get(spec, "00000000-0000-0000-0000-000000000001"));
+  REQUIRE_FALSE(got.ok());
+  CHECK(got.failure().kind == FailureKind::rejected);
+  CHECK_THAT(got.failure().message, Catch::Contains("malformed row"));
+}
+
 TEST_CASE_METHOD(DvHostileFixture, "dataverse: ids with control characters are malformed rows, quarantined under a printable key") {
   json rows = json::array({good_row("00000000-0000-0000-0000-000000000001"), good_row("bad\x01id"),
                            good_row("00000000-0000-0000-0000-000000000003"),
