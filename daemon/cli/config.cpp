@@ -42,12 +42,15 @@ bool is_loopback_host(const boost::urls::url_view& u) {
 std::string url_at(const YamlNode& node) {
   std::string url = node.as_string();
   auto parsed = boost::urls::parse_absolute_uri(url);
+  // Checked first, so that no message below echoes a password written into the URL.
+  if (parsed && parsed->has_userinfo()) node.fail("credentials in URLs are not supported");
+  if (!parsed && url.find('@') != std::string::npos)
+    node.fail("expected an absolute URL such as https://host/path (the value is not shown: it may hold credentials)");
   if (!parsed) node.fail("expected an absolute URL such as https://host/path, got '" + url + "'");
   const auto& u = *parsed;
   if (u.scheme_id() != boost::urls::scheme::https && u.scheme_id() != boost::urls::scheme::http)
     node.fail("expected an https:// URL, got '" + url + "'");
   if (!u.has_authority() || u.encoded_host().empty()) node.fail("the URL has no host: '" + url + "'");
-  if (u.has_userinfo()) node.fail("credentials in URLs are not supported");
   if (u.has_port() && (u.port().empty() || u.port_number() == 0)) node.fail("invalid port in '" + url + "'");
   if (u.scheme_id() == boost::urls::scheme::http && !is_loopback_host(u))
     node.fail("plain http:// is allowed only to a loopback host (127.0.0.1, ::1, localhost); use https://");

@@ -203,6 +203,18 @@ TEST_CASE("config refusal: base URLs must be URLs, and plain http only to loopba
   CHECK(error_of(token).empty());  // http://127.0.0.1 and https:// are fine
 }
 
+TEST_CASE("config refusal: a URL with credentials is refused without echoing them") {
+  Files f;
+  // A wrong scheme used to be reported first, with the whole URL, password and all.
+  auto bad_scheme = f.dir.write("a.yaml", "state_dir: state\npartner_center:\n  base_url: htps://admin:pw@example.com/x\n");
+  CHECK_THAT(error_of(bad_scheme), Catch::StartsWith(bad_scheme + ":3: partner_center.base_url: credentials in URLs"));
+  auto unparsed = f.dir.write("b.yaml", "state_dir: state\npartner_center:\n  base_url: https://admin:p w@example.com/x\n");
+  CHECK_THAT(error_of(unparsed), Catch::StartsWith(unparsed + ":3: partner_center.base_url: expected an absolute URL"));
+  for (const auto& file : {bad_scheme, unparsed}) {
+    CHECK_THAT(error_of(file), !Catch::Contains("pw") && !Catch::Contains("p w"));
+  }
+}
+
 TEST_CASE("config refusal: two mappings linking the same CRM object through the same field are refused") {
   Files f;
   auto second = f.mapping("name: leads-2\n" + kMapping.substr(kMapping.find("crm:")), "leads2.yaml");
