@@ -19,8 +19,9 @@ namespace cosync::connectors {
 struct PartnerCenterOptions {
   std::string base_url = "https://api.partner.microsoft.com/v1.0/engagements";
   // No page size: $top is the total to retrieve, not a page size; the service pages by itself
-  // with @odata.nextLink. A pull follows at most this many pages (2000 x 100 referrals).
-  std::size_t max_pages = 2000;
+  // with @odata.nextLink. A pull follows at most this many pages (20,000 x 100 = 2 million referrals,
+  // far above any partner's; what it stops is a server that links pages without end).
+  std::size_t max_pages = 20000;
   std::chrono::seconds overlap{300};                // re-read this much before the cursor
   // Every this often a pull ignores the cursor and reads every referral, catching anything an
   // incremental pull missed; zero: never. The time of the last sweep travels in the cursor.
