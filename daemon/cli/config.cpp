@@ -86,12 +86,16 @@ void check_state_dir(const YamlNode& node, const std::string& dir) {
 }
 
 void read_http(const YamlNode& node, http::ClientOptions& http) {
-  node.expect_map().allow_only({"timeout", "max_attempts", "ca_file", "max_in_flight_per_host", "max_retry_after"});
+  node.expect_map().allow_only(
+      {"timeout", "max_attempts", "ca_file", "max_in_flight_per_host", "max_retry_after", "max_body_mib"});
   if (auto v = node.find("timeout")) http.timeout = ms(v->as_seconds(seconds(1), kHour));
   if (auto v = node.find("max_attempts")) http.max_attempts = static_cast<int>(v->as_int(1, 20));
   if (auto v = node.find("ca_file")) http.ca_file = v->readable_file(FileAccess::plain);
   if (auto v = node.find("max_in_flight_per_host")) http.max_in_flight_per_host = static_cast<std::size_t>(v->as_int(1, 64));
   if (auto v = node.find("max_retry_after")) http.max_retry_after = ms(v->as_seconds(seconds(1), kDay));
+  // Raise it only for an org whose legitimate pages are larger (wide memo columns); the unit's
+  // MemoryMax= must grow with it (a page costs many times its size once parsed).
+  if (auto v = node.find("max_body_mib")) http.max_body_bytes = static_cast<std::size_t>(v->as_int(1, 256)) << 20;
 }
 
 PartnerCenterConfig read_partner_center(const YamlNode& node, const std::string& file, const std::string& state_dir,

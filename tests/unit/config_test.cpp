@@ -213,6 +213,17 @@ TEST_CASE("config: query_batch_size is Salesforce's 200 to 2000") {
   CHECK_THAT(error_of(with("5000")), Catch::Contains("query_batch_size"));
 }
 
+TEST_CASE("config: http.max_body_mib raises the response body cap, within 1 to 256 MiB") {
+  testing::TempDir dir;
+  dir.write("leads.yaml", kMapping);
+  CHECK(app::load_config(dir.write("d.yaml", config_text())).http.max_body_bytes == 16u << 20);
+  CHECK(app::load_config(dir.write("c.yaml", config_text("http:\n  max_body_mib: 64\n"))).http.max_body_bytes == 64u << 20);
+  CHECK_THAT(error_of(dir.write("e.yaml", config_text("http:\n  max_body_mib: 0\n"))),
+             Catch::Contains("e.yaml:3: http.max_body_mib"));
+  CHECK_THAT(error_of(dir.write("f.yaml", config_text("http:\n  max_body_mib: 100000\n"))),
+             Catch::Contains("f.yaml:3: http.max_body_mib"));
+}
+
 TEST_CASE("mapping: crm.account becomes the parent lookup of the CRM spec and of each create") {
   testing::TempDir dir;
   auto m = mapping::load_mapping(dir.write("m.yaml", R"(name: m
