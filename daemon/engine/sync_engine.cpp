@@ -365,34 +365,33 @@ net::awaitable<void> SyncEngine::create_missing(std::vector<WorkItem*>& items, C
   }
 }
 
+net::awaitable<bool> SyncEngine::read_side(WorkItem& item, bool crm, const std::string& id, CycleStats& stats) {
+  connectors::Connector& side = crm ? crm_ : pc_;
+  auto record = co_await side.get(crm ? crm_spec_ : pc_spec_, id);
+  if (!record) {
+    fail(crm ? "crm" : "pc", id, record.failure(), stats);
+    item.done = true;
+    co_return false;
+  }
+  (crm ? item.crm : item.pc) = std::move(*record);
+  co_return true;
+}
+
 net::awaitable<bool> SyncEngine::needs_create(WorkItem& item, CycleStats& stats) {
+  // Awaited values are named before they are tested: GCC 12 miscompiles co_await inside an
+  // expression (seen as SIGILL and SIGSEGV).
   if (item.retry) {  // a quarantined record due for retry: read both sides afresh
-    auto pc = co_await pc_.get(pc_spec_, item.pc_id);
-    if (!pc) {
-      fail("pc", item.pc_id, pc.failure(), stats);
-      item.done = true;
-      co_return false;
-    }
-    item.pc = std::move(*pc);
+    bool read = co_await read_side(item, false, item.pc_id, stats);
+    if (!read) co_return false;
     if (auto link = store_.link_by_pc(mapping_.name, item.pc_id)) {
-      auto crm = co_await crm_.get(crm_spec_, link->crm_id);
-      if (!crm) {
-        fail("crm", link->crm_id, crm.failure(), stats);
-        item.done = true;
-        co_return false;
-      }
-      item.crm = std::move(*crm);
+      read = co_await read_side(item, true, link->crm_id, stats);
+      if (!read) co_return false;
     }
   }
   if (store_.link_by_pc(mapping_.name, item.pc_id)) co_return false;
   if (!item.pc) {
-    auto pc = co_await pc_.get(pc_spec_, item.pc_id);
-    if (!pc) {
-      fail("pc", item.pc_id, pc.failure(), stats);
-      item.done = true;
-      co_return false;
-    }
-    item.pc = std::move(*pc);
+    bool read = co_await read_side(item, false, item.pc_id, stats);
+    if (!read) co_return false;
   }
   if (!mapping_.selects(item.pc->fields) || store_.is_tombstoned(mapping_.name, item.pc_id)) {
     item.done = true;
@@ -497,23 +496,13 @@ net::awaitable<std::optional<SyncEngine::Planned>> SyncEngine::plan_item(WorkIte
 
     // A side that must be written but was not pulled is read first, then merged again.
     if (!p.pc_changes.empty() && !item.pc) {
-      auto pc = co_await pc_.get(pc_spec_, item.pc_id);
-      if (!pc) {
-        fail("pc", item.pc_id, pc.failure(), stats);
-        item.done = true;
-        co_return std::nullopt;
-      }
-      item.pc = std::move(*pc);
+      bool read = co_await read_side(item, false, item.pc_id, stats);  // named first (GCC 12)
+      if (!read) co_return std::nullopt;
       continue;
     }
     if (!p.crm_changes.empty() && !item.crm) {
-      auto crm = co_await crm_.get(crm_spec_, link->crm_id);
-      if (!crm) {
-        fail("crm", link->crm_id, crm.failure(), stats);
-        item.done = true;
-        co_return std::nullopt;
-      }
-      item.crm = std::move(*crm);
+      bool read = co_await read_side(item, true, link->crm_id, stats);
+      if (!read) co_return std::nullopt;
       continue;
     }
 

@@ -76,6 +76,9 @@ class SyncEngine {
   void add_due_retry(const QuarantineEntry& entry, std::map<std::string, WorkItem>& items);
   // Creates the CRM records of referrals not linked yet, in batches (upsert on the external id).
   boost::asio::awaitable<void> create_missing(std::vector<WorkItem*>& items, CycleStats& stats);
+  // Reads one side's record (`id`) afresh into the item; a failure is recorded (fail) and ends
+  // the item for this cycle (false).
+  boost::asio::awaitable<bool> read_side(WorkItem& item, bool crm, const std::string& id, CycleStats& stats);
   // Reads what an item lacks and links a CRM record that already claims it; true when the
   // referral still needs a CRM record created.
   boost::asio::awaitable<bool> needs_create(WorkItem& item, CycleStats& stats);
