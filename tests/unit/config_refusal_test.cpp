@@ -11,48 +11,25 @@
 
 #include "daemon/cli/config.hpp"
 #include "daemon/util/yaml_reader.hpp"
+#include "tests/unit/config_fixtures.hpp"
 #include "tests/unit/test_files.hpp"
 
 using namespace cosync;
 
 namespace {
 
-const std::string kMapping = R"(name: leads
-crm:
-  connection: salesforce
-  object: Lead
-  link_field: Ref__c
-fields:
-  - name: company
-    pc: customerProfile.name
-    crm: Company
-    direction: to_crm
-)";
+const std::string& kMapping = testing::kLeadsMapping;
 
 struct Files {
   testing::TempDir dir;
   Files() {
-    ::setenv("COSYNC_TEST_REFUSAL_SECRET", "s3cret", 1);
+    ::setenv("COSYNC_TEST_REFUSAL_SECRET", "s3cret", 1);  // the secret of the refusal configs
     dir.write("leads.yaml", kMapping);
   }
   // A config with `top` at line 2 (after state_dir) and `secret` as the Salesforce secret line.
   std::string config(const std::string& top = "", const std::string& secret = "client_secret: ${COSYNC_TEST_REFUSAL_SECRET}",
                      const std::string& mappings = "  - leads.yaml\n") const {
-    return dir.write("cosync.yaml", "state_dir: state\n" + top +
-                                        "partner_center:\n"
-                                        "  base_url: http://127.0.0.1:1\n"
-                                        "  auth:\n"
-                                        "    token_url: http://127.0.0.1:2/token\n"
-                                        "    client_id: pc-client\n"
-                                        "connections:\n"
-                                        "  salesforce:\n"
-                                        "    type: salesforce\n"
-                                        "    instance_url: https://example.my.salesforce.com\n"
-                                        "    auth:\n"
-                                        "      token_url: http://127.0.0.1:2/token\n"
-                                        "      client_id: sf-client\n"
-                                        "      " + secret + "\n"
-                                        "mappings:\n" + mappings);
+    return dir.write("cosync.yaml", testing::config_text(top, secret, mappings));
   }
   std::string mapping(const std::string& text, const std::string& name = "leads.yaml") const {
     return dir.write(name, text);
@@ -63,14 +40,7 @@ struct Files {
   }
 };
 
-std::string error_of(const std::string& path) {
-  try {
-    app::load_config(path);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string error_of(const std::string& path) { return testing::config_error_of(path); }
 
 // Loads on another thread: a file that never ends must be refused, not read forever.
 std::string error_within_seconds(const std::string& path) {

@@ -3,58 +3,21 @@
 
 #include "daemon/cli/config.hpp"
 #include "daemon/util/yaml_reader.hpp"
+#include "tests/unit/config_fixtures.hpp"
 #include "tests/unit/test_files.hpp"
 
 using namespace cosync;
 
 namespace {
 
-const char* kMapping = R"(name: leads
-crm:
-  connection: salesforce
-  object: Lead
-  link_field: Ref__c
-fields:
-  - name: company
-    pc: customerProfile.name
-    crm: Company
-    direction: to_crm
-)";
-
-// Secrets are never inline: the default one comes from the environment.
-std::string config_text(const std::string& extra_top = "",
-                        const std::string& secret_line = "client_secret: ${COSYNC_TEST_SF_SECRET}") {
-  ::setenv("COSYNC_TEST_SF_SECRET", "s3cret", 1);
-  return "state_dir: state\n" + extra_top +
-         "partner_center:\n"
-         "  base_url: http://127.0.0.1:1\n"
-         "  auth:\n"
-         "    token_url: http://127.0.0.1:2/token\n"
-         "    client_id: pc-client\n"
-         "connections:\n"
-         "  salesforce:\n"
-         "    type: salesforce\n"
-         "    instance_url: http://127.0.0.1:3\n"
-         "    auth:\n"
-         "      token_url: http://127.0.0.1:2/token\n"
-         "      client_id: sf-client\n"
-         "      " + secret_line + "\n"
-         "mappings:\n"
-         "  - leads.yaml\n";
-}
+using testing::config_text;
+const std::string& kMapping = testing::kLeadsMapping;
 
 std::string replaced(std::string text, const std::string& from, const std::string& to) {
   return text.replace(text.find(from), from.size(), to);
 }
 
-std::string error_of(const std::string& path) {
-  try {
-    app::load_config(path);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+std::string error_of(const std::string& path) { return testing::config_error_of(path); }
 
 }  // namespace
 

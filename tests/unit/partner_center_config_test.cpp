@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "daemon/cli/config.hpp"
+#include "tests/unit/config_fixtures.hpp"
 #include "tests/unit/test_files.hpp"
 
 using namespace cosync;
@@ -11,41 +12,14 @@ using namespace cosync;
 namespace {
 
 std::string config_with(const std::string& partner_center_extra) {
-  return "state_dir: state\n"
-         "partner_center:\n"
-         "  base_url: http://127.0.0.1:1\n" +
-         partner_center_extra +
-         "  auth:\n"
-         "    token_url: http://127.0.0.1:2/token\n"
-         "    client_id: pc-client\n"
-         "connections:\n"
-         "  salesforce:\n"
-         "    type: salesforce\n"
-         "    instance_url: http://127.0.0.1:3\n"
-         "    auth:\n"
-         "      token_url: http://127.0.0.1:2/token\n"
-         "      client_id: sf-client\n"
-         "      client_secret: ${COSYNC_TEST_PC_CONFIG_SECRET}\n"
-         "mappings:\n"
-         "  - leads.yaml\n";
+  return testing::config_text("", "client_secret: ${COSYNC_TEST_SF_SECRET}", "  - leads.yaml\n", partner_center_extra);
 }
 
-const char* kMapping = R"(name: leads
-crm:
-  connection: salesforce
-  object: Lead
-  link_field: Ref__c
-fields:
-  - name: company
-    pc: customerProfile.name
-    crm: Company
-    direction: to_crm
-)";
+const std::string& kMapping = testing::kLeadsMapping;
 
 }  // namespace
 
 TEST_CASE("partner center config: page_size is deprecated: a warning names its file and line, the config still loads") {
-  ::setenv("COSYNC_TEST_PC_CONFIG_SECRET", "s3cret", 1);
   testing::TempDir dir;
   dir.write("leads.yaml", kMapping);
 
