@@ -10,6 +10,7 @@
 #include "daemon/cli/config.hpp"
 #include "daemon/util/yaml_reader.hpp"
 #include "tests/unit/connector_fixture.hpp"
+#include "tests/unit/config_fixtures.hpp"
 #include "tests/unit/test_files.hpp"
 
 using namespace cosync;
@@ -126,17 +127,7 @@ TEST_CASE_METHOD(JwtFixture, "salesforce_jwt: the wrong audience is refused, a m
 
 TEST_CASE("salesforce_jwt: config selects the flow under connections.NAME.auth") {
   testing::TempDir dir;
-  dir.write("leads.yaml", R"(name: leads
-crm:
-  connection: salesforce
-  object: Lead
-  link_field: Ref__c
-fields:
-  - name: company
-    pc: customerProfile.name
-    crm: Company
-    direction: to_crm
-)");
+  dir.write("leads.yaml", testing::kLeadsMapping);
   auto config = [&](const std::string& auth) {
     return dir.write("cosync.yaml", "state_dir: state\n"
                                     "partner_center:\n"
