@@ -12,6 +12,7 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "connectors/api_error.hpp"
+#include "daemon/util/printable_text.hpp"
 #include "daemon/auth/authorized_send.hpp"
 #include "daemon/http/next_page_links.hpp"
 #include "daemon/util/multipart.hpp"
@@ -47,31 +48,6 @@ std::optional<DataverseConnector::BatchResult> parse_http_part(const std::string
   while (!body.empty() && (body.back() == '\n' || body.back() == '\r')) body.pop_back();
   r.body = std::move(body);
   return r;
-}
-
-// Ids go into URLs, headers and the state store: a control character there is a malformed row.
-bool has_control_character(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    auto u = static_cast<unsigned char>(c);
-    return u < 0x20 || u == 0x7f;
-  });
-}
-
-// `text` on one printable line (control characters and backslashes as \xNN), for reasons and
-// quarantine keys.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f || c == '\\') {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", u);
-      out += hex;
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 // Columns that hold ids: the primary key, alternate keys such as cosync_referralid, and the
@@ -272,7 +248,7 @@ std::optional<RemoteRecord> parse_dataverse_row(const nlohmann::json& row, const
       return std::nullopt;
     }
     if (has_control_character(r.id)) {
-      reason = "$deletedEntity id '" + printable(r.id) + "' contains a control character";
+      reason = "$deletedEntity id '" + printable_id(r.id) + "' contains a control character";
       return std::nullopt;
     }
     r.deleted = true;
@@ -285,7 +261,7 @@ std::optional<RemoteRecord> parse_dataverse_row(const nlohmann::json& row, const
     return std::nullopt;
   }
   if (has_control_character(r.id)) {
-    reason = "row " + primary_key + " '" + printable(r.id) + "' contains a control character";
+    reason = "row " + primary_key + " '" + printable_id(r.id) + "' contains a control character";
     return std::nullopt;
   }
   r.version = remote_json::string_or(row, "@odata.etag");
@@ -304,7 +280,7 @@ std::optional<RemoteRecord> parse_dataverse_row(const nlohmann::json& row, const
     if (it.key().find('@') != std::string::npos) continue;  // annotations
     const auto& value = it.value();
     if (is_id_column(it.key()) && value.is_string() && has_control_character(value.get_ref<const std::string&>())) {
-      reason = "row " + r.id + " has " + it.key() + " '" + printable(value.get_ref<const std::string&>()) +
+      reason = "row " + r.id + " has " + it.key() + " '" + printable_id(value.get_ref<const std::string&>()) +
                "', which contains a control character";
       return std::nullopt;
     }
@@ -465,7 +441,7 @@ net::awaitable<Expected<PullResult>> DataverseConnector::read_pages(const Object
       std::string reason;
       auto record = parse_dataverse_row(row, key, table->option_columns, reason);
       if (!record) {
-        result.malformed.push_back({printable(remote_json::string_or(row, key, remote_json::string_or(row, "id"))), reason});
+        result.malformed.push_back({printable_id(remote_json::string_or(row, key, remote_json::string_or(row, "id"))), reason});
         continue;
       }
       if (!seen.insert(record->id).second) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "connectors/partner_center/partner_center_connector.hpp"
+#include "daemon/util/printable_text.hpp"
 #include "daemon/util/json_path.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
@@ -43,10 +44,6 @@ constexpr std::array<std::string_view, 12> kRegistrationPaths = {
 std::string text_at(const nlohmann::json& j, std::string_view path) {
   auto v = json_at(j, path);
   return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-bool has_control_character(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 // A date the sync relies on: nullopt with `reason` when it is not a string or not a date in range

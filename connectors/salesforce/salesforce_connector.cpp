@@ -130,29 +130,11 @@ std::string build_pull_soql(const ObjectSpec& spec, const std::string& since) {
   return soql;
 }
 
-bool has_control_character(std::string_view text) {
-  return std::any_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
-}
-
 std::optional<std::string> written_id(const nlohmann::json& result) {
   auto id = remote_json::opt_string(result, "id");
   if (!remote_json::bool_or(result, "success", false) || !id || id->empty() || has_control_character(*id))
     return std::nullopt;
   return id;
-}
-
-std::string printable_id(std::string_view id) {
-  std::string out;
-  for (unsigned char c : id) {
-    if (c < 0x20 || c == 0x7f || c == '\\') {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
 }
 
 std::optional<RemoteRecord> parse_sobject(const nlohmann::json& body, std::string& reason,

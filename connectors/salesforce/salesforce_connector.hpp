@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "connectors/connector.hpp"
+#include "daemon/util/printable_text.hpp"
 #include "daemon/auth/token_provider.hpp"
 #include "daemon/http/http_client.hpp"
 #include "daemon/util/log.hpp"
@@ -112,9 +113,6 @@ std::string build_pull_soql(const ObjectSpec& spec, const std::string& since);
 // (or a string `external_id_field`) with control characters, no valid SystemModstamp.
 std::optional<RemoteRecord> parse_sobject(const nlohmann::json& body, std::string& reason,
                                           const std::string& external_id_field = "");
-// Ids and other remote strings shown in messages: control characters and backslash as \xNN.
-std::string printable_id(std::string_view id);
-bool has_control_character(std::string_view text);
 // The record id of a successful sObject Collections result ({"success":true,"id":"..."}), or
 // nullopt when it failed or its id is missing, not a string or not a plausible id.
 std::optional<std::string> written_id(const nlohmann::json& result);
