@@ -5,9 +5,11 @@
 # `scripts/sandbox.sh dataverse` runs the same against a fake Dynamics 365 (Dataverse) instead.
 set -euo pipefail
 config=config/examples/sandbox.yaml
+state=.sandbox/state  # the config's state_dir: the fakes put the Partner Center refresh token there
 extra_fakes=()
 if [ "${1:-}" = "dataverse" ]; then
   config=config/examples/sandbox-dataverse.yaml
+  state=.sandbox/state-dataverse
   extra_fakes=(--dv-port 18084)
 fi
 cd "$(dirname "$0")/.."
@@ -15,12 +17,12 @@ bash scripts/install-deps.sh
 COSYNC_BUILD_TARGETS="cosyncd cosync-fakes" bash scripts/build.sh build
 
 rm -rf .sandbox
-mkdir -p .sandbox/state
-chmod 700 .sandbox .sandbox/state
+mkdir -p "$state"
+chmod 700 .sandbox "$state"
 printf 'sandbox-secret\n' > .sandbox/client_secret
 chmod 600 .sandbox/client_secret
 
-build/tests/cosync-fakes --token-port 18081 --pc-port 18082 --sf-port 18083 "${extra_fakes[@]}" --state-dir .sandbox/state \
+build/tests/cosync-fakes --token-port 18081 --pc-port 18082 --sf-port 18083 "${extra_fakes[@]}" --state-dir "$state" \
   > >(sed -u 's/^/[fakes] /') &
 fakes=$!
 trap 'kill $fakes 2>/dev/null || true; wait $fakes 2>/dev/null || true' EXIT
