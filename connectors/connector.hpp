@@ -1,87 +1,16 @@
 #pragma once
-// The interface every connector implements (Partner Center, Salesforce, later Dataverse). The
+// The interface every connector implements (Partner Center, Salesforce, Dataverse). The
 // engine only sees this: records as JSON, opaque versions and cursors, field changes by path.
+// The records themselves live in records.hpp, which needs no Asio.
 #include <boost/asio/awaitable.hpp>
-#include <optional>
+#include <cstddef>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "daemon/util/clock.hpp"
+#include "connectors/records.hpp"
 #include "daemon/util/expected.hpp"
 
 namespace cosync::connectors {
-
-struct RemoteRecord {
-  std::string id;
-  std::string version;  // the write precondition: PC eTag, Salesforce SystemModstamp
-  TimePoint modified{};
-  nlohmann::json fields = nlohmann::json::object();  // the record as the API returned it
-  bool deleted = false;  // deleted remotely (Salesforce IsDeleted via queryAll); fields may be partial
-};
-
-// A record the API returned that cannot be used; it goes to quarantine with the reason.
-struct MalformedRecord {
-  std::string id;  // empty when even the id is unreadable
-  std::string reason;
-};
-
-struct PullResult {
-  std::vector<RemoteRecord> records;
-  std::vector<MalformedRecord> malformed;
-  std::string cursor;  // where the next pull starts; committed by the engine after the batch
-};
-
-// A parent record a created record points to, found (or created) by a match key: Salesforce
-// Opportunity.AccountId. The create's change of `field` carries {"match": <value from the
-// referral>, "create": {<fields of a new parent>} or null}; the connector replaces it with the
-// id of the one `object` record whose `match_field` matches.
-struct ParentLookup {
-  std::string field;           // "AccountId"
-  std::string object;          // "Account"
-  std::string match_field;     // "Name" or "Website"
-  bool match_domain = false;   // compare web domains: "https://www.Contoso.com/", "a@contoso.com" ~ "contoso.com"
-  bool create = true;          // create the parent when none matches; otherwise the record is rejected
-};
-
-// Which records of which object a mapping reads and writes.
-struct ObjectSpec {
-  std::string object;                 // "Lead"; ignored by Partner Center (always referrals)
-  std::vector<std::string> fields;    // field paths the mapping reads
-  std::string external_id_field;      // field that holds the other side's id
-  std::optional<ParentLookup> parent{};  // resolved on create (Opportunity -> Account)
-};
-
-struct FieldChange {
-  std::string path;  // dotted path, e.g. "details.dealValue" or "Status"
-  nlohmann::json value;
-};
-
-// One record of a batched update / upsert.
-struct UpdateRequest {
-  RemoteRecord current;
-  std::vector<FieldChange> changes;
-};
-struct UpsertRequest {
-  std::string external_id;
-  std::vector<FieldChange> fields;
-};
-
-// What the CRM says about one field of an object, so a mapping can be checked before it runs.
-struct FieldMetadata {
-  std::string name;
-  bool updateable = false;  // may be written on an existing record
-  bool createable = false;  // may be set when the record is created
-  // The values a mapping may write to this field, when it takes only listed ones (Salesforce
-  // picklist API values, Dataverse option-set values as strings); empty: any value goes.
-  std::vector<std::string> allowed_values;
-};
-struct ObjectMetadata {
-  std::string object;
-  std::vector<FieldMetadata> fields;
-  bool change_tracking = true;  // Dataverse: the table's change tracking is on
-};
 
 class Connector {
  public:

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "connectors/connector.hpp"
+#include "connectors/records.hpp"
 
 namespace cosync::mapping {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "connectors/connector.hpp"
+#include "connectors/records.hpp"
 #include "daemon/mapping/mapping.hpp"
 #include "daemon/util/yaml_reader.hpp"
 
