@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "connectors/connector.hpp"
+#include "connectors/partner_center/referral_contract.hpp"
 #include "daemon/auth/token_provider.hpp"
 #include "daemon/http/http_client.hpp"
 #include "daemon/http/next_page_links.hpp"
@@ -34,10 +35,8 @@ struct ReferralClass {
   std::string kind;       // "marketplace_lead", "qualified_lead" or "co_sell_opportunity"
   std::string direction;  // "incoming" or "outgoing"
 };
+// Stored in kKindField / kDirectionField (referral_contract.hpp) of every referral read.
 ReferralClass classify_referral(const nlohmann::json& referral);
-// Computed fields added to every referral read, for mappings to select on; never written back.
-constexpr const char* kKindField = "_kind";
-constexpr const char* kDirectionField = "_direction";
 
 class PartnerCenterConnector final : public Connector {
  public:
@@ -82,12 +81,6 @@ class PartnerCenterConnector final : public Connector {
   Log log_;
 };
 
-// Whether Partner Center accepts a JSON Patch of this dotted path (the published contract's list).
-bool is_patchable_referral_path(std::string_view path);
-// The same for deal-registration updates ("registrations.0.contract.value", ...).
-bool is_patchable_registration_path(std::string_view path);
-// Closed (Won, Lost, Declined, Expired): Partner Center takes no write to it (DESIGN invariant 6).
-bool is_terminal_referral(const nlohmann::json& referral);
 // Why a patch may not be sent to this referral (terminal state, impossible transition, a path
 // the API does not accept), or nullopt when it may.
 std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral, const std::vector<FieldChange>& changes);
@@ -95,9 +88,6 @@ std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral
 // without is missing or of the wrong type: an id (without control characters), an eTag, a status,
 // a valid updatedDateTime (and createdDateTime when present). Other fields are kept as they came.
 std::optional<RemoteRecord> parse_referral(const nlohmann::json& body, std::string& reason);
-// `text` as a JSON string literal (control characters escaped, invalid UTF-8 replaced), for quoting
-// remote values in reasons and ids that must stay on one printable line.
-std::string quoted_remote_text(std::string_view text);
 // The id of a referral the pull could not read, as a printable quarantine key ("" when none).
 std::string malformed_referral_id(const nlohmann::json& referral);
 

@@ -1,11 +1,10 @@
-// What Partner Center accepts in a referral patch: the contract's patch paths and the
-// New -> Active -> Closed state machine. Checked before sending, so an impossible write is
-// never put on the wire.
-#include <algorithm>
-#include <array>
+// What Partner Center accepts in a referral patch: the New -> Active -> Closed state machine
+// over the contract's patch paths (referral_contract.cpp). Checked before sending, so an
+// impossible write is never put on the wire. Also how a referral read from the API is parsed.
 #include <string_view>
 
 #include "connectors/partner_center/partner_center_connector.hpp"
+#include "connectors/partner_center/referral_contract.hpp"
 #include "daemon/util/printable_text.hpp"
 #include "daemon/util/json_path.hpp"
 #include "daemon/util/remote_json.hpp"
@@ -13,33 +12,6 @@
 
 namespace cosync::connectors {
 namespace {
-
-// From the published contract (UpdateReferralDetails.path enum), as dotted paths. The "/-"
-// (append) forms are not used: cosync replaces whole arrays.
-constexpr std::array<std::string_view, 15> kPatchablePaths = {
-    "campaignId",          "consent.consentToShareReferralWithMicrosoftSellers",
-    "customerProfile.team", "details.closingDateTime",
-    "details.currency",    "details.dealValue",
-    "details.notes",       "details.requirements.solutions",
-    "externalReferenceId", "referralProgram",
-    "salesStage",          "status",
-    "substatus",           "statusReason",
-    "team"};
-
-// UpdateDealRegistration.path enum, as dotted paths.
-constexpr std::array<std::string_view, 12> kRegistrationPaths = {
-    "registrations.0.contract.startDateTime",
-    "registrations.0.contract.endDateTime",
-    "registrations.0.contract.signDateTime",
-    "registrations.0.contract.term",
-    "registrations.0.contract.value",
-    "registrations.0.solutionDetails.0.value",
-    "registrations.0.solutionDetails.0.currency",
-    "registrations.0.solutionDetails.0.isDeployedOnAzure",
-    "registrations.0.solutionDetails.0.primaryDeploymentOn",
-    "registrations.0.solutionDetails.0.pricingModel",
-    "registrations.0.solutionDetails.0.marketplaceTransactionDetails.isMarketplaceTransacted",
-    "registrations.0.solutionDetails.0.marketplaceTransactionDetails.marketplaceTransactionDateTime"};
 
 std::string text_at(const nlohmann::json& j, std::string_view path) {
   auto v = json_at(j, path);
@@ -75,14 +47,6 @@ bool substatus_allowed(std::string_view status, std::string_view substatus) {
 
 }  // namespace
 
-bool is_patchable_referral_path(std::string_view path) {
-  return std::find(kPatchablePaths.begin(), kPatchablePaths.end(), path) != kPatchablePaths.end();
-}
-
-bool is_patchable_registration_path(std::string_view path) {
-  return std::find(kRegistrationPaths.begin(), kRegistrationPaths.end(), path) != kRegistrationPaths.end();
-}
-
 ReferralClass classify_referral(const nlohmann::json& referral) {
   ReferralClass c;
   // Direction: PC states it (read-only "direction"); without it, a referral whose invitation
@@ -105,10 +69,6 @@ ReferralClass classify_referral(const nlohmann::json& referral) {
   else if (c.direction == "incoming") c.kind = "qualified_lead";
   else c.kind = "co_sell_opportunity";
   return c;
-}
-
-bool is_terminal_referral(const nlohmann::json& referral) {
-  return remote_json::string_or(referral, "status") == "Closed";
 }
 
 std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral, const std::vector<FieldChange>& changes) {
@@ -170,10 +130,6 @@ std::optional<RemoteRecord> parse_referral(const nlohmann::json& body, std::stri
   r.fields[kKindField] = c.kind;
   r.fields[kDirectionField] = c.direction;
   return r;
-}
-
-std::string quoted_remote_text(std::string_view text) {
-  return nlohmann::json(std::string(text)).dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
 
 std::string malformed_referral_id(const nlohmann::json& referral) {

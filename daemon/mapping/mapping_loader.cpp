@@ -1,7 +1,7 @@
 // Reads a mapping file into a Mapping, validating everything before anything runs.
 #include <set>
 
-#include "connectors/partner_center/partner_center_connector.hpp"
+#include "connectors/partner_center/referral_contract.hpp"
 #include "daemon/mapping/mapping.hpp"
 #include "daemon/mapping/referral_paths.hpp"
 #include "daemon/util/yaml_reader.hpp"

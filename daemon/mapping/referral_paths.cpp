@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "connectors/partner_center/partner_center_connector.hpp"
+#include "connectors/partner_center/referral_contract.hpp"
 
 namespace cosync::mapping {
 namespace {
