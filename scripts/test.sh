@@ -4,6 +4,7 @@
 # bounded time from its seed corpus. Exits non-zero on any failure or fuzz finding.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/levelization.sh; bash tests/levelization_test.sh  # the include layers, in seconds, before the builds
 bash scripts/install-deps.sh
 
 start=$(date +%s)
