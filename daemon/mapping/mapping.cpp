@@ -32,14 +32,12 @@ nlohmann::json normalized(nlohmann::json v) {
 
 }  // namespace
 
+bool Mapping::selects(const nlohmann::json& referral, TimePoint now) const {
+  return select.evaluate({&referral, nullptr, now});  // selected before any CRM record exists
+}
+
 bool Mapping::selects(const nlohmann::json& referral) const {
-  for (const auto& s : select) {
-    auto v = json_at(referral, s.pc_path);
-    bool any = false;
-    for (const auto& candidate : s.any_of) any = any || v == candidate;
-    if (!any) return false;
-  }
-  return true;
+  return selects(referral, std::chrono::system_clock::now());
 }
 
 connectors::ObjectSpec Mapping::pc_spec() const {

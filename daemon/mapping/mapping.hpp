@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "connectors/records.hpp"
+#include "daemon/mapping/condition.hpp"
 
 namespace cosync::mapping {
 
@@ -43,12 +44,6 @@ struct FieldRule {
   bool flows_to_pc() const { return direction != Direction::to_crm; }
 };
 
-// A referral belongs to the mapping when every PC path holds one of the listed values.
-struct Selector {
-  std::string pc_path;
-  std::vector<nlohmann::json> any_of;
-};
-
 // How a CRM record created from a referral finds the account it belongs to (Salesforce:
 // an Opportunity needs an AccountId): the one account whose name, or website domain, matches a
 // value of the referral; created from `fields` when none does and `create` is set.
@@ -75,7 +70,7 @@ struct Mapping {
   std::string crm_object;             // e.g. "Lead"
   std::string crm_link_field;         // CRM field holding the referral id (external id)
   std::string pc_link_field = "externalReferenceId";  // PC field holding the CRM record id
-  std::vector<Selector> select;
+  Condition select;  // which referrals belong to the mapping (pc. paths only); default: all
   int crm_object_line = 0;
   int crm_link_field_line = 0;
   std::map<std::string, std::string> create_templates;  // CRM field -> "[MSFT] {customerProfile.name}"
@@ -86,6 +81,8 @@ struct Mapping {
   // statusReason of a referral closed as Lost because its CRM record was deleted (on_crm_delete: close).
   std::string close_reason = "Deleted in CRM";
 
+  bool selects(const nlohmann::json& referral, TimePoint now) const;
+  // The same at the system clock's now; kept until the engine passes its clock.
   bool selects(const nlohmann::json& referral) const;
   connectors::ObjectSpec pc_spec() const;
   connectors::ObjectSpec crm_spec() const;

@@ -176,11 +176,10 @@ Mapping load_mapping(const std::string& path) {
       if (c < 0x20 || c == 0x7f) reason->fail("must be one line of text without control characters");
   }
   if (auto select = root.find("select")) {
-    for (auto& [key, value] : select->entries()) {
-      Selector s{referral_path(value, key), {}};
-      for (auto& v : string_or_list(value)) s.any_of.emplace_back(v);
-      m.select.push_back(std::move(s));
-    }
+    // A referral is selected before any CRM record exists, so select reads the referral only; a
+    // key without pc. is a referral path, the syntax from before conditions (`status: [New]`).
+    const ConditionScope scope{true, false, true, "a referral is selected before any CRM record exists"};
+    m.select = load_condition(*select, scope);
   }
   if (auto create = root.find("create")) {
     for (auto& [field, text] : create->entries()) {
