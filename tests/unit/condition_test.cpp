@@ -7,7 +7,7 @@
 #include "daemon/mapping/mapping.hpp"
 #include "daemon/util/time.hpp"
 #include "daemon/util/yaml_reader.hpp"
-#include "tests/unit/test_files.hpp"
+#include "tests/unit/mapping_file.hpp"
 
 using namespace cosync;
 using mapping::Condition;
@@ -261,21 +261,10 @@ TEST_CASE("condition: nesting has a limit, so no file can exhaust the stack") {
 
 namespace {
 
-const std::string kHead = "name: leads\ncrm:\n  connection: salesforce\n  object: Lead\n  link_field: Ref__c\n";
-const std::string kField = "fields:\n  - name: company\n    pc: customerProfile.name\n    crm: Company\n    direction: to_crm\n";
-
-struct SelectFile {
-  testing::TempDir dir;
-  std::string path = dir.file("m.yaml");
-  mapping::Mapping load(const std::string& select) { return mapping::load_mapping(dir.write("m.yaml", kHead + select + kField)); }
-  std::string error_of(const std::string& select) {
-    try {
-      load(select);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "";
-  }
+// A Lead mapping whose select is `select` (starting at line 6).
+struct SelectFile : testing::MappingFile {
+  mapping::Mapping load(const std::string& select) { return MappingFile::load(testing::kHead + select + testing::kField); }
+  std::string error_of(const std::string& select) { return MappingFile::error_of(testing::kHead + select + testing::kField); }
 };
 
 }  // namespace

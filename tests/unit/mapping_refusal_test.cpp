@@ -4,29 +4,14 @@
 #include <catch2/catch.hpp>
 
 #include "daemon/mapping/mapping.hpp"
-#include "daemon/util/yaml_reader.hpp"
-#include "tests/unit/test_files.hpp"
+#include "tests/unit/mapping_file.hpp"
 
 using namespace cosync;
+using testing::kField;
+using testing::kHead;
+using testing::MappingFile;
 
 namespace {
-
-const std::string kHead = "name: leads\ncrm:\n  connection: salesforce\n  object: Lead\n  link_field: Ref__c\n";
-const std::string kField = "fields:\n  - name: company\n    pc: customerProfile.name\n    crm: Company\n    direction: to_crm\n";
-
-struct MappingFile {
-  testing::TempDir dir;
-  std::string path = dir.file("m.yaml");
-  std::string error_of(const std::string& text) {
-    dir.write("m.yaml", text);
-    try {
-      mapping::load_mapping(path);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "";
-  }
-};
 
 std::string status_rule(const std::string& direction, const std::string& values) {
   return "  - name: status\n    pc: [status, substatus]\n    crm: Status\n    direction: " + direction +
