@@ -44,7 +44,9 @@ struct MergePlan {
   // Fields both sides already agree on (the shadow catches up with them).
   nlohmann::json agreed = nlohmann::json::object();
   std::vector<Conflict> conflicts;
-  std::vector<std::string> unmapped;       // "field: crm value 'X' has no entry in the value map"
+  // What the engine logs with the record: "field: CRM value \"X\" has no entry in the value map",
+  // "notes: 300 characters cut to 255, the length of Lead.Description".
+  std::vector<std::string> unmapped;
   bool empty() const { return to_pc.empty() && to_crm.empty(); }
 };
 

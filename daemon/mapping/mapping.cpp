@@ -1,5 +1,6 @@
 #include "daemon/mapping/mapping.hpp"
 
+#include "daemon/mapping/field_transform.hpp"
 #include "daemon/util/json_path.hpp"
 
 namespace cosync::mapping {
@@ -56,10 +57,41 @@ connectors::ObjectSpec Mapping::crm_spec() const {
   return spec;
 }
 
+std::optional<std::size_t> FieldRule::pc_text_limit() const {
+  return transform == Transform::truncate ? length : std::nullopt;
+}
+
+std::optional<std::size_t> FieldRule::crm_text_limit() const {
+  auto limit = pc_text_limit();
+  if (crm_max_length && (!limit || *crm_max_length < *limit)) limit = crm_max_length;
+  return limit;
+}
+
+namespace {
+
+// A value read from either side, in the canonical form of the field's transform.
+nlohmann::json transformed(const FieldRule& f, nlohmann::json value) {
+  switch (f.transform) {
+    case Transform::date: return date_of(value);
+    case Transform::number: return number_of(value);
+    case Transform::none:
+    case Transform::truncate: break;
+  }
+  return value;
+}
+
+// Text cut to what the side's field holds; other values as they are.
+nlohmann::json fitted(nlohmann::json value, std::optional<std::size_t> limit) {
+  if (limit && value.is_string()) return cut_text(value.get<std::string>(), *limit);
+  return value;
+}
+
+}  // namespace
+
 std::optional<nlohmann::json> Mapping::canonical_from_pc(const FieldRule& f, const nlohmann::json& referral) const {
   nlohmann::json value;
   if (f.pc_paths.size() == 1) {
-    value = normalized(json_at(referral, f.pc_paths[0]));
+    value = transformed(f, normalized(json_at(referral, f.pc_paths[0])));
   } else {
     value = nlohmann::json::array();
     for (const auto& p : f.pc_paths) value.push_back(normalized(json_at(referral, p)));
@@ -71,17 +103,26 @@ std::optional<nlohmann::json> Mapping::canonical_from_pc(const FieldRule& f, con
 }
 
 std::optional<nlohmann::json> Mapping::canonical_from_crm(const FieldRule& f, const nlohmann::json& record) const {
-  auto value = normalized(json_at(record, f.crm_field));
+  auto value = transformed(f, normalized(json_at(record, f.crm_field)));
   if (f.values.empty()) return value;
-  for (const auto& e : f.values)
-    if (e.crm == value) return e.pc;
+  // The entry that flows to Partner Center decides; a value only a to_crm entry writes (in a
+  // field that never flows to Partner Center) still reads as that entry's PC value.
+  const ValueMapEntry* any = nullptr;
+  for (const auto& e : f.values) {
+    if (e.crm != value) continue;
+    if (e.flows_to_pc()) return e.pc;
+    if (!any) any = &e;
+  }
+  if (any) return any->pc;
   return std::nullopt;
 }
 
 std::vector<connectors::FieldChange> Mapping::pc_changes(const FieldRule& f, const nlohmann::json& canonical) const {
   std::vector<connectors::FieldChange> out;
   if (f.pc_paths.size() == 1) {
-    out.push_back({f.pc_paths[0], canonical});
+    nlohmann::json value = fitted(canonical, f.pc_text_limit());
+    if (f.transform == Transform::date && value.is_string()) value = pc_timestamp_of_date(value.get<std::string>());
+    out.push_back({f.pc_paths[0], std::move(value)});
   } else {
     for (size_t i = 0; i < f.pc_paths.size(); ++i)
       out.push_back({f.pc_paths[i], canonical.is_array() && i < canonical.size() ? canonical[i] : nlohmann::json()});
@@ -90,10 +131,26 @@ std::vector<connectors::FieldChange> Mapping::pc_changes(const FieldRule& f, con
 }
 
 std::vector<connectors::FieldChange> Mapping::crm_changes(const FieldRule& f, const nlohmann::json& canonical) const {
-  if (f.values.empty()) return {{f.crm_field, canonical}};
+  if (f.values.empty()) return {{f.crm_field, fitted(canonical, f.crm_text_limit())}};
   for (const auto& e : f.values)
-    if (e.pc == canonical) return {{f.crm_field, e.crm}};
+    if (e.flows_to_crm() && e.pc == canonical) return {{f.crm_field, e.crm}};
   return {};
+}
+
+std::optional<nlohmann::json> Mapping::pc_round_trip(const FieldRule& f, const nlohmann::json& canonical) const {
+  auto changes = pc_changes(f, canonical);
+  if (changes.empty()) return std::nullopt;
+  nlohmann::json referral = nlohmann::json::object();
+  for (auto& c : changes) json_set(referral, c.path, std::move(c.value));
+  return canonical_from_pc(f, referral);
+}
+
+std::optional<nlohmann::json> Mapping::crm_round_trip(const FieldRule& f, const nlohmann::json& canonical) const {
+  auto changes = crm_changes(f, canonical);
+  if (changes.empty()) return std::nullopt;
+  nlohmann::json record = nlohmann::json::object();
+  for (auto& c : changes) record[c.path] = std::move(c.value);
+  return canonical_from_crm(f, record);
 }
 
 std::vector<connectors::FieldChange> Mapping::crm_fields_for_create(const nlohmann::json& referral) const {

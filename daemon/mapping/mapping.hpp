@@ -4,6 +4,7 @@
 //
 // Every field has a canonical value used for merging: the Partner Center form of the value
 // (for a value-mapped field, the PC side of the matching entry; for several PC paths, an array).
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -29,6 +30,20 @@ struct ValueMapEntry {
   nlohmann::json pc;   // scalar, or an array with one value per PC path
   nlohmann::json crm;  // scalar
   int line = 0;        // of its `crm:` in the mapping file (key fields[i].values[j].crm), for messages
+  // A one-way entry is used only in its direction: several PC values may become one CRM value
+  // (`to_crm`) while that CRM value reads back as the one entry that flows to Partner Center.
+  Direction direction = Direction::both;
+
+  bool flows_to_crm() const { return direction != Direction::to_pc; }
+  bool flows_to_pc() const { return direction != Direction::to_crm; }
+};
+
+// How a field's value is read and written on both sides (`transform:` in the mapping file).
+enum class Transform {
+  none,
+  date,      // canonical "2026-12-31"; Partner Center timestamps are written as "2026-12-31T00:00:00Z"
+  number,    // canonical JSON number: "120000", 120000 and 120000.0 are one value
+  truncate,  // text written to either side is cut to `length` (or the CRM field's length)
 };
 
 struct FieldRule {
@@ -38,10 +53,20 @@ struct FieldRule {
   Direction direction = Direction::both;
   Owner owner = Owner::pc;
   std::vector<ValueMapEntry> values;  // empty: the value is copied as it is
+  Transform transform = Transform::none;
+  std::optional<std::size_t> length;  // transform truncate: `length:`, in characters
   int line = 0;                       // in the mapping file, for messages
+  // The CRM text field's length in the org (Salesforce describe `length`, Dataverse MaxLength),
+  // learned by the metadata check before the engine runs: longer text sent to the CRM is cut to
+  // it instead of being rejected. Mutable because it is knowledge about the org, not
+  // configuration: the check sees the loaded mapping as const.
+  mutable std::optional<std::size_t> crm_max_length;
 
   bool flows_to_crm() const { return direction != Direction::to_pc; }
   bool flows_to_pc() const { return direction != Direction::to_crm; }
+  // The length text written to each side is cut to, if any.
+  std::optional<std::size_t> pc_text_limit() const;
+  std::optional<std::size_t> crm_text_limit() const;
 };
 
 // How a CRM record created from a referral finds the account it belongs to (Salesforce:
@@ -91,9 +116,14 @@ struct Mapping {
   // for what the record holds (logged by the caller, never written anywhere).
   std::optional<nlohmann::json> canonical_from_pc(const FieldRule& f, const nlohmann::json& referral) const;
   std::optional<nlohmann::json> canonical_from_crm(const FieldRule& f, const nlohmann::json& record) const;
-  // The writes that put a canonical value on each side.
+  // The writes that put a canonical value on each side (empty when no value-map entry flows there).
   std::vector<connectors::FieldChange> pc_changes(const FieldRule& f, const nlohmann::json& canonical) const;
   std::vector<connectors::FieldChange> crm_changes(const FieldRule& f, const nlohmann::json& canonical) const;
+  // The canonical value a side reads back after cosync wrote `canonical` to it: differs from it
+  // when the write loses something (text cut to the field's length, a PC value that a one-way
+  // entry turns into a CRM value shared with another); nullopt when nothing would be written.
+  std::optional<nlohmann::json> pc_round_trip(const FieldRule& f, const nlohmann::json& canonical) const;
+  std::optional<nlohmann::json> crm_round_trip(const FieldRule& f, const nlohmann::json& canonical) const;
 
   // The CRM fields of a record created from `referral`: every field that flows to the CRM, the
   // create templates, and the account lookup (see connectors::ParentLookup).

@@ -49,21 +49,86 @@ nlohmann::json value_of(const YamlNode& node, size_t expected_count) {
   return nlohmann::json(values);
 }
 
+Direction direction_of(const YamlNode& node) {
+  std::string v = node.as_string();
+  if (v == "both") return Direction::both;
+  if (v == "to_crm") return Direction::to_crm;
+  if (v == "to_pc") return Direction::to_pc;
+  node.fail("expected both, to_crm or to_pc, got '" + v + "'");
+}
+
+void read_transform(const YamlNode& node, FieldRule& f) {
+  if (auto t = node.find("transform")) {
+    std::string v = t->as_string();
+    if (v == "date") f.transform = Transform::date;
+    else if (v == "number") f.transform = Transform::number;
+    else if (v == "truncate") f.transform = Transform::truncate;
+    else t->fail("expected date, number or truncate, got '" + v + "'");
+    if (node.has("values")) t->fail("a field with a values map takes its values from the map, not a transform");
+  }
+  if (auto length = node.find("length")) {
+    if (f.transform != Transform::truncate) length->fail("is only used with transform: truncate");
+    // Salesforce long text areas hold up to 131,072 characters; Dataverse multiline text 1,048,576.
+    f.length = static_cast<std::size_t>(length->as_int(1, 1048576));
+  }
+}
+
+// Each direction the field flows in must find exactly one entry for every value its source side
+// may hold: the same Partner Center value twice could become either CRM value, the same CRM value
+// twice could be read back as either Partner Center value (and then written over the referral's
+// real one), and a value with no entry in a direction would be read but never written.
+void check_value_map(const FieldRule& f, const std::vector<YamlNode>& entries) {
+  for (std::size_t j = 0; j < f.values.size(); ++j) {
+    const auto& e = f.values[j];
+    const auto& node = entries[j];
+    if ((e.direction == Direction::to_crm && !f.flows_to_crm()) || (e.direction == Direction::to_pc && !f.flows_to_pc()))
+      node.get("direction").fail(std::string("the field is direction: ") + to_string(f.direction) + ", so an entry " +
+                                 to_string(e.direction) + " is never used");
+    bool crm_found = false, pc_found = false;
+    for (std::size_t k = 0; k < f.values.size(); ++k) {
+      const auto& other = f.values[k];
+      crm_found = crm_found || (other.pc == e.pc && other.flows_to_crm());
+      pc_found = pc_found || (other.crm == e.crm && other.flows_to_pc());
+      if (k >= j) continue;
+      if (f.flows_to_crm() && e.flows_to_crm() && other.flows_to_crm() && other.pc == e.pc)
+        node.get("pc").fail(e.pc.dump() + " is mapped twice (also in values[" + std::to_string(k) +
+                            "]): which CRM value it means is ambiguous; keep one entry, or make one direction: to_pc");
+      if (f.flows_to_pc() && e.flows_to_pc() && other.flows_to_pc() && other.crm == e.crm)
+        node.get("crm").fail(e.crm.dump() + " is mapped twice (also in values[" + std::to_string(k) +
+                             "]): which Partner Center value it means is ambiguous; keep one entry, or make one "
+                             "direction: to_crm (or the field direction: to_crm)");
+    }
+    if (f.flows_to_crm() && !crm_found)
+      node.get("pc").fail(e.pc.dump() + " has no entry that writes it to the CRM; add one, or make the field "
+                          "direction: to_pc");
+    if (f.flows_to_pc() && !pc_found)
+      node.get("crm").fail(e.crm.dump() + " has no entry that writes it to Partner Center; add one, or make the "
+                           "field direction: to_crm");
+  }
+}
+
+void read_value_map(const YamlNode& values, FieldRule& f) {
+  auto entries = values.items();
+  for (const auto& entry : entries) {
+    entry.expect_map().allow_only({"pc", "crm", "direction"});
+    auto crm = entry.get("crm");
+    ValueMapEntry e{value_of(entry.get("pc"), f.pc_paths.size()), crm.as_string(), crm.line()};
+    if (auto d = entry.find("direction")) e.direction = direction_of(*d);
+    f.values.push_back(std::move(e));
+  }
+  if (f.values.empty()) values.fail("must list at least one pc/crm pair");
+  check_value_map(f, entries);
+}
+
 FieldRule read_field(const YamlNode& node) {
-  node.expect_map().allow_only({"name", "pc", "crm", "direction", "owner", "values"});
+  node.expect_map().allow_only({"name", "pc", "crm", "direction", "owner", "values", "transform", "length"});
   FieldRule f;
   f.line = node.line();
   f.name = node.string("name");
   f.pc_paths = string_or_list(node.get("pc"));
   for (const auto& p : f.pc_paths) referral_path(node.get("pc"), p);
   f.crm_field = crm_name(node.get("crm"));
-  if (auto d = node.find("direction")) {
-    std::string v = d->as_string();
-    if (v == "both") f.direction = Direction::both;
-    else if (v == "to_crm") f.direction = Direction::to_crm;
-    else if (v == "to_pc") f.direction = Direction::to_pc;
-    else d->fail("expected both, to_crm or to_pc, got '" + v + "'");
-  }
+  if (auto d = node.find("direction")) f.direction = direction_of(*d);
   if (auto o = node.find("owner")) {
     std::string v = o->as_string();
     if (v == "pc") f.owner = Owner::pc;
@@ -73,29 +138,8 @@ FieldRule read_field(const YamlNode& node) {
   }
   if (f.pc_paths.size() > 1 && !node.has("values"))
     node.get("pc").fail("several pc paths need a values map to combine them");
-  if (auto values = node.find("values")) {
-    auto entries = values->items();
-    for (std::size_t j = 0; j < entries.size(); ++j) {
-      const auto& entry = entries[j];
-      entry.expect_map().allow_only({"pc", "crm"});
-      auto crm = entry.get("crm");
-      ValueMapEntry e{value_of(entry.get("pc"), f.pc_paths.size()), crm.as_string(), crm.line()};
-      // Each direction the field flows in must find exactly one entry: the same Partner Center
-      // value twice could become either CRM value, the same CRM value twice could be read back
-      // as either Partner Center value (and then written over the referral's real one).
-      for (std::size_t k = 0; k < j; ++k) {
-        if (f.flows_to_crm() && f.values[k].pc == e.pc)
-          entry.get("pc").fail(e.pc.dump() + " is mapped twice (also in values[" + std::to_string(k) +
-                               "]): which CRM value it means is ambiguous; keep one entry");
-        if (f.flows_to_pc() && f.values[k].crm == e.crm)
-          crm.fail(e.crm.dump() + " is mapped twice (also in values[" + std::to_string(k) +
-                   "]): which Partner Center value it means is ambiguous; keep one entry, or make the field "
-                   "direction: to_crm");
-      }
-      f.values.push_back(std::move(e));
-    }
-    if (f.values.empty()) values->fail("must list at least one pc/crm pair");
-  }
+  read_transform(node, f);
+  if (auto values = node.find("values")) read_value_map(*values, f);
   if (f.flows_to_pc()) {
     for (const auto& p : f.pc_paths)
       if (!connectors::is_patchable_referral_path(p))
