@@ -210,7 +210,7 @@ net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::get(const ObjectS
 
 net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::update(const ObjectSpec&, const RemoteRecord& current,
                                                                       const std::vector<FieldChange>& changes) {
-  if (auto refusal = referral_patch_refusal(current.fields, changes))
+  if (auto refusal = referral_contract_refusal(current.fields, changes))
     co_return Failure{FailureKind::rejected, "referral " + current.id + ": " + *refusal, 0, ""};
   nlohmann::json patch = nlohmann::json::array();
   for (const auto& c : changes) {

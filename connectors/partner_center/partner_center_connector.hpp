@@ -30,14 +30,6 @@ struct PartnerCenterOptions {
   const Clock* clock = nullptr;                     // for the sweep schedule; nullptr: system clock
 };
 
-// Microsoft's three kinds of referral (see README "Referral classification").
-struct ReferralClass {
-  std::string kind;       // "marketplace_lead", "qualified_lead" or "co_sell_opportunity"
-  std::string direction;  // "incoming" or "outgoing"
-};
-// Stored in kKindField / kDirectionField (referral_contract.hpp) of every referral read.
-ReferralClass classify_referral(const nlohmann::json& referral);
-
 class PartnerCenterConnector final : public Connector {
  public:
   PartnerCenterConnector(http::HttpClient& client, auth::TokenProvider& tokens, PartnerCenterOptions options, Log log);
@@ -81,9 +73,6 @@ class PartnerCenterConnector final : public Connector {
   Log log_;
 };
 
-// Why a patch may not be sent to this referral (terminal state, impossible transition, a path
-// the API does not accept), or nullopt when it may.
-std::optional<std::string> referral_patch_refusal(const nlohmann::json& referral, const std::vector<FieldChange>& changes);
 // Reads a referral as returned by the API; nullopt with `reason` when what the sync cannot do
 // without is missing or of the wrong type: an id (without control characters), an eTag, a status,
 // a valid updatedDateTime (and createdDateTime when present). Other fields are kept as they came.

@@ -20,9 +20,11 @@ bool is_patchable_referral_path(std::string_view path);
 bool is_patchable_registration_path(std::string_view path);
 // Closed (Won, Lost, Declined, Expired): Partner Center takes no write to it (DESIGN invariant 6).
 bool is_terminal_referral(const nlohmann::json& referral);
-// Why the contract refuses this patch of `referral`: it is closed (terminal), a path is not
-// patchable, or a value is null; nullopt when it accepts it. The state machine's transitions are
-// a rule (daemon/rules/referral_state_machine.hpp), checked when the write is planned.
+// Why the contract refuses this patch of `referral`: it is closed (terminal, DESIGN invariant 6),
+// a path is not patchable, a value is null, or the status moves against the state machine
+// (New -> Active -> Closed, each status with its substatuses); nullopt when it accepts it. The
+// planner's guard (daemon/rules/referral_state_machine.hpp) asks before planning a write; the
+// connector asks again before sending one.
 std::optional<std::string> referral_contract_refusal(const nlohmann::json& referral,
                                                      const std::vector<FieldChange>& changes);
 // `text` as a JSON string literal (control characters escaped, invalid UTF-8 replaced), for quoting

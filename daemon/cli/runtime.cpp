@@ -17,6 +17,7 @@
 #include "daemon/cli/metadata_validation.hpp"
 #include "daemon/cli/systemd_notify.hpp"
 #include "daemon/engine/sync_engine.hpp"
+#include "daemon/rules/standard_rules.hpp"
 
 namespace cosync::app {
 
@@ -200,7 +201,7 @@ struct Runtime::Impl {
   void make_engines(Setup& s) {
     for (auto& sync : s.syncs)
       sync.engine = std::make_unique<engine::SyncEngine>(*sync.mapping, *s.pc.connector, *sync.crm, *store, clock,
-                                                         log, engine_options());
+                                                         log, rules::standard_rules(*sync.mapping), engine_options());
   }
 
   // Validation against the org first; the state database is created only when it passes.

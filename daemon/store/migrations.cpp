@@ -100,6 +100,20 @@ const std::vector<const char*>& schema_migrations() {
       R"sql(
       CREATE INDEX quarantine_due ON quarantine (mapping, next_retry);
       )sql",
+      // 8: actions a rule holds until a time (e.g. Won no earlier than 72 h after creation): the
+      // record joins the cycle when `until` comes, across restarts, even if nothing changed.
+      R"sql(
+      CREATE TABLE held_actions (
+        mapping TEXT NOT NULL,
+        pc_id   TEXT NOT NULL,
+        key     TEXT NOT NULL,
+        until   TEXT NOT NULL,
+        reason  TEXT NOT NULL,
+        at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        PRIMARY KEY (mapping, pc_id, key)
+      );
+      CREATE INDEX held_actions_due ON held_actions (mapping, until);
+      )sql",
   };
   return migrations;
 }

@@ -125,6 +125,40 @@ void StateStore::orphan_link(const Link& link, const std::string& at, const std:
   release_quarantine(link.mapping, "crm", link.crm_id);
 }
 
+void StateStore::hold(const HeldAction& h) {
+  SqliteStatement s(db_, "INSERT OR REPLACE INTO held_actions (mapping, pc_id, key, until, reason) VALUES (?,?,?,?,?)");
+  s.bind(h.mapping, h.pc_id, h.key, h.until, h.reason);
+  s.run();
+}
+
+void StateStore::release_hold(const std::string& mapping, const std::string& pc_id, const std::string& key) {
+  SqliteStatement s(db_, "DELETE FROM held_actions WHERE mapping=? AND pc_id=? AND key=?");
+  s.bind(mapping, pc_id, key);
+  s.run();
+}
+
+namespace {
+std::vector<HeldAction> read_holds(SqliteStatement& s) {
+  std::vector<HeldAction> out;
+  while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+  return out;
+}
+}  // namespace
+
+std::vector<HeldAction> StateStore::holds(const std::string& mapping, const std::string& pc_id) const {
+  SqliteStatement s(db_, "SELECT mapping, pc_id, key, until, reason FROM held_actions WHERE mapping=? AND pc_id=?");
+  s.bind(mapping, pc_id);
+  return read_holds(s);
+}
+
+std::vector<HeldAction> StateStore::due_holds(const std::string& mapping, const std::string& now) const {
+  SqliteStatement s(db_,
+                    "SELECT mapping, pc_id, key, until, reason FROM held_actions WHERE mapping=? AND until<=? "
+                    "ORDER BY until");
+  s.bind(mapping, now);
+  return read_holds(s);
+}
+
 bool StateStore::is_tombstoned(const std::string& mapping, const std::string& pc_id) const {
   SqliteStatement s(db_, "SELECT 1 FROM tombstones WHERE mapping=? AND pc_id=?");
   s.bind(mapping, pc_id);

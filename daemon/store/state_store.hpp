@@ -45,6 +45,15 @@ struct AuditEntry {
   std::string request_id;
 };
 
+// An action a rule holds for a record until a time (see daemon/engine/rule.hpp).
+struct HeldAction {
+  std::string mapping;
+  std::string pc_id;
+  std::string key;     // the rule's name for what it holds, one per record
+  std::string until;   // ISO-8601
+  std::string reason;
+};
+
 struct CycleRecord {
   std::string mapping;
   std::string finished_at;
@@ -115,6 +124,13 @@ class StateStore {
   void release_quarantine(const std::string& mapping, const std::string& side, const std::string& record_id);
   bool is_quarantined(const std::string& mapping, const std::string& side, const std::string& record_id) const;
   std::vector<QuarantineEntry> quarantined() const;
+
+  // Held actions: one per (mapping, referral, key); hold() inserts or moves it.
+  void hold(const HeldAction& held);
+  void release_hold(const std::string& mapping, const std::string& pc_id, const std::string& key);
+  std::vector<HeldAction> holds(const std::string& mapping, const std::string& pc_id) const;
+  // Held actions of `mapping` whose time has come (`now` as ISO-8601).
+  std::vector<HeldAction> due_holds(const std::string& mapping, const std::string& now) const;
 
   void add_audit(const AuditEntry& entry);
   std::vector<AuditEntry> audit(const std::string& mapping, std::size_t limit) const;  // newest first

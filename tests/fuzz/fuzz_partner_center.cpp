@@ -3,6 +3,8 @@
 // hostile input without throwing; a referral is either parsed or refused with a reason.
 #include "connectors/api_error.hpp"
 #include "connectors/partner_center/partner_center_connector.hpp"
+#include "connectors/partner_center/referral_contract.hpp"
+#include "daemon/rules/referral_classification.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "tests/fuzz/fuzz_support.hpp"
 
@@ -17,9 +19,9 @@ void read_referral(const nlohmann::json& item) {
   } else {
     FUZZ_REQUIRE(!reason.empty());
   }
-  (void)connectors::classify_referral(item);
+  (void)rules::classify_referral(item);
   static const std::vector<connectors::FieldChange> changes = {{"status", "Active"}, {"substatus", "Accepted"}};
-  (void)connectors::referral_patch_refusal(item, changes);
+  (void)connectors::referral_contract_refusal(item, changes);
 }
 
 }  // namespace

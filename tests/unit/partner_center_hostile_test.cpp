@@ -103,7 +103,7 @@ TEST_CASE_METHOD(HostileFixture, "partner center: nulls and wrong types in a ref
 
   // What reads such a referral later (patch refusal, deal registration) does not throw either.
   const auto& kept = result->records[1].fields;
-  CHECK_FALSE(connectors::referral_patch_refusal(kept, {{"status", "Active"}, {"substatus", "Accepted"}}).has_value());
+  CHECK_FALSE(connectors::referral_contract_refusal(kept, {{"status", "Active"}, {"substatus", "Accepted"}}).has_value());
   connectors::RemoteRecord odd = result->records[1];
   odd.fields["status"] = json::array();
   odd.fields["registrations"] = "none";

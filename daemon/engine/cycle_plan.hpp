@@ -1,0 +1,123 @@
+#pragma once
+// The planner's output for one mapping and cycle: a plain description of every create, update,
+// rule action and failure, each with its reason and precondition (the record version it was
+// planned against). The executor carries it out; `cosyncd plan` prints it (describe()).
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "connectors/records.hpp"
+#include "daemon/engine/merge.hpp"
+#include "daemon/engine/rule.hpp"
+#include "daemon/store/state_store.hpp"
+#include "daemon/util/expected.hpp"
+
+namespace cosync::engine {
+
+// One referral's records as read this cycle (pulled, or read afresh when needed).
+struct WorkItem {
+  std::string pc_id;
+  std::optional<connectors::RemoteRecord> pc;
+  std::optional<connectors::RemoteRecord> crm;
+  bool reread = false;  // due for retry (quarantine or a held action): read both sides afresh
+  bool done = false;    // failed, created, refused or finished: nothing more this cycle
+};
+
+// A record that could not be handled: the executor orphans (404 on a linked record),
+// quarantines (rejected) or counts it for a retry next cycle (transient).
+struct RecordFailure {
+  std::string side;  // "pc" or "crm"
+  std::string id;
+  Failure failure;
+};
+
+// A referral with no CRM record yet: created by upsert on the external id.
+struct PlannedCreate {
+  WorkItem* item = nullptr;
+  connectors::UpsertRequest request;
+  nlohmann::json intent;  // the canonical values the create sends (journaled before sending)
+};
+
+// A CRM record that already holds the referral id (a create whose link a crash lost, or a record
+// a person tied to it): linked instead of created over.
+struct PlannedLink {
+  WorkItem* item = nullptr;
+};
+
+// A linked pair's merge and the writes it needs; the writes are preconditioned on the versions
+// of `item`'s records.
+struct PlannedUpdate {
+  WorkItem* item = nullptr;
+  Link link;                 // as stored, pending intents settled
+  MergePlan merge;
+  std::vector<connectors::FieldChange> pc_changes;
+  std::vector<connectors::FieldChange> crm_changes;
+  bool link_field_stale = false;     // pc_changes include the referral's link field
+  std::vector<RuleAction> actions;   // rules' holds and events for this pair
+  std::optional<std::string> refused;  // a rule refused the PC writes: quarantined after the CRM side
+  nlohmann::json shadow;     // link.shadow plus what is agreed or written so far
+  bool again = false;        // a precondition failed: re-read, merge again next round
+  bool failed = false;
+};
+
+// A deleted CRM record whose link a rule acts on (close the referral, unlink).
+struct PlannedDeletion {
+  Link link;
+  std::vector<connectors::FieldChange> pc_changes;  // e.g. close as Lost; sent only if not closed already
+  bool unlink = false;
+  std::string reason;
+};
+
+struct CyclePlan {
+  std::string pc_cursor;   // where the next pulls start, committed when the cycle completes
+  std::string crm_cursor;
+  bool pull_failed = false;
+  std::size_t pulled_pc = 0;
+  std::size_t pulled_crm = 0;
+  std::map<std::string, WorkItem> items;  // by referral id; the plans below point into it
+  std::vector<RecordFailure> failures;
+  std::vector<PlannedDeletion> deletions;
+  std::vector<PlannedLink> links;
+  std::vector<PlannedCreate> creates;
+  std::vector<PlannedUpdate> updates;
+};
+
+struct CycleStats {
+  std::size_t pulled_pc = 0;
+  std::size_t pulled_crm = 0;
+  std::size_t created = 0;
+  std::size_t updated_pc = 0;
+  std::size_t updated_crm = 0;
+  std::size_t conflicts = 0;
+  std::size_t quarantined = 0;
+  std::size_t orphaned = 0;    // links whose record one side answered 404 for
+  std::size_t failed = 0;      // transient failures: retried next cycle
+  std::size_t api_calls = 0;
+  std::string crm_api_usage;   // the CRM's own report, e.g. Salesforce "120/15000"; empty if none
+  std::chrono::milliseconds duration{0};
+  bool pull_failed = false;
+
+  bool ok() const { return failed == 0 && quarantined == 0 && !pull_failed; }
+};
+
+// One line of `cosyncd plan`: what would change, per record and field, and why.
+struct PlannedChange {
+  std::string mapping;
+  std::string pc_id;
+  std::string crm_id;  // empty when the CRM record would be created
+  std::string action;  // "create in CRM", "update CRM", "update Partner Center", ...
+  std::string field;   // canonical field name, or the CRM/PC field for creates and links
+  nlohmann::json old_value;
+  nlohmann::json new_value;
+  std::string reason;
+};
+
+// The plan as `cosyncd plan` lists it, and the counts a real cycle would report.
+std::vector<PlannedChange> describe(const CyclePlan& plan, const mapping::Mapping& mapping);
+CycleStats planned_stats(const CyclePlan& plan);
+
+}  // namespace cosync::engine

@@ -1,0 +1,329 @@
+#include "daemon/engine/planner.hpp"
+
+#include <algorithm>
+
+#include "connectors/partner_center/referral_contract.hpp"
+#include "daemon/util/json_path.hpp"
+#include "daemon/util/remote_json.hpp"
+#include "daemon/util/time.hpp"
+
+namespace cosync::engine {
+
+namespace net = boost::asio;
+using connectors::FieldChange;
+using connectors::RemoteRecord;
+
+const char* to_string(Side side) { return side == Side::pc ? "pc" : "crm"; }
+
+Planner::Planner(const mapping::Mapping& mapping, connectors::Connector& pc, connectors::Connector& crm,
+                 const StateStore& store, const RuleSet& rules, const Clock& clock, Log log)
+    : mapping_(mapping),
+      pc_(pc),
+      crm_(crm),
+      store_(store),
+      rules_(rules),
+      clock_(clock),
+      log_(std::move(log)),
+      pc_spec_(mapping.pc_spec()),
+      crm_spec_(mapping.crm_spec()) {}
+
+std::vector<RuleAction> Planner::ask_rules(const RuleInput& input) const {
+  std::vector<RuleAction> actions;
+  for (const auto& rule : rules_)
+    for (auto& a : rule->evaluate(input)) actions.push_back(std::move(a));
+  return actions;
+}
+
+void Planner::annotate(RemoteRecord& referral) const {
+  RuleInput input{Trigger::pulled, mapping_};
+  input.pc = &referral.fields;
+  input.now = clock_.now();
+  for (const auto& a : ask_rules(input))
+    if (a.kind == RuleAction::Kind::annotate)
+      for (const auto& c : a.changes) referral.fields[c.path] = c.value;
+}
+
+RecordFailure Planner::contain(const std::string& side, const std::string& id, const std::string& what) const {
+  // Last resort: handling one record threw (an input or a state nobody foresaw). It is
+  // quarantined with the reason and the cycle goes on with the others.
+  log_->error("mapping={} side={} record={} could not be processed: {}", mapping_.name, side, id, what);
+  return {side, id, {FailureKind::rejected, "could not be processed: " + what, 0, ""}};
+}
+
+net::awaitable<CyclePlan> Planner::plan() {
+  CyclePlan plan;
+  auto pc_pull = co_await pc_.pull(pc_spec_, store_.cursor(mapping_.name, "pc").value_or(""));
+  Expected<connectors::PullResult> crm_pull = connectors::PullResult{};
+  if (pc_pull) crm_pull = co_await crm_.pull(crm_spec_, store_.cursor(mapping_.name, "crm").value_or(""));
+  if (!pull(plan, pc_pull, crm_pull)) co_return plan;
+
+  for (auto& r : pc_pull->records) add_referral(r, plan);
+  for (auto& r : crm_pull->records) {
+    try {
+      pair_crm_record(r, plan);
+    } catch (const std::exception& e) {
+      plan.failures.push_back(contain("crm", r.id, e.what()));
+    }
+  }
+  add_due(plan);
+  for (auto& [id, item] : plan.items) {
+    std::optional<std::string> error;
+    try {
+      co_await plan_item(item, plan);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (error) {
+      item.done = true;
+      plan.failures.push_back(contain("pc", item.pc_id, *error));
+    }
+  }
+  co_return plan;
+}
+
+bool Planner::pull(CyclePlan& plan, Expected<connectors::PullResult>& pc, Expected<connectors::PullResult>& crm) {
+  if (!pc || !crm) {
+    const auto& failure = !pc ? pc.failure() : crm.failure();
+    log_->error("mapping={} {} pull failed: {}", mapping_.name, !pc ? "Partner Center" : crm_.system(),
+                failure.message);
+    plan.pull_failed = true;
+    return false;
+  }
+  plan.pulled_pc = pc->records.size();
+  plan.pulled_crm = crm->records.size();
+  plan.pc_cursor = pc->cursor;
+  plan.crm_cursor = crm->cursor;
+  for (const auto& bad : pc->malformed)
+    plan.failures.push_back({"pc", bad.id.empty() ? "(no id)" : bad.id, {FailureKind::rejected, "malformed: " + bad.reason, 0, ""}});
+  for (const auto& bad : crm->malformed)
+    plan.failures.push_back({"crm", bad.id.empty() ? "(no id)" : bad.id, {FailureKind::rejected, "malformed: " + bad.reason, 0, ""}});
+  return true;
+}
+
+void Planner::add_referral(RemoteRecord& r, CyclePlan& plan) {
+  try {
+    annotate(r);
+    auto link = store_.link_by_pc(mapping_.name, r.id);
+    if (link ? link->orphaned() : !mapping_.selects(r.fields)) return;  // an orphaned pair is never written
+    auto& item = plan.items[r.id];
+    item.pc_id = r.id;
+    item.pc = std::move(r);
+  } catch (const std::exception& e) {
+    plan.failures.push_back(contain("pc", r.id, e.what()));
+  }
+}
+
+void Planner::pair_crm_record(RemoteRecord& r, CyclePlan& plan) {
+  if (r.deleted) {
+    auto link = store_.link_by_crm(mapping_.name, r.id);
+    if (link && link->orphaned()) return;
+    log_->info("mapping={} {} {} was deleted in {}{}", mapping_.name, crm_spec_.object, r.id, crm_.system(),
+               link ? " (linked to referral " + link->pc_id + ")" : "");
+    if (link) plan_deletion(*link, r, plan);
+    return;
+  }
+  std::string pc_id;
+  if (auto link = store_.link_by_crm(mapping_.name, r.id)) {
+    if (link->orphaned()) return;
+    pc_id = link->pc_id;
+  } else {
+    auto ref = json_at(r.fields, mapping_.crm_link_field);
+    if (!ref.is_string() || ref.get<std::string>().empty()) return;
+    pc_id = ref.get<std::string>();
+    if (auto other = store_.link_by_pc(mapping_.name, pc_id); other && other->crm_id != r.id) {
+      log_->warn("mapping={} {} {} claims referral {} which is linked to {}: left alone", mapping_.name,
+                 crm_spec_.object, r.id, pc_id, other->crm_id);
+      return;
+    }
+  }
+  auto& item = plan.items[pc_id];
+  item.pc_id = pc_id;
+  item.crm = std::move(r);
+}
+
+void Planner::plan_deletion(const Link& link, const RemoteRecord& record, CyclePlan& plan) {
+  RuleInput input{Trigger::crm_deleted, mapping_};
+  input.crm = &record.fields;
+  input.link = &link;
+  input.now = clock_.now();
+  PlannedDeletion d{link, {}, false, ""};
+  for (auto& a : ask_rules(input)) {
+    if (a.kind == RuleAction::Kind::write && a.side == Side::pc)
+      for (auto& c : a.changes) d.pc_changes.push_back(std::move(c));
+    if (a.kind == RuleAction::Kind::unlink) d.unlink = true;
+    if (a.kind == RuleAction::Kind::write || a.kind == RuleAction::Kind::unlink) d.reason = a.reason;
+  }
+  if (d.pc_changes.empty() && !d.unlink) return;
+  plan.items.erase(link.pc_id);
+  plan.deletions.push_back(std::move(d));
+}
+
+void Planner::add_due(CyclePlan& plan) {
+  // Quarantined records whose retry time has come, and referrals a rule holds an action for
+  // whose time has come, are read afresh from both sides.
+  auto now = format_iso8601(clock_.now());
+  std::vector<std::pair<std::string, std::string>> due;  // side, record id
+  for (const auto& q : store_.due_quarantine(mapping_.name, now)) due.emplace_back(q.side, q.record_id);
+  for (const auto& h : store_.due_holds(mapping_.name, now)) due.emplace_back("pc", h.pc_id);
+  for (const auto& [side, id] : due) {
+    try {
+      std::string pc_id = id;
+      if (side == "crm") {
+        auto link = store_.link_by_crm(mapping_.name, id);
+        if (!link) continue;  // an unlinked CRM record is retried when it changes
+        pc_id = link->pc_id;
+      }
+      if (pc_id == "(no id)") continue;
+      if (auto link = store_.link_by_pc(mapping_.name, pc_id); link && link->orphaned()) continue;
+      bool deleted = std::any_of(plan.deletions.begin(), plan.deletions.end(),
+                                 [&](const PlannedDeletion& d) { return d.link.pc_id == pc_id; });
+      if (deleted) continue;
+      auto& item = plan.items[pc_id];
+      item.pc_id = pc_id;
+      item.reread = true;
+    } catch (const std::exception& e) {
+      plan.failures.push_back(contain(side, id, e.what()));
+    }
+  }
+}
+
+net::awaitable<std::optional<RecordFailure>> Planner::read_side(WorkItem& item, Side side, const std::string& id) {
+  connectors::Connector& connector = side == Side::crm ? crm_ : pc_;
+  auto record = co_await connector.get(side == Side::crm ? crm_spec_ : pc_spec_, id);
+  if (!record) {
+    item.done = true;
+    co_return RecordFailure{to_string(side), id, record.failure()};
+  }
+  if (side == Side::pc) annotate(*record);
+  (side == Side::crm ? item.crm : item.pc) = std::move(*record);
+  co_return std::nullopt;
+}
+
+net::awaitable<void> Planner::plan_item(WorkItem& item, CyclePlan& plan) {
+  // Awaited values are named before they are tested: GCC 12 miscompiles co_await inside an
+  // expression (seen as SIGILL and SIGSEGV).
+  if (item.reread) {
+    auto failed = co_await read_side(item, Side::pc, item.pc_id);
+    if (!failed)
+      if (auto link = store_.link_by_pc(mapping_.name, item.pc_id)) failed = co_await read_side(item, Side::crm, link->crm_id);
+    if (failed) co_return plan.failures.push_back(std::move(*failed));
+  }
+  if (store_.link_by_pc(mapping_.name, item.pc_id)) {
+    auto planned = co_await plan_update(item);
+    if (planned.failure) plan.failures.push_back(std::move(*planned.failure));
+    if (planned.update) plan.updates.push_back(std::move(*planned.update));
+    co_return;
+  }
+  if (!item.pc) {
+    auto failed = co_await read_side(item, Side::pc, item.pc_id);
+    if (failed) co_return plan.failures.push_back(std::move(*failed));
+  }
+  if (!mapping_.selects(item.pc->fields) || store_.is_tombstoned(mapping_.name, item.pc_id)) {
+    item.done = true;
+    co_return;
+  }
+  // A CRM record already claims this referral (a create whose link a crash lost, or a record a
+  // person tied to it): link it instead of writing the create over it. The merge then settles
+  // each field by its owner, so an edit made since is not lost.
+  if (item.crm && !item.crm->deleted) co_return plan.links.push_back({&item});
+  plan.creates.push_back(plan_create(item));
+}
+
+PlannedCreate Planner::plan_create(WorkItem& item) const {
+  PlannedCreate c{&item, {}, nlohmann::json::object()};
+  for (const auto& f : mapping_.fields)
+    if (auto value = mapping_.canonical_from_pc(f, item.pc->fields); value && f.flows_to_crm()) c.intent[f.name] = *value;
+  c.request = mapping_.crm_create_request(item.pc->fields);
+  c.request.external_id = item.pc_id;
+  return c;
+}
+
+PlannedUpdate Planner::merge_item(WorkItem& item, Link link) const {
+  // A write the last run sent but never confirmed: if the value is there, it landed, and it is
+  // cosync's own value, not an edit. Either way the intent is settled now.
+  for (auto& [field, intent] : link.pending.items()) {
+    auto rule = std::find_if(mapping_.fields.begin(), mapping_.fields.end(), [&](const auto& f) { return f.name == field; });
+    if (rule == mapping_.fields.end()) continue;
+    bool to_crm = remote_json::string_or(intent, "side") == "crm";
+    std::optional<nlohmann::json> now;
+    if (to_crm && item.crm) now = mapping_.canonical_from_crm(*rule, item.crm->fields);
+    if (!to_crm && item.pc) now = mapping_.canonical_from_pc(*rule, item.pc->fields);
+    if (now && intent.contains("value") && *now == intent["value"]) link.shadow[field] = intent["value"];
+  }
+  link.pending = nlohmann::json::object();
+
+  SideState pc_side{item.pc ? &item.pc->fields : nullptr, item.pc ? item.pc->modified : TimePoint{}};
+  SideState crm_side{item.crm ? &item.crm->fields : nullptr, item.crm ? item.crm->modified : TimePoint{}};
+  PlannedUpdate p;
+  p.item = &item;
+  p.merge = merge(mapping_, pc_side, crm_side, link.shadow);
+  for (const auto& w : p.merge.to_pc)
+    for (auto& c : mapping_.pc_changes(*w.rule, w.value)) p.pc_changes.push_back(std::move(c));
+  for (const auto& w : p.merge.to_crm)
+    for (auto& c : mapping_.crm_changes(*w.rule, w.value)) p.crm_changes.push_back(std::move(c));
+  // The referral carries the CRM id, so that sellers in Partner Center see the pairing. A closed
+  // referral takes no write: the link table alone pairs them (the CRM record carries the referral
+  // id), so that is no failure to quarantine.
+  p.link_field_stale = item.pc && !mapping_.pc_link_field.empty() &&
+                       !connectors::is_terminal_referral(item.pc->fields) &&
+                       json_at(item.pc->fields, mapping_.pc_link_field) != link.crm_id;
+  if (p.link_field_stale) p.pc_changes.push_back({mapping_.pc_link_field, link.crm_id});
+  p.shadow = link.shadow;
+  for (auto& [k, v] : p.merge.agreed.items()) p.shadow[k] = v;
+  p.link = std::move(link);
+  return p;
+}
+
+void Planner::apply_rules(PlannedUpdate& p) const {
+  auto held = store_.holds(mapping_.name, p.item->pc_id);
+  RuleInput input{Trigger::paired, mapping_};
+  input.pc = p.item->pc ? &p.item->pc->fields : nullptr;
+  input.crm = p.item->crm ? &p.item->crm->fields : nullptr;
+  input.link = &p.link;
+  input.held = &held;
+  input.pc_writes = &p.pc_changes;
+  input.crm_writes = &p.crm_changes;
+  input.now = clock_.now();
+  for (auto& a : ask_rules(input)) {
+    auto& changes = a.side == Side::pc ? p.pc_changes : p.crm_changes;
+    if (a.kind == RuleAction::Kind::write) {
+      for (const auto& c : a.changes) {
+        std::erase_if(changes, [&](const FieldChange& existing) { return existing.path == c.path; });
+        changes.push_back(c);
+      }
+      p.actions.push_back(std::move(a));  // listed by `plan`, audited when sent
+    } else if (a.kind == RuleAction::Kind::refuse && a.side == Side::pc) {
+      p.refused = a.reason;
+    } else if (a.kind == RuleAction::Kind::hold || a.kind == RuleAction::Kind::event) {
+      p.actions.push_back(std::move(a));
+    }
+  }
+  if (p.refused) p.pc_changes.clear();
+}
+
+net::awaitable<ItemPlan> Planner::plan_update(WorkItem& item) {
+  // At most one read per side before the plan is final.
+  for (int reads = 0; reads < 3; ++reads) {
+    auto link = store_.link_by_pc(mapping_.name, item.pc_id);
+    if (!link || link->orphaned()) {
+      item.done = true;
+      co_return ItemPlan{};
+    }
+    PlannedUpdate p = merge_item(item, std::move(*link));
+    apply_rules(p);
+    // A side that must be written but was not pulled is read first, then merged again.
+    bool read_pc = (!p.pc_changes.empty() || p.refused) && !item.pc;
+    if (read_pc || (!p.crm_changes.empty() && !item.crm)) {
+      Side side = read_pc ? Side::pc : Side::crm;
+      std::string id = read_pc ? item.pc_id : p.link.crm_id;
+      auto failed = co_await read_side(item, side, id);
+      if (failed) co_return ItemPlan{std::nullopt, std::move(*failed)};
+      continue;
+    }
+    for (const auto& u : p.merge.unmapped) log_->warn("mapping={} referral={} {}", mapping_.name, item.pc_id, u);
+    co_return ItemPlan{std::move(p), std::nullopt};
+  }
+  co_return ItemPlan{};  // not reached: each side is read at most once
+}
+
+}  // namespace cosync::engine

@@ -1,0 +1,69 @@
+#pragma once
+// The first half of a cycle: pull both sides from the stored cursors, pair records through links
+// (then external ids), decide creates and links, three-way merge each pair, and ask the rules.
+// The result is a CyclePlan; the planner reads the state store but never writes to it or to
+// either side, so `cosyncd plan` is exactly this.
+#include <boost/asio/awaitable.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connectors/connector.hpp"
+#include "daemon/engine/cycle_plan.hpp"
+#include "daemon/engine/rule.hpp"
+#include "daemon/mapping/mapping.hpp"
+#include "daemon/store/state_store.hpp"
+#include "daemon/util/clock.hpp"
+#include "daemon/util/log.hpp"
+
+namespace cosync::engine {
+
+// A linked item's plan, or why it has none this cycle (nothing of either: nothing to do).
+struct ItemPlan {
+  std::optional<PlannedUpdate> update;
+  std::optional<RecordFailure> failure;
+};
+
+class Planner {
+ public:
+  Planner(const mapping::Mapping& mapping, connectors::Connector& pc, connectors::Connector& crm,
+          const StateStore& store, const RuleSet& rules, const Clock& clock, Log log);
+
+  boost::asio::awaitable<CyclePlan> plan();
+  // Merges one linked item and asks the rules; reads a side that must be written but was not
+  // read yet. Called again by the executor after a create, a link or a failed precondition.
+  boost::asio::awaitable<ItemPlan> plan_update(WorkItem& item);
+  // A referral as read: the rules' computed fields (referral kind, direction) added.
+  void annotate(connectors::RemoteRecord& referral) const;
+
+  const mapping::Mapping& mapping() const { return mapping_; }
+  const connectors::ObjectSpec& pc_spec() const { return pc_spec_; }
+  const connectors::ObjectSpec& crm_spec() const { return crm_spec_; }
+
+ private:
+  bool pull(CyclePlan& plan, Expected<connectors::PullResult>& pc, Expected<connectors::PullResult>& crm);
+  void add_referral(connectors::RemoteRecord& referral, CyclePlan& plan);
+  void pair_crm_record(connectors::RemoteRecord& record, CyclePlan& plan);
+  void plan_deletion(const Link& link, const connectors::RemoteRecord& record, CyclePlan& plan);
+  void add_due(CyclePlan& plan);
+  boost::asio::awaitable<void> plan_item(WorkItem& item, CyclePlan& plan);
+  // Reads one side's record afresh into the item; the failure when it cannot.
+  boost::asio::awaitable<std::optional<RecordFailure>> read_side(WorkItem& item, Side side, const std::string& id);
+  PlannedCreate plan_create(WorkItem& item) const;
+  PlannedUpdate merge_item(WorkItem& item, Link link) const;
+  void apply_rules(PlannedUpdate& p) const;
+  std::vector<RuleAction> ask_rules(const RuleInput& input) const;
+  RecordFailure contain(const std::string& side, const std::string& id, const std::string& what) const;
+
+  const mapping::Mapping& mapping_;
+  connectors::Connector& pc_;
+  connectors::Connector& crm_;
+  const StateStore& store_;
+  const RuleSet& rules_;
+  const Clock& clock_;
+  Log log_;
+  connectors::ObjectSpec pc_spec_;
+  connectors::ObjectSpec crm_spec_;
+};
+
+}  // namespace cosync::engine
