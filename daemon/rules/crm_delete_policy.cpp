@@ -1,4 +1,4 @@
-#include "daemon/rules/crm_delete_policy.hpp"
+#include "daemon/rules/standard_rules.hpp"
 
 namespace cosync::rules {
 

@@ -1,4 +1,4 @@
-#include "daemon/rules/referral_state_machine.hpp"
+#include "daemon/rules/standard_rules.hpp"
 
 #include "connectors/partner_center/referral_contract.hpp"
 #include "daemon/util/remote_json.hpp"

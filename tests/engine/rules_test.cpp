@@ -2,9 +2,6 @@
 // machine guard, each asked exactly as the planner asks them.
 #include <catch2/catch.hpp>
 
-#include "daemon/rules/crm_delete_policy.hpp"
-#include "daemon/rules/referral_classification.hpp"
-#include "daemon/rules/referral_state_machine.hpp"
 #include "daemon/rules/standard_rules.hpp"
 #include "tests/engine/engine_fixture.hpp"
 
