@@ -126,7 +126,7 @@ bool leaf_holds(const Node& n, const ConditionInput& in) {
       // In microseconds: any two time points fit (nanoseconds would overflow over 292 years).
       using std::chrono::microseconds, std::chrono::duration_cast;
       auto age = duration_cast<microseconds>(in.now.time_since_epoch()) - duration_cast<microseconds>(t->time_since_epoch());
-      return n.op == Op::older_than ? age > n.age : age < n.age;
+      return n.op == Op::older_than ? age >= n.age : age < n.age;  // they flip at the same instant
     }
     default: break;
   }
@@ -155,6 +155,19 @@ bool holds(const Node& n, const ConditionInput& in) {
     case Node::Kind::leaf: return leaf_holds(n, in);
   }
   return false;
+}
+
+// Lowers `next` to the earliest instant after now at which an older_than / newer_than leaf flips.
+void collect_time_changes(const Node& n, const ConditionInput& in, std::optional<TimePoint>& next) {
+  for (const auto& c : n.children) collect_time_changes(c, in, next);
+  if (n.kind != Node::Kind::leaf || (n.op != Op::older_than && n.op != Op::newer_than)) return;
+  const nlohmann::json* record = n.crm ? in.crm : in.pc;
+  if (!record) return;
+  nlohmann::json v = first_value_at(*record, n.path);
+  auto t = v.is_string() ? time_of(v.get_ref<const std::string&>()) : std::nullopt;
+  if (!t || *t > TimePoint::max() - n.age) return;  // no flip that a TimePoint can hold
+  TimePoint flip = *t + n.age;
+  if (flip > in.now && (!next || flip < *next)) next = flip;
 }
 
 const char* symbol(Op op) {
@@ -207,6 +220,11 @@ Condition::Condition(std::shared_ptr<const Node> root) : root_(std::move(root)) 
 
 bool Condition::evaluate(const ConditionInput& input) const { return holds(*root_, input); }
 std::string Condition::describe() const { return describe_node(*root_); }
+std::optional<TimePoint> Condition::next_time_change(const ConditionInput& input) const {
+  std::optional<TimePoint> next;
+  collect_time_changes(*root_, input, next);
+  return next;
+}
 bool Condition::always_true() const { return root_->kind == Node::Kind::all && root_->children.empty(); }
 
 namespace {

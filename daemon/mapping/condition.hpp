@@ -13,6 +13,7 @@
 // on it is false, except `exists: false`, which is true (so `not: {crm.X: ...}` is true too).
 // Remote values are never trusted: a value of the wrong type simply does not match.
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -50,6 +51,10 @@ class Condition {
 
   // Never throws on any JSON.
   bool evaluate(const ConditionInput& input) const;
+  // The first instant after input.now at which an older_than / newer_than leaf changes for these
+  // same records, so a rule can be held until then; nullopt when none will. Until that instant the
+  // condition keeps its value unless a record changes.
+  std::optional<TimePoint> next_time_change(const ConditionInput& input) const;
   // One line for people: "pc.status in [New, Active] and pc.details.dealValue >= 50000".
   std::string describe() const;
   bool always_true() const;

@@ -102,6 +102,9 @@ TEST_CASE("condition: older_than and newer_than measure from the injected now") 
   CHECK(on(newer, &kReferral, &kRecord, at("2026-12-04T08:59:59Z")));
   CHECK(on(older, &kReferral, &kRecord, at("2026-12-04T09:00:01Z")));
   CHECK_FALSE(on(newer, &kReferral, &kRecord, at("2026-12-04T09:00:01Z")));
+  // At exactly 14 days one is true and the other false: together they cover every instant.
+  CHECK(on(older, &kReferral, &kRecord, at("2026-12-04T09:00:00Z")));
+  CHECK_FALSE(on(newer, &kReferral, &kRecord, at("2026-12-04T09:00:00Z")));
   CHECK(on(condition("  pc.createdDateTime: {older_than: 30m}")));
   CHECK_FALSE(on(condition("  pc.createdDateTime: {older_than: 480h}")));  // 20 days: not yet
   CHECK(on(condition("  pc.createdDateTime: {newer_than: 480h}")));
@@ -337,4 +340,27 @@ TEST_CASE("condition: the README's rule examples mean what the README says") {
   CHECK(on(won_or_overdue, &closed, &overdue));                                    // 2 days past
   CHECK_FALSE(on(won_or_overdue, &closed, &overdue, at("2026-12-05T12:00:00Z")));  // 12 h past
   CHECK_FALSE(on(won_or_overdue, &open, nullptr));                                 // no CRM record yet
+}
+
+TEST_CASE("condition: next_time_change says when an age condition flips, so a rule can wait for it") {
+  auto c = condition("  or:\n    - pc.createdDateTime: {older_than: 14d}\n"
+                     "    - crm.CloseDate: {newer_than: 2d}\n  pc.status: New");
+  // Created 2026-11-20T09:00Z (flips 2026-12-04T09:00Z); CloseDate 2026-03-31 (flipped 2026-04-02).
+  auto before = ConditionInput{&kReferral, &kRecord, at("2026-12-01T00:00:00Z")};
+  REQUIRE(c.next_time_change(before));
+  CHECK(*c.next_time_change(before) == at("2026-12-04T09:00:00Z"));
+  CHECK_FALSE(c.evaluate(before));
+  CHECK(c.evaluate({&kReferral, &kRecord, *c.next_time_change(before)}));  // true from that instant
+  // Nothing left to flip: after both instants, without the sides that hold the times, without ages.
+  CHECK_FALSE(c.next_time_change({&kReferral, &kRecord, at("2026-12-04T09:00:00Z")}));
+  CHECK_FALSE(c.next_time_change({nullptr, nullptr, at("2026-01-01T00:00:00Z")}));
+  CHECK(c.next_time_change({nullptr, &kRecord, at("2026-01-01T00:00:00Z")}) == at("2026-04-02T00:00:00Z"));
+  CHECK(c.next_time_change({&kReferral, nullptr, at("2026-01-01T00:00:00Z")}) == at("2026-12-04T09:00:00Z"));
+  CHECK_FALSE(condition("  pc.status: New").next_time_change(before));
+  auto earliest = c.next_time_change({&kReferral, &kRecord, at("2026-03-30T00:00:00Z")});
+  REQUIRE(earliest);
+  CHECK(*earliest == at("2026-04-02T00:00:00Z"));  // the CRM leaf flips first
+  // A time near the end of what a TimePoint holds does not overflow.
+  nlohmann::json late = {{"createdDateTime", "2261-12-31T00:00:00Z"}};
+  CHECK_FALSE(condition("  pc.createdDateTime: {older_than: 3650d}").next_time_change({&late, nullptr, kNow}));
 }
