@@ -51,9 +51,7 @@ connectors::ObjectSpec Mapping::pc_spec() const {
 connectors::ObjectSpec Mapping::crm_spec() const {
   connectors::ObjectSpec spec{crm_object, {}, crm_link_field};
   for (const auto& f : fields) spec.fields.push_back(f.crm_field);
-  if (account)
-    spec.parent = connectors::ParentLookup{account->lookup_field, account->object, account->match_field(),
-                                           account->match_by == AccountRule::MatchBy::website, account->create};
+  if (account) spec.parent = account->lookup();
   return spec;
 }
 
@@ -164,14 +162,6 @@ std::vector<connectors::FieldChange> Mapping::crm_fields_for_create(const nlohma
   for (const auto& [field, text] : create_templates) {
     std::erase_if(out, [&name = field](const connectors::FieldChange& c) { return c.path == name; });
     out.push_back({field, render_template(text, referral)});
-  }
-  if (account) {
-    nlohmann::json create = nullptr;
-    if (account->create) {
-      create = nlohmann::json::object();
-      for (const auto& [field, text] : account->fields) create[field] = render_template(text, referral);
-    }
-    out.push_back({account->lookup_field, {{"match", first_value_at(referral, account->from)}, {"create", create}}});
   }
   return out;
 }

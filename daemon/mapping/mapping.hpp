@@ -71,11 +71,16 @@ struct FieldRule {
 
 // How a CRM record created from a referral finds the account it belongs to (Salesforce:
 // an Opportunity needs an AccountId): the one account whose name, or website domain, matches a
-// value of the referral; created from `fields` when none does and `create` is set.
+// value of the referral; created from `fields` when none does and `create` is set. Which fields
+// and object those are is the CRM connector's business (connectors::Capabilities::parent_lookup):
+// the mapping file may name them, and load_config fills the rest from the connector's defaults
+// (apply_parent_defaults).
 struct AccountRule {
   enum class MatchBy { name, website };
-  std::string lookup_field = "AccountId";  // on the mapped object
-  std::string object = "Account";
+  std::string lookup_field;   // on the mapped object (Salesforce default: AccountId)
+  std::string object;         // the parent object (Salesforce default: Account)
+  std::string name_field;     // the parent's field `match: name` compares (Salesforce: Name)
+  std::string website_field;  // the parent's field `match: website` compares (Salesforce: Website)
   MatchBy match_by = MatchBy::name;
   std::string from;                         // referral path of the match value (website: URL or e-mail)
   bool create = true;
@@ -84,7 +89,13 @@ struct AccountRule {
   int line = 0;         // of the crm.account block
   int lookup_line = 0;  // of lookup_field, or of the block when it is not given
 
-  std::string match_field() const { return match_by == MatchBy::name ? "Name" : "Website"; }
+  const std::string& match_field() const { return match_by == MatchBy::name ? name_field : website_field; }
+  // Where the connector looks (the CRM spec's parent); empty names are the connector's defaults.
+  connectors::ParentLookup lookup() const;
+  // What one create from `referral` looks for, and the fields of the account to create if none.
+  connectors::ParentMatch match(const nlohmann::json& referral) const;
+  // One line for `plan`: "match Name = 'Contoso' (create if none)".
+  std::string describe(const connectors::ParentMatch& p) const;
 };
 
 struct Mapping {
@@ -125,9 +136,14 @@ struct Mapping {
   std::optional<nlohmann::json> pc_round_trip(const FieldRule& f, const nlohmann::json& canonical) const;
   std::optional<nlohmann::json> crm_round_trip(const FieldRule& f, const nlohmann::json& canonical) const;
 
-  // The CRM fields of a record created from `referral`: every field that flows to the CRM, the
-  // create templates, and the account lookup (see connectors::ParentLookup).
+  // The create of a CRM record from `referral`: its fields, the parent account it belongs to
+  // (crm.account; resolved by the connector) and the referral's id as the external id.
+  connectors::UpsertRequest crm_create_request(const nlohmann::json& referral) const;
+  // The plain fields of that create: every field that flows to the CRM, and the create templates.
   std::vector<connectors::FieldChange> crm_fields_for_create(const nlohmann::json& referral) const;
+  // What `plan` lists for a create request: its fields, plus the account lookup as one readable
+  // line (AccountId: "match Name = 'Contoso' (create if none)").
+  std::vector<connectors::FieldChange> crm_create_preview(const connectors::UpsertRequest& request) const;
 };
 
 // The first non-empty value at a dotted path, looking into arrays on the way
@@ -137,6 +153,11 @@ nlohmann::json first_value_at(const nlohmann::json& record, std::string_view pat
 // Fills "{path}" placeholders from the referral ("[MSFT] {customerProfile.name}"); "{path|date}"
 // keeps the date of a timestamp ("2026-12-31T00:00:00Z" -> "2026-12-31").
 std::string render_template(const std::string& text, const nlohmann::json& referral);
+
+// Fills what m.account leaves to the connector (lookup field, parent object, match fields) from
+// the connector's defaults, then refuses a create template or mapped field that also writes the
+// lookup field: throws ConfigError naming file, line and key. load_config calls it.
+void apply_parent_defaults(Mapping& m, const connectors::ParentDefaults& defaults);
 
 // Reads and validates a mapping file completely; throws ConfigError naming file, line and key.
 Mapping load_mapping(const std::string& path);

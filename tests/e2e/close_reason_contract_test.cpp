@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <iostream>
 
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 #include "tests/e2e/prism.hpp"
 
 using namespace cosync;
@@ -18,14 +18,14 @@ TEST_CASE("partner center contract: closing a referral after a CRM delete sends 
     return;
   }
   unsigned short port = testing::free_loopback_port();
-  testing::DaemonHarness h("http://127.0.0.1:" + std::to_string(port));
+  testing::E2eHarness h(testing::Crm::salesforce, "", "http://127.0.0.1:" + std::to_string(port));
   testing::PrismProxy prism(testing::partner_center_contract_path(), h.pc.base_url(), port, h.dir.file("prism.log"));
   INFO(prism.output());
   REQUIRE(prism.ready());
   h.edit_mapping("on_crm_delete: unlink", "on_crm_delete: close");
   auto id = h.add_incoming_lead("Fabrikam");
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  h.sf.edit("Lead", h.leads().at(0)["Id"].get<std::string>(), {{"IsDeleted", true}});
+  h.sf().edit("Lead", h.crm_records().at(0)["Id"].get<std::string>(), {{"IsDeleted", true}});
 
   h.pc.server().clear_requests();
   auto run = h.cosyncd("once");

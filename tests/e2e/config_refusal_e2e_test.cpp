@@ -6,13 +6,13 @@
 #include <chrono>
 #include <filesystem>
 
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 #include "tests/e2e/e2e_helpers.hpp"
 
 using namespace cosync;
 
 TEST_CASE("config refusal e2e: a state_dir that is a file exits 78 naming the config line") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   std::filesystem::remove_all(h.dir.file("state"));
   h.dir.write("state", "not a directory\n");
   for (const char* command : {"once", "run", "check --offline"}) {
@@ -26,7 +26,7 @@ TEST_CASE("config refusal e2e: a state_dir that is a file exits 78 naming the co
 }
 
 TEST_CASE("config refusal e2e: /dev/zero as a secret or mapping file exits 78 at once instead of hanging") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   auto started = std::chrono::steady_clock::now();
   testing::replace_in_file(h.config_path(), "client_secret_file: sf_secret", "client_secret_file: /dev/zero");
   auto secret = h.cosyncd("check --offline");
@@ -35,7 +35,7 @@ TEST_CASE("config refusal e2e: /dev/zero as a secret or mapping file exits 78 at
   CHECK_THAT(secret.output, Catch::Contains("connections.salesforce.auth.client_secret_file: ") &&
                                 Catch::Contains("/dev/zero: not a regular file"));
 
-  h.edit_mapping("name: pc-sf-leads", "name: pc-sf-leads");  // a copy in the temp dir, and a fresh config
+  h.write_config();  // a fresh config, naming the harness's mapping copy
   testing::replace_in_file(h.config_path(), "  - " + h.dir.file("mapping.yaml"), "  - /dev/zero");
   auto mapping = h.cosyncd("check --offline");
   INFO(mapping.output);
@@ -45,7 +45,7 @@ TEST_CASE("config refusal e2e: /dev/zero as a secret or mapping file exits 78 at
 }
 
 TEST_CASE("config refusal e2e: a world-readable secret file exits 78") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   std::filesystem::permissions(h.dir.file("sf_secret"), std::filesystem::perms::others_read,
                                std::filesystem::perm_options::add);
   auto check = h.cosyncd("check --offline");

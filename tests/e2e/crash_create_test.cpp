@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "daemon/store/state_store.hpp"
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 
 using namespace cosync;
 using nlohmann::json;
@@ -17,7 +17,7 @@ namespace {
 
 // Runs cosyncd with every answer of `server` 800 ms late and SIGKILLs it as soon as its first
 // PATCH reaches `server`: the fake still carries that PATCH out, the daemon never learns it.
-void kill_during_first_patch(testing::DaemonHarness& h, fakes::HttpTestServer& server) {
+void kill_during_first_patch(testing::E2eHarness& h, fakes::HttpTestServer& server) {
   server.delay_next(100, 800);
   auto daemon = h.start_daemon();
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -32,14 +32,14 @@ void kill_during_first_patch(testing::DaemonHarness& h, fakes::HttpTestServer& s
 }  // namespace
 
 TEST_CASE("e2e: a create whose link a SIGKILL lost is linked with its sent values as the shadow") {
-  testing::DaemonHarness h;  // notes: owner crm
+  testing::E2eHarness h;  // notes: owner crm
   auto id = h.add_incoming_lead("Contoso", 1000);
-  kill_during_first_patch(h, h.sf.server());  // the create (upsert) is on its way
+  kill_during_first_patch(h, h.sf().server());  // the create (upsert) is on its way
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (h.leads().empty() && std::chrono::steady_clock::now() < deadline)
+  while (h.crm_records().empty() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  REQUIRE(h.leads().size() == 1);  // the fake created it after the daemon died
-  auto lead = h.leads()[0]["Id"].get<std::string>();
+  REQUIRE(h.crm_records().size() == 1);  // the fake created it after the daemon died
+  auto lead = h.crm_records()[0]["Id"].get<std::string>();
   {
     StateStore store(h.dir.file("state/state.db"));
     REQUIRE_FALSE(store.link_by_pc("pc-sf-leads", id));
@@ -54,21 +54,21 @@ TEST_CASE("e2e: a create whose link a SIGKILL lost is linked with its sent value
   INFO(run.output);
   CHECK(run.exit_status == 0);
   CHECK_THAT(run.output, Catch::Contains("linked existing Lead " + lead));
-  CHECK(h.leads().size() == 1);
-  CHECK(h.sf.record("Lead", lead)["Description"] == "customer wants a demo");
-  CHECK(h.sf.record("Lead", lead)["AnnualRevenue"] == 5000);
+  CHECK(h.crm_records().size() == 1);
+  CHECK(h.sf().record("Lead", lead)["Description"] == "customer wants a demo");
+  CHECK(h.sf().record("Lead", lead)["AnnualRevenue"] == 5000);
   CHECK(h.pc.referral(id)["details"]["notes"] == "customer wants a demo");
   CHECK(h.pc.referral(id)["externalReferenceId"] == lead);
 }
 
 TEST_CASE("e2e: a create whose merge a SIGKILL cut short keeps the created values as the shadow") {
-  testing::DaemonHarness h;  // notes: owner crm
+  testing::E2eHarness h;  // notes: owner crm
   auto id = h.add_incoming_lead("Fabrikam", 1000);
   // The Lead is created and linked; the kill comes while the referral's link field is patched,
   // before the cycle commits the pair's merge.
   kill_during_first_patch(h, h.pc.server());
-  REQUIRE(h.leads().size() == 1);
-  auto lead = h.leads()[0]["Id"].get<std::string>();
+  REQUIRE(h.crm_records().size() == 1);
+  auto lead = h.crm_records()[0]["Id"].get<std::string>();
   {
     StateStore store(h.dir.file("state/state.db"));
     REQUIRE(store.link_by_pc("pc-sf-leads", id));
@@ -78,6 +78,6 @@ TEST_CASE("e2e: a create whose merge a SIGKILL cut short keeps the created value
   auto run = h.cosyncd("once");
   INFO(run.output);
   CHECK(run.exit_status == 0);
-  CHECK(h.sf.record("Lead", lead)["Description"] == "customer wants a demo");
+  CHECK(h.sf().record("Lead", lead)["Description"] == "customer wants a demo");
   CHECK(h.pc.referral(id)["details"]["notes"] == "customer wants a demo");
 }

@@ -25,7 +25,7 @@
 #include <thread>
 
 #include "daemon/store/state_store.hpp"
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 
 using namespace cosync;
 using nlohmann::json;
@@ -115,7 +115,6 @@ class Soak {
     owners_["notes"] = static_cast<Owner>(pick(0, 2));
     owners_["status"] = Owner::crm;
     close_on_delete_ = chance(0.5);
-    h_.write_config("http: { timeout: 2s, max_attempts: 3 }\n");
     h_.edit_mapping({{"crm: AnnualRevenue\n    direction: both\n    owner: newest",
                       std::string("crm: AnnualRevenue\n    direction: both\n    owner: ") + owner_name(owners_["deal_value"])},
                      {"crm: Description\n    direction: both\n    owner: crm",
@@ -177,7 +176,7 @@ class Soak {
   }
   void edit_crm(RecordModel& m, const FieldSpec& f, const json& value) {
     note(m, "Salesforce " + f.name + "=" + value.dump());
-    h_.sf.edit("Lead", m.lead, {{f.crm_field, value}});
+    h_.sf().edit("Lead", m.lead, {{f.crm_field, value}});
   }
 
   // Next status on the way New -> Active -> Closed/Lost, or nothing when closed.
@@ -213,7 +212,7 @@ class Soak {
       if (linked && m.untouched_this_window() && chance(0.04)) {
         m.done = m.crm_deleted = true;
         note(m, "Lead deleted");
-        h_.sf.edit("Lead", m.lead, {{"IsDeleted", true}});
+        h_.sf().edit("Lead", m.lead, {{"IsDeleted", true}});
         continue;
       }
       if (linked && m.untouched_this_window() && chance(0.04)) {
@@ -222,7 +221,7 @@ class Soak {
         removed_[id] = h_.pc.referral(id);
         h_.pc.remove(id);
         json note = fresh("notes");  // a Lead edit makes cosync read the referral: 404
-        h_.sf.edit("Lead", m.lead, {{"Description", note}});
+        h_.sf().edit("Lead", m.lead, {{"Description", note}});
         m.crm_after_removal["notes"] = note;
         continue;
       }
@@ -285,8 +284,8 @@ class Soak {
     }
 
     if (chance(0.3)) h_.pc.fail_next(pick(1, 2), chance(0.5) ? 503 : 429, 0);
-    if (chance(0.3)) h_.sf.fail_next(pick(1, 2), chance(0.5) ? 503 : 429, 0);
-    if (chance(0.1)) h_.sf.server().drop_next_connections(1);
+    if (chance(0.3)) h_.sf().fail_next(pick(1, 2), chance(0.5) ? 503 : 429, 0);
+    if (chance(0.1)) h_.sf().server().drop_next_connections(1);
     if (chance(0.1)) h_.pc.server().drop_next_connections(1);
   }
 
@@ -321,7 +320,7 @@ class Soak {
 
   // Every edit of the window has been synced: apply the merge policy.
   void settle() {
-    auto leads = h_.leads();
+    auto leads = h_.crm_records();
     for (auto& [id, m] : model_) {
       if (m.lead.empty() && !m.crm_deleted) {
         auto found = leads_for(leads, id);
@@ -349,7 +348,7 @@ class Soak {
   }
 
   void check() {
-    auto leads = h_.leads();
+    auto leads = h_.crm_records();
     std::size_t live_leads = 0;
     for (const auto& l : leads) live_leads += l.value("IsDeleted", false) ? 0 : 1;
     std::size_t expected_live = 0;
@@ -405,7 +404,7 @@ class Soak {
 
   unsigned seed_;
   std::mt19937 rng_;
-  testing::DaemonHarness h_;
+  testing::E2eHarness h_;
   std::map<std::string, Owner> owners_;
   bool close_on_delete_ = false;
   std::map<std::string, RecordModel> model_;

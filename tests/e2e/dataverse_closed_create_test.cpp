@@ -8,23 +8,14 @@
 #include <fstream>
 #include <sstream>
 
-#include "tests/e2e/dataverse_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 
 using namespace cosync;
 using nlohmann::json;
 
 TEST_CASE("dataverse e2e: a referral first seen Closed/Lost creates the opportunity and closes it through LoseOpportunity") {
-  testing::DataverseHarness h("pc-dataverse-opportunities.yaml");
-  {  // This partner mirrors closed co-sell referrals too.
-    std::ifstream in(h.mapping_path());
-    std::stringstream text;
-    text << in.rdbuf();
-    std::string mapping = text.str();
-    const std::string select = "status: [New, Active]";
-    REQUIRE(mapping.find(select) != std::string::npos);
-    mapping.replace(mapping.find(select), select.size(), "status: [New, Active, Closed]");
-    std::ofstream(h.mapping_path()) << mapping;
-  }
+  testing::E2eHarness h(testing::Crm::dataverse, "pc-dataverse-opportunities.yaml");
+  h.edit_mapping("status: [New, Active]", "status: [New, Active, Closed]");  // this partner mirrors closed co-sell referrals too
   auto id = h.add_co_sell_referral("Contoso - lost deal", "Contoso", 42000);
   h.pc.edit(id, [](json& r) {
     r["status"] = "Closed";
@@ -38,18 +29,18 @@ TEST_CASE("dataverse e2e: a referral first seen Closed/Lost creates the opportun
   CHECK(run.exit_status == 0);
   CHECK_THAT(run.output, Catch::Contains("created=1"));
   CHECK_THAT(run.output, !Catch::Contains("0x80048d19") && !Catch::Contains("not valid for create"));
-  auto opp = h.dv_row_for("opportunities", id);
+  auto opp = h.crm_record_for(id);
   REQUIRE(opp.is_object());
   CHECK(opp["statecode"] == 2);   // Lost
   CHECK(opp["statuscode"] == 4);  // Canceled
   CHECK(opp["actualvalue"] == 42000);
-  REQUIRE(h.dv.opportunity_closes().size() == 1);
-  CHECK(h.dv.opportunity_closes()[0]["action"] == "LoseOpportunity");
-  CHECK(h.dv.opportunity_closes()[0]["actualrevenue"] == 42000);
+  REQUIRE(h.dv().opportunity_closes().size() == 1);
+  CHECK(h.dv().opportunity_closes()[0]["action"] == "LoseOpportunity");
+  CHECK(h.dv().opportunity_closes()[0]["actualrevenue"] == 42000);
 
   auto again = h.cosyncd("once");
   INFO(again.output);
   CHECK(again.exit_status == 0);
-  CHECK(h.opportunities().size() == 1);
-  CHECK(h.dv.opportunity_closes().size() == 1);
+  CHECK(h.crm_records().size() == 1);
+  CHECK(h.dv().opportunity_closes().size() == 1);
 }

@@ -4,20 +4,21 @@
 // WinOpportunity (never a PATCH of statecode).
 #include <catch2/catch.hpp>
 
-#include "tests/e2e/dataverse_harness.hpp"
+#include "tests/e2e/e2e_checks.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 
 using namespace cosync;
 using nlohmann::json;
 
 TEST_CASE("dataverse e2e: a co-sell referral creates one opportunity, and Won in Partner Center closes it through WinOpportunity") {
-  testing::DataverseHarness h("pc-dataverse-opportunities.yaml");
+  testing::E2eHarness h(testing::Crm::dataverse, "pc-dataverse-opportunities.yaml");
   auto id = h.add_co_sell_referral("Contoso - Azure migration", "Contoso", 50000);
   auto lead = h.add_incoming_lead("Not a co-sell deal");  // Independent: not this mapping's
 
   auto run = h.cosyncd("once");
   INFO(run.output);
   REQUIRE(run.exit_status == 0);
-  auto rows = h.opportunities();
+  auto rows = h.crm_records();
   REQUIRE(rows.size() == 1);
   const auto& opp = rows[0];
   CHECK(opp["name"] == "Contoso - Azure migration");
@@ -30,12 +31,8 @@ TEST_CASE("dataverse e2e: a co-sell referral creates one opportunity, and Won in
   CHECK(h.pc.referral(id)["externalReferenceId"] == opp_id);
   CHECK_FALSE(h.pc.referral(lead).contains("externalReferenceId"));
 
-  h.clear_requests();
-  auto again = h.cosyncd("once");
-  INFO(again.output);
-  REQUIRE(again.exit_status == 0);
-  CHECK(h.opportunities().size() == 1);
-  CHECK(h.write_calls() == 0);
+  testing::check_quiet_cycle(h);
+  CHECK(h.crm_records().size() == 1);
 
   // Microsoft and the partner win the deal: Closed/Won in Partner Center.
   h.pc.edit(id, [](json& r) {
@@ -46,42 +43,38 @@ TEST_CASE("dataverse e2e: a co-sell referral creates one opportunity, and Won in
   auto won = h.cosyncd("once");
   INFO(won.output);
   REQUIRE(won.exit_status == 0);
-  auto closed = h.dv.row("opportunities", opp_id);
+  auto closed = h.dv().row("opportunities", opp_id);
   CHECK(closed["statecode"] == 1);
   CHECK(closed["statuscode"] == 3);
   CHECK(closed["salesstage"] == 3);
-  REQUIRE(h.dv.opportunity_closes().size() == 1);
-  CHECK(h.dv.opportunity_closes()[0]["action"] == "WinOpportunity");
-  CHECK(h.dv.opportunity_closes()[0]["opportunityid@odata.bind"] == "/opportunities(" + opp_id + ")");
+  REQUIRE(h.dv().opportunity_closes().size() == 1);
+  CHECK(h.dv().opportunity_closes()[0]["action"] == "WinOpportunity");
+  CHECK(h.dv().opportunity_closes()[0]["opportunityid@odata.bind"] == "/opportunities(" + opp_id + ")");
   // Through the action inside the $batch, never a PATCH of statecode.
-  CHECK(h.dv.server().count("POST", "/api/data/v9.2/WinOpportunity") == 0);
-  CHECK(h.dv.server().count("PATCH") == 0);
+  CHECK(h.dv().server().count("POST", "/api/data/v9.2/WinOpportunity") == 0);
+  CHECK(h.dv().server().count("PATCH") == 0);
   std::string batches;
-  for (const auto& r : h.dv.server().requests())
+  for (const auto& r : h.dv().server().requests())
     if (r.path == "/api/data/v9.2/$batch") batches += r.body;
   const std::string action = "/api/data/v9.2/WinOpportunity HTTP/1.1";
   CHECK(batches.find(action) != std::string::npos);
   CHECK(batches.find(action) == batches.rfind(action));  // once
   CHECK(batches.find("\"statecode\"") == std::string::npos);
 
-  h.clear_requests();
-  auto quiet = h.cosyncd("once");
-  INFO(quiet.output);
-  CHECK(quiet.exit_status == 0);
-  CHECK(h.write_calls() == 0);
-  CHECK(h.dv.opportunity_closes().size() == 1);
+  testing::check_quiet_cycle(h);
+  CHECK(h.dv().opportunity_closes().size() == 1);
 }
 
 TEST_CASE("dataverse e2e: an opportunity won in Dynamics closes the co-sell referral as Won") {
-  testing::DataverseHarness h("pc-dataverse-opportunities.yaml");
+  testing::E2eHarness h(testing::Crm::dataverse, "pc-dataverse-opportunities.yaml");
   auto id = h.add_co_sell_referral("Fabrikam - Dynamics rollout", "Fabrikam", 120000);
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto opp = h.dv_row_for("opportunities", id);
+  auto opp = h.crm_record_for(id);
   REQUIRE(opp.is_object());
   const std::string opp_id = opp["opportunityid"];
 
   // A seller closes it as Won in Dynamics (the UI runs WinOpportunity).
-  h.dv.edit("opportunities", opp_id, {{"statecode", 1}, {"statuscode", 3}, {"estimatedvalue", 125000}});
+  h.dv().edit("opportunities", opp_id, {{"statecode", 1}, {"statuscode", 3}, {"estimatedvalue", 125000}});
   h.clear_requests();
   auto run = h.cosyncd("once");
   INFO(run.output);
@@ -90,16 +83,12 @@ TEST_CASE("dataverse e2e: an opportunity won in Dynamics closes the co-sell refe
   CHECK(referral["status"] == "Closed");
   CHECK(referral["substatus"] == "Won");
   CHECK(referral["details"]["dealValue"] == 125000);
-  CHECK(h.dv.opportunity_closes().empty());  // Dynamics closed it itself: nothing to close again
+  CHECK(h.dv().opportunity_closes().empty());  // Dynamics closed it itself: nothing to close again
 
   // The referral's new stage reaches the opportunity once; then nothing moves.
   h.clear_requests();
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  CHECK(h.dv.row("opportunities", opp_id)["salesstage"] == 3);
-  h.clear_requests();
-  auto quiet = h.cosyncd("once");
-  INFO(quiet.output);
-  CHECK(quiet.exit_status == 0);
-  CHECK(h.write_calls() == 0);
-  CHECK(h.dv.opportunity_closes().empty());
+  CHECK(h.dv().row("opportunities", opp_id)["salesstage"] == 3);
+  testing::check_quiet_cycle(h);
+  CHECK(h.dv().opportunity_closes().empty());
 }

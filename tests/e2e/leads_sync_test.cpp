@@ -5,127 +5,26 @@
 #include <thread>
 
 #include "daemon/store/state_store.hpp"
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_checks.hpp"
+#include "tests/e2e/lead_scenarios.hpp"
 
 using namespace cosync;
 using nlohmann::json;
 
-namespace {
-
-const json* find_lead_for(const std::vector<json>& leads, const std::string& referral_id) {
-  for (const auto& l : leads)
-    if (l.value("PartnerCenterReferralId__c", "") == referral_id) return &l;
-  return nullptr;
-}
-
-}  // namespace
-
 TEST_CASE("e2e: a new incoming lead becomes exactly one Salesforce Lead, linked both ways") {
-  testing::DaemonHarness h;
-  auto id = h.add_incoming_lead("Contoso");
-  auto outgoing = h.pc.add_referral({{"direction", "Outgoing"}, {"customerProfile", {{"name", "Not ours"}}}});
-
-  auto run = h.cosyncd("once");
-  INFO(run.output);
-  REQUIRE(run.exit_status == 0);
-
-  auto leads = h.leads();
-  REQUIRE(leads.size() == 1);
-  const auto& lead = leads[0];
-  CHECK(lead["LastName"] == "[MSFT] Contoso");
-  CHECK(lead["Company"] == "Contoso");
-  CHECK(lead["Status"] == "Open - Not Contacted");
-  CHECK(lead["PartnerCenterReferralId__c"] == id);
-  CHECK(h.pc.referral(id)["externalReferenceId"] == lead["Id"]);
-  CHECK_FALSE(h.pc.referral(outgoing).contains("externalReferenceId"));
-  CHECK_THAT(run.output, Catch::Contains("cycle mapping=pc-sf-leads result=ok"));
-  CHECK_THAT(run.output, Catch::Contains("created=1"));
-
-  SECTION("running again creates nothing and writes nothing") {
-    h.clear_requests();
-    auto again = h.cosyncd("once");
-    INFO(again.output);
-    CHECK(again.exit_status == 0);
-    CHECK(h.leads().size() == 1);
-    CHECK(h.write_calls() == 0);
-  }
+  testing::new_lead_becomes_one_linked_crm_lead(testing::Crm::salesforce);
 }
 
 TEST_CASE("e2e: a Lead status change moves the referral through a JSON Patch with If-Match") {
-  testing::DaemonHarness h;
-  auto id = h.add_incoming_lead("Fabrikam");
-  REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto leads = h.leads();
-  auto lead = find_lead_for(leads, id);
-  REQUIRE(lead);
-
-  h.sf.edit("Lead", (*lead)["Id"], {{"Status", "Working - Contacted"}});
-  std::string etag_before = h.pc.referral(id)["eTag"];
-  h.clear_requests();
-  auto run = h.cosyncd("once");
-  INFO(run.output);
-  REQUIRE(run.exit_status == 0);
-
-  auto referral = h.pc.referral(id);
-  CHECK(referral["status"] == "Active");
-  CHECK(referral["substatus"] == "Accepted");
-  std::vector<fakes::FakeRequest> patches;
-  for (auto& r : h.pc.server().requests())
-    if (r.method == "PATCH") patches.push_back(r);
-  REQUIRE(patches.size() == 1);
-  CHECK(patches[0].path == "/referrals/" + id);
-  CHECK(patches[0].header("If-Match") == etag_before);
-  CHECK(patches[0].header("Content-Type") == "application/json");
-  auto body = json::parse(patches[0].body);
-  CHECK(body == json::parse(R"([{"op":"replace","path":"/status","value":"Active"},
-                                {"op":"replace","path":"/substatus","value":"Accepted"}])"));
-  CHECK(h.sf.writes() == 1);  // only the create of the first run: nothing echoed back
-
-  // The audit trail has the change with both values, its origin and why.
-  StateStore store(h.dir.file("state/state.db"));
-  auto audit = store.audit("pc-sf-leads", 10);
-  REQUIRE_FALSE(audit.empty());
-  CHECK(audit[0].field == "status");
-  CHECK(audit[0].pc_id == id);
-  CHECK(audit[0].crm_id == (*lead)["Id"]);
-  CHECK(audit[0].old_value == json{"New", "Pending"});
-  CHECK(audit[0].new_value == json{"Active", "Accepted"});
-  CHECK(audit[0].origin == "crm");
-  CHECK(audit[0].detail == "changed in the CRM");
-  CHECK(audit.back().kind == "create");
-
-  SECTION("and the next cycle is quiet") {
-    h.clear_requests();
-    REQUIRE(h.cosyncd("once").exit_status == 0);
-    CHECK(h.write_calls() == 0);
-  }
+  testing::crm_status_change_patches_the_referral(testing::Crm::salesforce);
 }
 
 TEST_CASE("e2e: edits on both sides flow across in one cycle") {
-  testing::DaemonHarness h;
-  auto id = h.add_incoming_lead("Northwind", 1000);
-  REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto leads = h.leads();
-  REQUIRE(find_lead_for(leads, id));
-  auto lead_id = (*find_lead_for(leads, id))["Id"].get<std::string>();
-
-  h.pc.edit(id, [](json& r) { r["details"]["dealValue"] = 5000; });
-  h.sf.edit("Lead", lead_id, {{"Status", "Working - Contacted"}, {"Description", "called the customer"}});
-  auto run = h.cosyncd("once");
-  INFO(run.output);
-  CHECK(run.exit_status == 0);
-  CHECK(h.sf.record("Lead", lead_id)["AnnualRevenue"] == 5000);
-  auto referral = h.pc.referral(id);
-  CHECK(referral["status"] == "Active");
-  CHECK(referral["details"]["notes"] == "called the customer");
-
-  h.clear_requests();
-  REQUIRE(h.cosyncd("once").exit_status == 0);
-  CHECK(h.write_calls() == 0);
+  testing::edits_on_both_sides_flow_across(testing::Crm::salesforce);
 }
 
 TEST_CASE("e2e: a config with an unknown key fails before any request, naming file, line and key") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.write_config("pol_interval: 10s\n");
   h.clear_requests();
   for (const char* command : {"check", "once"}) {
@@ -135,7 +34,7 @@ TEST_CASE("e2e: a config with an unknown key fails before any request, naming fi
     CHECK_THAT(run.output, Catch::Contains(h.config_path() + ":4: pol_interval: unknown key"));
   }
   CHECK(h.pc.server().requests().empty());
-  CHECK(h.sf.server().requests().empty());
+  CHECK(h.sf().server().requests().empty());
   CHECK(h.tokens.server().requests().empty());
 }
 
@@ -149,7 +48,7 @@ TEST_CASE("e2e: check accepts the shipped sandbox config") {
 }
 
 TEST_CASE("e2e: cosyncd run syncs every poll interval and stops cleanly on SIGTERM") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.write_config("poll_interval: 1s\n");
   auto first = h.add_incoming_lead("Adatum");
   auto daemon = h.start_daemon();
@@ -160,7 +59,7 @@ TEST_CASE("e2e: cosyncd run syncs every poll interval and stops cleanly on SIGTE
   // Synced means linked both ways: the Lead, then the referral's externalReferenceId. A SIGTERM
   // between the two stops the cycle there and the next run, whose cursor did not move, writes it.
   for (int i = 0; i < 100 && !synced; ++i) {
-    synced = h.leads().size() == 2 && h.pc.referral(second).contains("externalReferenceId");
+    synced = h.crm_records().size() == 2 && h.pc.referral(second).contains("externalReferenceId");
     if (!synced) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   CHECK(synced);
@@ -175,13 +74,13 @@ TEST_CASE("e2e: cosyncd run syncs every poll interval and stops cleanly on SIGTE
 }
 
 TEST_CASE("e2e: a malformed referral is quarantined while the rest keeps syncing") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   auto good = h.add_incoming_lead("Good Corp");
   auto bad = h.pc.add_referral({{"eTag", nullptr}, {"customerProfile", {{"name", "Broken Corp"}}}});
   auto run = h.cosyncd("once");
   INFO(run.output);
   CHECK(run.exit_status == 3);
-  CHECK(h.leads().size() == 1);
+  CHECK(h.crm_records().size() == 1);
   CHECK(h.pc.referral(good).contains("externalReferenceId"));
   CHECK_THAT(run.output, Catch::Contains("record=" + bad + " quarantined (attempt 1"));
   CHECK_THAT(run.output, Catch::Contains("malformed: referral " + bad + " has no eTag"));
@@ -208,21 +107,21 @@ TEST_CASE("e2e: a malformed referral is quarantined while the rest keeps syncing
     auto again = h.cosyncd("once");
     INFO(again.output);
     CHECK(again.exit_status == 0);
-    CHECK(h.leads().size() == 2);
+    CHECK(h.crm_records().size() == 2);
     CHECK(json::parse(h.cosyncd("quarantine list", "--json").output).empty());
   }
   CHECK_THAT(run.output, Catch::Contains("quarantined=1"));
 }
 
 TEST_CASE("e2e: a value the CRM rejects quarantines that record only") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   auto id = h.add_incoming_lead("Tailspin");
   auto other = h.add_incoming_lead("Wingtip");
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto leads = h.leads();
+  auto leads = h.crm_records();
   // A value the org lists for the picklist (so the mapping passes the metadata check) but these
   // records' record type does not allow: Salesforce rejects the write.
-  h.sf.define_object("Lead", [] {
+  h.sf().define_object("Lead", [] {
     auto schema = fakes::default_lead_schema();
     schema.not_for_record_type["Status"] = {"Working - Contacted"};
     return schema;
@@ -236,12 +135,12 @@ TEST_CASE("e2e: a value the CRM rejects quarantines that record only") {
   INFO(run.output);
   CHECK(run.exit_status == 3);
   CHECK_THAT(run.output, Catch::Contains("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"));
-  for (const auto& l : h.leads())
+  for (const auto& l : h.crm_records())
     if (l["PartnerCenterReferralId__c"] == other) CHECK(l["AnnualRevenue"] == 777);
 }
 
 TEST_CASE("e2e: a transient outage leaves the cursor in place and the next run catches up") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.add_incoming_lead("Proseware");
   // On Partner Center: Salesforce's first request is now the start-up describe, which would stop
   // the mapping before any pull. As many 503s as the retries of one request (max_attempts: 3).
@@ -250,31 +149,30 @@ TEST_CASE("e2e: a transient outage leaves the cursor in place and the next run c
   INFO(run.output);
   CHECK(run.exit_status == 1);
   CHECK_THAT(run.output, Catch::Contains("503"));
-  CHECK(h.leads().empty());
+  CHECK(h.crm_records().empty());
 
   auto again = h.cosyncd("once");
   INFO(again.output);
   CHECK(again.exit_status == 0);
-  CHECK(h.leads().size() == 1);
+  CHECK(h.crm_records().size() == 1);
 }
 
 TEST_CASE("e2e: 429 with Retry-After from Salesforce is waited out within the cycle") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.add_incoming_lead("Lucerne");
-  h.sf.fail_next(1, 429, 1);
+  h.sf().fail_next(1, 429, 1);
   auto run = h.cosyncd("once");
   INFO(run.output);
   CHECK(run.exit_status == 0);
-  CHECK(h.leads().size() == 1);
+  CHECK(h.crm_records().size() == 1);
   CHECK_THAT(run.output, Catch::Contains("429"));
 }
 
 TEST_CASE("e2e: plan shows what would change and writes nothing, status summarises the state") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   auto id = h.add_incoming_lead("Contoso");
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto leads = h.leads();
-  h.sf.edit("Lead", (*find_lead_for(leads, id))["Id"], {{"Status", "Working - Contacted"}});
+  h.edit_crm_record(id, {{"Status", "Working - Contacted"}});
   auto other = h.add_incoming_lead("Fabrikam");
   h.clear_requests();
 
@@ -316,9 +214,9 @@ TEST_CASE("e2e: plan shows what would change and writes nothing, status summaris
 
 TEST_CASE("e2e: a Lead that already holds the referral id is linked, not written over") {
   // What a crash between the create and the local commit leaves behind, or what a seller made by hand.
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   auto id = h.add_incoming_lead("Contoso", 5000);
-  auto existing = h.sf.insert("Lead", {{"LastName", "Seller's own"},
+  auto existing = h.sf().insert("Lead", {{"LastName", "Seller's own"},
                                        {"Company", "Contoso"},
                                        {"Status", "Working - Contacted"},
                                        {"Description", "already talking to them"},
@@ -326,8 +224,8 @@ TEST_CASE("e2e: a Lead that already holds the referral id is linked, not written
   auto run = h.cosyncd("once");
   INFO(run.output);
   REQUIRE(run.exit_status == 0);
-  REQUIRE(h.leads().size() == 1);
-  auto lead = h.sf.record("Lead", existing);
+  REQUIRE(h.crm_records().size() == 1);
+  auto lead = h.sf().record("Lead", existing);
   CHECK(lead["LastName"] == "Seller's own");
   CHECK(lead["Status"] == "Working - Contacted");
   CHECK(lead["Description"] == "already talking to them");  // notes: owner crm
@@ -340,36 +238,34 @@ TEST_CASE("e2e: a Lead that already holds the referral id is linked, not written
 }
 
 TEST_CASE("e2e: a Lead deleted in Salesforce unlinks the pair, and the referral is not recreated") {
-  testing::DaemonHarness h;  // the example mapping says on_crm_delete: unlink
+  testing::E2eHarness h;  // the example mapping says on_crm_delete: unlink
   auto id = h.add_incoming_lead("Contoso");
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto lead_id = h.leads().at(0)["Id"].get<std::string>();
-  h.sf.edit("Lead", lead_id, {{"IsDeleted", true}});
+  auto lead_id = h.crm_records().at(0)["Id"].get<std::string>();
+  h.sf().edit("Lead", lead_id, {{"IsDeleted", true}});
   h.pc.edit(id, [](json& r) { r["details"]["notes"] = "edited after the delete"; });
 
   auto run = h.cosyncd("once");
   INFO(run.output);
   CHECK(run.exit_status == 0);
   CHECK_THAT(run.output, Catch::Contains("referral=" + id + " unlinked after Lead " + lead_id + " was deleted"));
-  CHECK(h.leads().size() == 1);  // no second Lead for the same referral
+  CHECK(h.crm_records().size() == 1);  // no second Lead for the same referral
   CHECK(h.pc.referral(id)["status"] == "New");
   StateStore store(h.dir.file("state/state.db"));
   CHECK_FALSE(store.link_by_pc("pc-sf-leads", id));
   CHECK(store.is_tombstoned("pc-sf-leads", id));
   CHECK(store.audit("pc-sf-leads", 1).at(0).kind == "unlink");
 
-  h.clear_requests();
-  REQUIRE(h.cosyncd("once").exit_status == 0);
-  CHECK(h.write_calls() == 0);
+  testing::check_quiet_cycle(h);
 }
 
 TEST_CASE("e2e: with on_crm_delete close, a deleted Lead closes its referral as Lost") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.edit_mapping("on_crm_delete: unlink", "on_crm_delete: close");
   auto id = h.add_incoming_lead("Fabrikam");
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto lead_id = h.leads().at(0)["Id"].get<std::string>();
-  h.sf.edit("Lead", lead_id, {{"IsDeleted", true}});
+  auto lead_id = h.crm_records().at(0)["Id"].get<std::string>();
+  h.sf().edit("Lead", lead_id, {{"IsDeleted", true}});
 
   auto plan = h.cosyncd("plan");
   CHECK_THAT(plan.output, Catch::Contains("close referral as Lost"));
@@ -396,18 +292,16 @@ TEST_CASE("e2e: with on_crm_delete close, a deleted Lead closes its referral as 
   CHECK(patched("/status") == "Closed");
   CHECK(patched("/substatus") == "Lost");
   CHECK(patched("/statusReason") == "Deleted in CRM");
-  CHECK(h.leads().size() == 1);
-  h.clear_requests();
-  REQUIRE(h.cosyncd("once").exit_status == 0);
-  CHECK(h.write_calls() == 0);
+  CHECK(h.crm_records().size() == 1);
+  testing::check_quiet_cycle(h);
 }
 
 TEST_CASE("e2e: a mapping's close_reason is the statusReason of a referral closed by a CRM delete") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.edit_mapping("on_crm_delete: unlink", "on_crm_delete: close\nclose_reason: \"Lead deleted in Salesforce\"");
   auto id = h.add_incoming_lead("Fabrikam");
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  h.sf.edit("Lead", h.leads().at(0)["Id"].get<std::string>(), {{"IsDeleted", true}});
+  h.sf().edit("Lead", h.crm_records().at(0)["Id"].get<std::string>(), {{"IsDeleted", true}});
 
   auto run = h.cosyncd("once");
   INFO(run.output);
@@ -419,10 +313,10 @@ TEST_CASE("e2e: a mapping's close_reason is the statusReason of a referral close
 }
 
 TEST_CASE("e2e: a write that landed before a crash is known as cosync's own, not as an edit") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   auto id = h.add_incoming_lead("Contoso", 1000);
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto lead_id = h.leads().at(0)["Id"].get<std::string>();
+  auto lead_id = h.crm_records().at(0)["Id"].get<std::string>();
   // The state a SIGKILL leaves between cosync's Salesforce write (76000) and its commit: the
   // shadow still says 1000, the intent says 76000 went to the CRM.
   {
@@ -432,17 +326,17 @@ TEST_CASE("e2e: a write that landed before a crash is known as cosync's own, not
     store.save_link(link);
   }
   h.pc.edit(id, [](json& r) { r["details"]["dealValue"] = 76000; });
-  h.sf.edit("Lead", lead_id, {{"AnnualRevenue", 76000}});
+  h.sf().edit("Lead", lead_id, {{"AnnualRevenue", 76000}});
   // Then a seller changes the value in Partner Center, and later edits something else on the Lead.
   h.pc.edit(id, [](json& r) { r["details"]["dealValue"] = 25000; });
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  h.sf.edit("Lead", lead_id, {{"Description", "called"}});
+  h.sf().edit("Lead", lead_id, {{"Description", "called"}});
 
   auto run = h.cosyncd("once");
   INFO(run.output);
   CHECK(run.exit_status == 0);
   // deal_value is owner: newest and the Lead changed last, but 76000 was cosync's own write:
   // only Partner Center really changed the field, so its 25000 wins.
-  CHECK(h.sf.record("Lead", lead_id)["AnnualRevenue"] == 25000);
+  CHECK(h.sf().record("Lead", lead_id)["AnnualRevenue"] == 25000);
   CHECK(h.pc.referral(id)["details"]["dealValue"] == 25000);
 }

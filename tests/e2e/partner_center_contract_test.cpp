@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "daemon/util/time.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 #include "tests/e2e/prism.hpp"
 #include "tests/unit/connector_fixture.hpp"
 
@@ -171,7 +172,7 @@ TEST_CASE("partner center contract: cosyncd once through Prism sends only valid 
   if (auto why = testing::contract_check_unavailable(); !why.empty()) return report_skipped(why);
 
   unsigned short port = testing::free_loopback_port();
-  testing::DaemonHarness h("http://127.0.0.1:" + std::to_string(port));
+  testing::E2eHarness h(testing::Crm::salesforce, "", "http://127.0.0.1:" + std::to_string(port));
   testing::PrismProxy prism(testing::partner_center_contract_path(), h.pc.base_url(), port, h.dir.file("prism.log"));
   INFO(prism.output());
   REQUIRE(prism.ready());
@@ -181,14 +182,14 @@ TEST_CASE("partner center contract: cosyncd once through Prism sends only valid 
   auto run = h.cosyncd("once");
   INFO(run.output);
   REQUIRE(run.exit_status == 0);
-  CHECK(h.leads().size() == 2);
+  CHECK(h.crm_records().size() == 2);
   CHECK(run.output.find("answered 422") == std::string::npos);
   CHECK(h.pc.server().count("PATCH") == 2);  // externalReferenceId on each referral, through Prism
 
-  auto leads = h.leads();
+  auto leads = h.crm_records();
   for (const auto& lead : leads)
     if (lead.value("PartnerCenterReferralId__c", "") == first)
-      h.sf.edit("Lead", lead["Id"], {{"Status", "Working - Contacted"}});
+      h.sf().edit("Lead", lead["Id"], {{"Status", "Working - Contacted"}});
   auto second = h.cosyncd("once");
   INFO(second.output);
   REQUIRE(second.exit_status == 0);

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "daemon/auth/refresh_token.hpp"
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 
 using namespace cosync;
 using namespace std::chrono_literals;
@@ -16,7 +16,7 @@ using namespace std::chrono_literals;
 namespace {
 
 // Runs the login in the background, signs in as the user would, and returns its exit status.
-int login(testing::DaemonHarness& h, std::string& output) {
+int login(testing::E2eHarness& h, std::string& output) {
   testing::BackgroundProcess process(
       {std::string(COSYNC_BINARY_DIR) + "/cosyncd", "login", "partner-center", "--config", h.config_path()},
       h.dir.file("login.log"));
@@ -33,7 +33,7 @@ int login(testing::DaemonHarness& h, std::string& output) {
 }  // namespace
 
 TEST_CASE("e2e: cosyncd login partner-center stores the refresh token 0600 and the daemon uses it") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.tokens.revoke_refresh_tokens();
   std::string output;
   int status = login(h, output);
@@ -51,11 +51,11 @@ TEST_CASE("e2e: cosyncd login partner-center stores the refresh token 0600 and t
   auto run = h.cosyncd("once");
   INFO(run.output);
   CHECK(run.exit_status == 0);
-  CHECK(h.leads().size() == 1);
+  CHECK(h.crm_records().size() == 1);
 }
 
 TEST_CASE("e2e: a rejected refresh token is reported each cycle until a new login, then syncing resumes") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.write_config("poll_interval: 1s\n");
   h.tokens.revoke_refresh_tokens();  // the admin's sign-in was revoked
   auto daemon = h.start_daemon();
@@ -67,9 +67,9 @@ TEST_CASE("e2e: a rejected refresh token is reported each cycle until a new logi
   REQUIRE(login(h, output) == 0);
   // The daemon re-reads the token file: the next cycle syncs without a restart.
   auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (h.leads().empty() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100ms);
+  while (h.crm_records().empty() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(100ms);
   INFO(daemon->output());
-  CHECK(h.leads().size() == 1);
+  CHECK(h.crm_records().size() == 1);
   auto log = daemon->output();
   auto first_error = log.find("run cosyncd login partner-center");
   CHECK(first_error != std::string::npos);

@@ -10,7 +10,7 @@
 #include "daemon/store/state_store.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 #include "tests/e2e/e2e_helpers.hpp"
 
 using namespace cosync;
@@ -19,9 +19,9 @@ using nlohmann::json;
 
 namespace {
 
-std::map<std::string, json> leads_by_referral(const testing::DaemonHarness& h) {
+std::map<std::string, json> leads_by_referral(const testing::E2eHarness& h) {
   std::map<std::string, json> out;
-  for (const auto& lead : h.leads()) {
+  for (const auto& lead : h.crm_records()) {
     auto ref = lead.find("PartnerCenterReferralId__c");
     if (ref != lead.end() && ref->is_string()) out[ref->get<std::string>()] = lead;
   }
@@ -31,7 +31,7 @@ std::map<std::string, json> leads_by_referral(const testing::DaemonHarness& h) {
 }  // namespace
 
 TEST_CASE("e2e: 250 new referrals are 250 Leads and links after one cycle; 150 edited in PC are all mirrored by the next") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   // Created over the last hours, so that the edits below are well past the cursor and its overlap.
   TimePoint start = std::chrono::system_clock::now() - 3h;
   std::vector<std::string> ids;
@@ -77,7 +77,7 @@ TEST_CASE("e2e: 250 new referrals are 250 Leads and links after one cycle; 150 e
 }
 
 TEST_CASE("e2e: a referral with nulls, wrong types, a control character in its id or a date past 2262 is quarantined; cosyncd run keeps syncing the rest") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   auto good = h.add_incoming_lead("Contoso");
   auto null_substatus = h.add_incoming_lead("Null Substatus");
   h.pc.edit(null_substatus, [](json& r) {
@@ -125,7 +125,7 @@ TEST_CASE("e2e: a referral with nulls, wrong types, a control character in its i
 }
 
 TEST_CASE("e2e: a config that still sets partner_center.page_size runs, with a deprecation warning naming its line") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.add_incoming_lead("Contoso");
   testing::replace_in_file(h.config_path(), "partner_center:\n", "partner_center:\n  page_size: 100\n");
   int line = testing::line_of(h.config_path(), "page_size");
@@ -135,5 +135,5 @@ TEST_CASE("e2e: a config that still sets partner_center.page_size runs, with a d
   CHECK(run.exit_status == 0);
   CHECK_THAT(run.output, Catch::Contains(h.config_path() + ":" + std::to_string(line) +
                                          ": partner_center.page_size: deprecated and ignored"));
-  CHECK(h.leads().size() == 1);
+  CHECK(h.crm_records().size() == 1);
 }

@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/child_process.hpp"
 
 namespace cosync::testing {
 

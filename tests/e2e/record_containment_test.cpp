@@ -4,22 +4,22 @@
 #include <catch2/catch.hpp>
 
 #include "daemon/store/state_store.hpp"
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 
 using namespace cosync;
 
 TEST_CASE("e2e: a record whose processing throws is quarantined with the reason, and the others sync") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   auto contoso = h.add_incoming_lead("Contoso");
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto contoso_lead = h.leads().at(0)["Id"].get<std::string>();
+  auto contoso_lead = h.crm_records().at(0)["Id"].get<std::string>();
 
   // A seller retypes the referral id on Contoso's Lead: it names a new referral now. The create
   // of that referral is an upsert on the same field, which Salesforce answers with Contoso's
   // Lead, linked to Contoso's referral already: the link cannot be stored (UNIQUE constraint).
   auto fabrikam = h.add_incoming_lead("Fabrikam");
   auto northwind = h.add_incoming_lead("Northwind");
-  h.sf.edit("Lead", contoso_lead, {{"PartnerCenterReferralId__c", fabrikam}});
+  h.sf().edit("Lead", contoso_lead, {{"PartnerCenterReferralId__c", fabrikam}});
 
   auto run = h.cosyncd("once");
   INFO(run.output);

@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 #include "tests/e2e/e2e_helpers.hpp"
 
 using namespace cosync;
@@ -20,8 +20,8 @@ using testing::wait_until;
 
 namespace {
 
-bool has_lead_named(testing::DaemonHarness& h, const std::string& last_name) {
-  for (const auto& lead : h.leads())
+bool has_lead_named(testing::E2eHarness& h, const std::string& last_name) {
+  for (const auto& lead : h.crm_records())
     if (lead.value("LastName", "") == last_name) return true;
   return false;
 }
@@ -59,8 +59,7 @@ class NotifySocket {
 }  // namespace
 
 TEST_CASE("reload_e2e: SIGHUP swaps in an edited mapping, and a broken edit leaves the old one running") {
-  testing::DaemonHarness h;
-  h.edit_mapping("LastName: \"[MSFT] {customerProfile.name}\"", "LastName: \"[MSFT] {customerProfile.name}\"");
+  testing::E2eHarness h;
   h.write_config("poll_interval: 1s\n");
   const std::string mapping = h.dir.file("mapping.yaml");
   NotifySocket notify;

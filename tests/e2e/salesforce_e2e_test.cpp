@@ -5,36 +5,27 @@
 #include <iostream>
 #include <map>
 
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_checks.hpp"
+#include "tests/e2e/e2e_harness.hpp"
+#include "tests/e2e/lead_scenarios.hpp"
 #include "tests/e2e/e2e_helpers.hpp"
 
 using namespace cosync;
 using nlohmann::json;
 
-namespace {
-
-// Write calls Salesforce received (sObject Collections or single-record).
-std::size_t sf_write_calls(testing::DaemonHarness& h) {
-  std::size_t n = 0;
-  for (const auto* method : {"POST", "PATCH", "PUT", "DELETE"}) n += h.sf.server().count(method);
-  return n;
-}
-
-}  // namespace
-
 TEST_CASE("salesforce_e2e: 1,000 new and then 1,000 changed Leads take at most 10 Salesforce write calls each") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   std::vector<std::string> ids;
   for (int i = 0; i < 1000; ++i) ids.push_back(h.add_incoming_lead("Company " + std::to_string(i), 1000 + i));
 
   auto run = h.cosyncd("once");
   INFO(run.output.substr(run.output.size() > 3000 ? run.output.size() - 3000 : 0));
   REQUIRE(run.exit_status == 0);
-  REQUIRE(h.leads().size() == 1000);
-  std::size_t create_calls = sf_write_calls(h);
+  REQUIRE(h.crm_records().size() == 1000);
+  std::size_t create_calls = h.crm_write_calls();
   std::cout << "salesforce_e2e: 1000 Leads created with " << create_calls << " Salesforce write calls\n";
   CHECK(create_calls <= 10);
-  CHECK(h.sf.server().count("PATCH", h.sf.data_path() + "/composite/sobjects/Lead/PartnerCenterReferralId__c") ==
+  CHECK(h.sf().server().count("PATCH", h.sf().data_path() + "/composite/sobjects/Lead/PartnerCenterReferralId__c") ==
         create_calls);
 
   // Every referral's deal value changes in Partner Center: 1,000 Lead updates.
@@ -43,27 +34,24 @@ TEST_CASE("salesforce_e2e: 1,000 new and then 1,000 changed Leads take at most 1
   auto again = h.cosyncd("once");
   INFO(again.output.substr(again.output.size() > 3000 ? again.output.size() - 3000 : 0));
   REQUIRE(again.exit_status == 0);
-  std::size_t update_calls = sf_write_calls(h);
+  std::size_t update_calls = h.crm_write_calls();
   std::cout << "salesforce_e2e: 1000 changed Leads updated with " << update_calls << " Salesforce write calls, "
-            << h.sf.server().requests().size() << " Salesforce requests in all\n";
+            << h.sf().server().requests().size() << " Salesforce requests in all\n";
   CHECK(update_calls <= 10);
-  CHECK(h.sf.server().count("PATCH", h.sf.data_path() + "/composite/sobjects") == update_calls);
+  CHECK(h.sf().server().count("PATCH", h.sf().data_path() + "/composite/sobjects") == update_calls);
   CHECK_THAT(again.output, Catch::Contains("updated_crm=1000"));
-  for (const auto& lead : h.leads()) {
+  for (const auto& lead : h.crm_records()) {
     auto ref = lead["PartnerCenterReferralId__c"].get<std::string>();
     CHECK(lead["AnnualRevenue"] == h.pc.referral(ref)["details"]["dealValue"]);
   }
 
   SECTION("a quiet system then makes no write call") {
-    h.clear_requests();
-    auto quiet = h.cosyncd("once");
-    CHECK(quiet.exit_status == 0);
-    CHECK(h.write_calls() == 0);
+    testing::check_quiet_cycle(h);
   }
 }
 
 TEST_CASE("salesforce_e2e: the cycle summary shows Salesforce's api-usage") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.add_incoming_lead("Contoso");
   auto run = h.cosyncd("once");
   INFO(run.output);
@@ -72,26 +60,13 @@ TEST_CASE("salesforce_e2e: the cycle summary shows Salesforce's api-usage") {
 }
 
 TEST_CASE("salesforce_e2e: a Lead deleted in Salesforce is handed to the engine, not ignored") {
-  testing::DaemonHarness h;
-  auto id = h.add_incoming_lead("Contoso");
-  REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto leads = h.leads();
-  REQUIRE(leads.size() == 1);
-  std::string lead_id = leads[0]["Id"];
-  h.sf.edit("Lead", lead_id, {{"IsDeleted", true}});
-  auto run = h.cosyncd("once");
-  INFO(run.output);
-  CHECK(run.exit_status == 0);
-  CHECK_THAT(run.output, Catch::Contains("Lead " + lead_id + " was deleted in salesforce (linked to referral " + id + ")"));
-  CHECK(h.sf.server().count("GET", h.sf.data_path() + "/queryAll") >= 1);
+  testing::crm_delete_reaches_the_engine(testing::Crm::salesforce);
 }
 
 TEST_CASE("salesforce_e2e: co-sell referrals become Opportunities under the Account matched by name, or a new one") {
-  testing::DaemonHarness h;
-  // The harness's config, pointed at the shipped Opportunities mapping.
-  testing::replace_in_file(h.config_path(), "pc-sf-leads.yaml", "pc-sf-opportunities.yaml");
+  testing::E2eHarness h(testing::Crm::salesforce, "pc-sf-opportunities.yaml");  // the shipped Opportunities mapping
 
-  auto contoso = h.sf.insert("Account", {{"Name", "Contoso"}});
+  auto contoso = h.sf().insert("Account", {{"Name", "Contoso"}});
   auto co_sell = [&](const std::string& customer) {
     return h.pc.add_referral({{"type", "Shared"},
                               {"direction", "Incoming"},
@@ -107,7 +82,7 @@ TEST_CASE("salesforce_e2e: co-sell referrals become Opportunities under the Acco
   auto run = h.cosyncd("once");
   INFO(run.output);
   REQUIRE(run.exit_status == 0);
-  auto opportunities = h.sf.records("Opportunity");
+  auto opportunities = h.sf().records("Opportunity");
   REQUIRE(opportunities.size() == 3);
   std::map<std::string, json> by_ref;
   for (const auto& o : opportunities) by_ref[o["PartnerCenterReferralId__c"].get<std::string>()] = o;
@@ -116,20 +91,20 @@ TEST_CASE("salesforce_e2e: co-sell referrals become Opportunities under the Acco
   CHECK(by_ref[r1]["CloseDate"] == "2027-03-31");
   CHECK(by_ref[r1]["Name"] == "[MSFT] Contoso - Azure migration");
   CHECK(by_ref[r2]["AccountId"] == by_ref[r3]["AccountId"]);  // one new Fabrikam, not two
-  auto accounts = h.sf.records("Account");
+  auto accounts = h.sf().records("Account");
   REQUIRE(accounts.size() == 2);
-  auto fabrikam = h.sf.record("Account", by_ref[r2]["AccountId"].get<std::string>());
+  auto fabrikam = h.sf().record("Account", by_ref[r2]["AccountId"].get<std::string>());
   CHECK(fabrikam["Name"] == "Fabrikam");
   CHECK(fabrikam["BillingCountry"] == "DE");
 
   SECTION("a customer name matching two Accounts quarantines that referral, naming them") {
-    auto dup = h.sf.insert("Account", {{"Name", "Contoso"}});
+    auto dup = h.sf().insert("Account", {{"Name", "Contoso"}});
     auto r4 = co_sell("Contoso");
     auto again = h.cosyncd("once");
     INFO(again.output);
     CHECK(again.exit_status == 3);
     CHECK_THAT(again.output, Catch::Contains("record=" + r4 + " quarantined"));
     CHECK_THAT(again.output, Catch::Contains("several Account records match Account Name 'Contoso': " + contoso + ", " + dup));
-    CHECK(h.sf.records("Opportunity").size() == 3);
+    CHECK(h.sf().records("Opportunity").size() == 3);
   }
 }

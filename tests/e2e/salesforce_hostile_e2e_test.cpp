@@ -5,7 +5,7 @@
 
 #include <set>
 
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 #include "tests/e2e/e2e_helpers.hpp"
 
 using namespace cosync;
@@ -34,21 +34,21 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
 }  // namespace
 
 TEST_CASE("salesforce_hostile_e2e: malformed Lead records are quarantined while the good ones sync") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   auto first = h.add_incoming_lead("Contoso");
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  REQUIRE(h.leads().size() == 1);
-  std::string lead_id = h.leads()[0]["Id"];
+  REQUIRE(h.crm_records().size() == 1);
+  std::string lead_id = h.crm_records()[0]["Id"];
 
-  h.sf.serve_raw_records("Lead", hostile_leads());
-  h.sf.edit("Lead", lead_id, {{"Status", "Working - Contacted"}});
+  h.sf().serve_raw_records("Lead", hostile_leads());
+  h.sf().edit("Lead", lead_id, {{"Status", "Working - Contacted"}});
   auto second = h.add_incoming_lead("Fabrikam");
   auto run = h.cosyncd("once");
   INFO(run.output);
   CHECK(run.exit_status == 3);  // something was quarantined; nothing crashed
   // The good records: a seller's edit reaches Partner Center, a new referral becomes a Lead.
   CHECK(h.pc.referral(first)["status"] == "Active");
-  CHECK(h.leads().size() == 2);
+  CHECK(h.crm_records().size() == 2);
   CHECK(h.pc.referral(second).contains("externalReferenceId"));
   CHECK_THAT(run.output, Catch::Contains("contains a control character"));
   CHECK_THAT(run.output, Catch::Contains("record 00Q0000000000NOSAAA has no valid SystemModstamp"));
@@ -66,16 +66,16 @@ TEST_CASE("salesforce_hostile_e2e: malformed Lead records are quarantined while 
 }
 
 TEST_CASE("salesforce_hostile_e2e: cosyncd run keeps cycling past malformed Lead records") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.write_config("poll_interval: 1s\n");
-  h.sf.serve_raw_records("Lead", hostile_leads());
+  h.sf().serve_raw_records("Lead", hostile_leads());
   h.add_incoming_lead("Adatum");
   auto daemon = h.start_daemon();
   REQUIRE(daemon->wait_for_output("created=1", std::chrono::seconds(20)));
   auto later = h.add_incoming_lead("Litware");
   CHECK(testing::wait_until([&] { return h.pc.referral(later).contains("externalReferenceId"); }));
   CHECK(testing::wait_until([&] { return count_of(daemon->output(), "cycle mapping=pc-sf-leads") >= 3; }));
-  CHECK(h.leads().size() == 2);
+  CHECK(h.crm_records().size() == 2);
   daemon->signal(SIGTERM);
   auto status = daemon->wait_exit(std::chrono::seconds(10));
   INFO(daemon->output());
@@ -84,19 +84,19 @@ TEST_CASE("salesforce_hostile_e2e: cosyncd run keeps cycling past malformed Lead
 }
 
 TEST_CASE("salesforce_hostile_e2e: a nextRecordsUrl to another host fails the pull, gets no token, and the next run catches up") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   auto first = h.add_incoming_lead("Contoso");
   h.add_incoming_lead("Fabrikam");
   REQUIRE(h.cosyncd("once").exit_status == 0);
-  REQUIRE(h.leads().size() == 2);
+  REQUIRE(h.crm_records().size() == 2);
   std::string lead_id;
-  for (const auto& l : h.leads())
+  for (const auto& l : h.crm_records())
     if (l["PartnerCenterReferralId__c"] == first) lead_id = l["Id"];
 
   fakes::HttpTestServer elsewhere([](const fakes::FakeRequest&) { return fakes::FakeResponse::json(200, json::object()); });
-  h.sf.set_batch_size(1);  // the pull takes two pages, so it meets a nextRecordsUrl
-  h.sf.set_next_records_origin(elsewhere.base_url());
-  h.sf.edit("Lead", lead_id, {{"Status", "Working - Contacted"}});
+  h.sf().set_batch_size(1);  // the pull takes two pages, so it meets a nextRecordsUrl
+  h.sf().set_next_records_origin(elsewhere.base_url());
+  h.sf().edit("Lead", lead_id, {{"Status", "Working - Contacted"}});
   auto refused = h.cosyncd("once");
   INFO(refused.output);
   CHECK(refused.exit_status != 0);
@@ -104,7 +104,7 @@ TEST_CASE("salesforce_hostile_e2e: a nextRecordsUrl to another host fails the pu
   CHECK(elsewhere.requests().empty());
   CHECK(h.pc.referral(first)["status"] == "New");
 
-  h.sf.set_next_records_origin("");
+  h.sf().set_next_records_origin("");
   auto again = h.cosyncd("once");
   INFO(again.output);
   CHECK(again.exit_status == 0);

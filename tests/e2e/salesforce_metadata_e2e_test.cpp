@@ -7,7 +7,7 @@
 #include <csignal>
 #include <filesystem>
 
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 #include "tests/e2e/e2e_helpers.hpp"
 
 using namespace cosync;
@@ -21,7 +21,7 @@ const std::string kBadValue = "crm: \"Working - Qualified\"";
 }  // namespace
 
 TEST_CASE("salesforce_metadata_e2e: a mapping that does not fit the org stops once, plan and run with 78, touching nothing") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.add_incoming_lead("Contoso");
   h.edit_mapping("crm: \"Working - Contacted\"", kBadValue);
   std::string mapping = h.dir.file("mapping.yaml");
@@ -39,7 +39,7 @@ TEST_CASE("salesforce_metadata_e2e: a mapping that does not fit the org stops on
   CHECK_FALSE(std::filesystem::exists(h.dir.file("state/state.db")));
   CHECK(h.write_calls() == 0);
   CHECK(h.pc.server().requests().empty());
-  CHECK(h.leads().empty());
+  CHECK(h.crm_records().empty());
 
   SECTION("check reports it too, and --offline does not look") {
     auto check = h.cosyncd("check");
@@ -50,13 +50,13 @@ TEST_CASE("salesforce_metadata_e2e: a mapping that does not fit the org stops on
     CHECK(offline.exit_status == 0);
     h.clear_requests();
     h.cosyncd("check", "--offline");
-    CHECK(h.sf.server().requests().empty());
+    CHECK(h.sf().server().requests().empty());
     CHECK(h.tokens.server().requests().empty());
   }
 }
 
 TEST_CASE("salesforce_metadata_e2e: check lists every mismatch, each with its line") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.edit_mapping("    crm: Country\n", "    crm: Country__c\n");
   std::string mapping = h.dir.file("mapping.yaml");
   testing::replace_in_file(mapping, "crm: \"Working - Contacted\"", kBadValue);
@@ -70,20 +70,20 @@ TEST_CASE("salesforce_metadata_e2e: check lists every mismatch, each with its li
 }
 
 TEST_CASE("salesforce_metadata_e2e: check goes online: a token and one describe, nothing else") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   auto check = h.cosyncd("check");
   INFO(check.output);
   CHECK(check.exit_status == 0);
   CHECK_THAT(check.output, Catch::Contains("configuration OK: every mapping fits its CRM"));
-  CHECK(h.sf.server().count("GET", h.sf.data_path() + "/sobjects/Lead/describe") == 1);
-  CHECK(h.sf.server().requests().size() == 1);
+  CHECK(h.sf().server().count("GET", h.sf().data_path() + "/sobjects/Lead/describe") == 1);
+  CHECK(h.sf().server().requests().size() == 1);
   CHECK(h.pc.server().requests().empty());
   CHECK(h.write_calls() == 0);
 }
 
 TEST_CASE("salesforce_metadata_e2e: check says when it cannot reach the CRM, with exit 1") {
-  testing::DaemonHarness h;
-  h.sf.fail_next(3, 503);  // every attempt of the describe
+  testing::E2eHarness h;
+  h.sf().fail_next(3, 503);  // every attempt of the describe
   auto check = h.cosyncd("check");
   INFO(check.output);
   CHECK(check.exit_status == 1);
@@ -91,24 +91,24 @@ TEST_CASE("salesforce_metadata_e2e: check says when it cannot reach the CRM, wit
 }
 
 TEST_CASE("salesforce_metadata_e2e: a describe that fails transiently defers the mapping, the daemon keeps running") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.write_config("poll_interval: 1s\n");
   h.add_incoming_lead("Contoso");
 
   SECTION("once: nothing synced, exit 1 (retried next time)") {
-    h.sf.fail_next(3, 503);
+    h.sf().fail_next(3, 503);
     auto once = h.cosyncd("once");
     INFO(once.output);
     CHECK(once.exit_status == 1);
     CHECK_THAT(once.output, Catch::Contains("mapping=pc-sf-leads not synced: its metadata check could not run"));
-    CHECK(h.leads().empty());
+    CHECK(h.crm_records().empty());
   }
   SECTION("run: the mapping syncs as soon as a later cycle's check passes") {
-    h.sf.fail_next(3, 503);
+    h.sf().fail_next(3, 503);
     auto daemon = h.start_daemon();
     REQUIRE(daemon->wait_for_output("not synced: its metadata check could not run", std::chrono::seconds(20)));
     CHECK(daemon->wait_for_output("mapping=pc-sf-leads metadata check passed: syncing", std::chrono::seconds(20)));
-    CHECK(wait_until([&] { return h.leads().size() == 1; }));
+    CHECK(wait_until([&] { return h.crm_records().size() == 1; }));
     CHECK_FALSE(daemon->wait_exit(std::chrono::milliseconds(10)));  // still running
     daemon->signal(SIGTERM);
     auto status = daemon->wait_exit(std::chrono::seconds(10));

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "tests/e2e/daemon_harness.hpp"
+#include "tests/e2e/e2e_harness.hpp"
 
 using namespace cosync;
 using SteadyClock = std::chrono::steady_clock;
@@ -38,7 +38,7 @@ void replace_in_file(const std::string& path, const std::string& from, const std
 }  // namespace
 
 TEST_CASE("e2e: SIGTERM stops cosyncd within seconds while Partner Center never answers") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   // A request timeout far beyond the test: only the stop itself can end the hanging request.
   replace_in_file(h.config_path(), "timeout: 5s", "timeout: 120s");
   h.add_incoming_lead("Adatum");
@@ -57,11 +57,11 @@ TEST_CASE("e2e: SIGTERM stops cosyncd within seconds while Partner Center never 
   CHECK(*status == 0);
   CHECK(took < 5s);
   CHECK_THAT(daemon->output(), Catch::Contains("cosyncd stopped"));
-  CHECK(h.leads().empty());
+  CHECK(h.crm_records().empty());
 }
 
 TEST_CASE("e2e: SIGTERM stops cosyncd within seconds during a 300 s Retry-After wait") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.add_incoming_lead("Adatum");
   h.pc.fail_next(1, 429, 300);
   auto daemon = h.start_daemon();
@@ -75,7 +75,7 @@ TEST_CASE("e2e: SIGTERM stops cosyncd within seconds during a 300 s Retry-After 
 }
 
 TEST_CASE("e2e: an error escaping a mapping's cycle is logged and the daemon syncs on") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.write_config("poll_interval: 1s\n");
   auto first = h.add_incoming_lead("Adatum");
   auto daemon = h.start_daemon();
@@ -98,11 +98,11 @@ TEST_CASE("e2e: an error escaping a mapping's cycle is logged and the daemon syn
 
   bool synced = false;
   for (int i = 0; i < 200 && !synced; ++i) {
-    synced = h.leads().size() == 2 && h.pc.referral(second).contains("externalReferenceId");
+    synced = h.crm_records().size() == 2 && h.pc.referral(second).contains("externalReferenceId");
     if (!synced) std::this_thread::sleep_for(100ms);
   }
   CHECK(synced);
-  CHECK(h.leads().size() == 2);  // no duplicate of the lead whose cycle was cut
+  CHECK(h.crm_records().size() == 2);  // no duplicate of the lead whose cycle was cut
   CHECK(h.pc.referral(first).contains("externalReferenceId"));
   auto [status, took] = stop(*daemon);
   REQUIRE(status);
@@ -110,19 +110,19 @@ TEST_CASE("e2e: an error escaping a mapping's cycle is logged and the daemon syn
 }
 
 TEST_CASE("e2e: SIGTERM stops cosyncd within seconds while a reload's CRM check never answers") {
-  testing::DaemonHarness h;
+  testing::E2eHarness h;
   h.write_config("poll_interval: 3600s\n");
   replace_in_file(h.config_path(), "timeout: 5s", "timeout: 120s");
   h.add_incoming_lead("Adatum");
   auto daemon = h.start_daemon();
   REQUIRE(daemon->wait_for_output("created=1", 20s));
   // The daemon now sleeps; SIGHUP checks the re-read mapping against Salesforce, which hangs.
-  auto before = h.sf.server().count("");
-  h.sf.server().delay_next(3, 600'000);
+  auto before = h.sf().server().count("");
+  h.sf().server().delay_next(3, 600'000);
   daemon->signal(SIGHUP);
   bool hanging = false;
   for (int i = 0; i < 200 && !hanging; ++i) {
-    hanging = h.sf.server().count("") > before;
+    hanging = h.sf().server().count("") > before;
     if (!hanging) std::this_thread::sleep_for(50ms);
   }
   REQUIRE(hanging);

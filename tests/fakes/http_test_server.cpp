@@ -252,6 +252,14 @@ std::vector<FakeRequest> HttpTestServer::requests() const {
   return impl_->log;
 }
 
+std::vector<FakeRequest> HttpTestServer::requests(std::string_view method, std::string_view path_prefix) const {
+  std::lock_guard lock(impl_->mu);
+  std::vector<FakeRequest> out;
+  for (const auto& r : impl_->log)
+    if (r.method == method && r.path.starts_with(path_prefix)) out.push_back(r);
+  return out;
+}
+
 void HttpTestServer::clear_requests() {
   std::lock_guard lock(impl_->mu);
   impl_->log.clear();

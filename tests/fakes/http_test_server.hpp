@@ -66,6 +66,8 @@ class HttpTestServer {
 
   // Request log (every request read, dropped ones included), thread-safe.
   std::vector<FakeRequest> requests() const;
+  // Those whose method equals `method` and whose path starts with `path_prefix`, in order.
+  std::vector<FakeRequest> requests(std::string_view method, std::string_view path_prefix = {}) const;
   void clear_requests();
   // Requests whose method equals `method` (empty: any) and whose path starts with `path_prefix`.
   std::size_t count(std::string_view method, std::string_view path_prefix = {}) const;
