@@ -4,6 +4,7 @@
 // The records themselves live in records.hpp, which needs no Asio.
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,21 @@
 
 namespace cosync::connectors {
 
+// What a connector can do beyond the common interface. Each connector type also answers it
+// statically (SalesforceConnector::supported()), so that config validation can refuse a mapping
+// its connection's connector cannot serve before anything connects.
+struct Capabilities {
+  // Resolves UpsertRequest::parent on create, with these names where the mapping gives none;
+  // nullopt: crm.account cannot be used with it.
+  std::optional<ParentDefaults> parent_lookup;
+  bool describe_metadata = false;  // describe_object answers the CRM's field metadata
+};
+
 class Connector {
  public:
   virtual ~Connector() = default;
   virtual const char* system() const = 0;
+  virtual Capabilities capabilities() const { return {}; }
 
   // Records changed since `cursor` (empty: everything), oldest overlap included.
   virtual boost::asio::awaitable<Expected<PullResult>> pull(const ObjectSpec& spec, const std::string& cursor) = 0;

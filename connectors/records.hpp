@@ -31,16 +31,23 @@ struct PullResult {
   std::string cursor;  // where the next pull starts; committed by the engine after the batch
 };
 
-// A parent record a created record points to, found (or created) by a match key: Salesforce
-// Opportunity.AccountId. The create's change of `field` carries {"match": <value from the
-// referral>, "create": {<fields of a new parent>} or null}; the connector replaces it with the
-// id of the one `object` record whose `match_field` matches.
+// Where a connector looks for the parent a created record points to (Salesforce:
+// Opportunity.AccountId -> the Account whose Name, or Website domain, matches), found or created.
+// What each create looks for is its UpsertRequest::parent. An empty name is the connector's
+// default (Capabilities::parent_lookup).
 struct ParentLookup {
-  std::string field;           // "AccountId"
-  std::string object;          // "Account"
-  std::string match_field;     // "Name" or "Website"
+  std::string field;           // lookup field on the created record: "AccountId"
+  std::string object;          // the parent object: "Account"
+  std::string match_field;     // the parent's field compared: "Name" or "Website"
   bool match_domain = false;   // compare web domains: "https://www.Contoso.com/", "a@contoso.com" ~ "contoso.com"
-  bool create = true;          // create the parent when none matches; otherwise the record is rejected
+};
+
+// A connector's own names for a parent lookup, used where the mapping names none.
+struct ParentDefaults {
+  std::string field;          // "AccountId"
+  std::string object;         // "Account"
+  std::string name_field;     // compared by `match: name`: "Name"
+  std::string website_field;  // compared by `match: website`: "Website"
 };
 
 // Which records of which object a mapping reads and writes.
@@ -61,9 +68,18 @@ struct UpdateRequest {
   RemoteRecord current;
   std::vector<FieldChange> changes;
 };
+// The parent one create looks for (see ParentLookup): the referral's value, and the fields of a
+// parent to create when none matches (nullopt: none may be created; the record is rejected).
+struct ParentMatch {
+  std::string value;  // a name, or a URL / e-mail address whose web domain is compared
+  std::optional<std::vector<FieldChange>> create;
+};
 struct UpsertRequest {
   std::string external_id;
   std::vector<FieldChange> fields;
+  // The parent the created record points to: the connector finds (or creates) it and writes its
+  // id to ObjectSpec::parent's field. Only a connector with Capabilities::parent_lookup honours it.
+  std::optional<ParentMatch> parent{};
 };
 
 // What the CRM says about one field of an object, so a mapping can be checked before it runs.
@@ -74,6 +90,9 @@ struct FieldMetadata {
   // The values a mapping may write to this field, when it takes only listed ones (Salesforce
   // picklist API values, Dataverse option-set values as strings); empty: any value goes.
   std::vector<std::string> allowed_values;
+  // The most characters a text field holds (Salesforce describe `length`, Dataverse String and
+  // Memo MaxLength); nullopt for other fields. Longer text sent to it is cut (mapping::FieldRule).
+  std::optional<std::size_t> max_length;
 };
 struct ObjectMetadata {
   std::string object;

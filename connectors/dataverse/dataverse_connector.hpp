@@ -51,6 +51,12 @@ class DataverseConnector final : public Connector {
   DataverseConnector(http::HttpClient& client, auth::TokenProvider& tokens, DataverseOptions options, Log log);
 
   const char* system() const override { return "dataverse"; }
+  // Describe, but no parent lookup: the Web API could set opportunity.parentaccountid with
+  // "parentaccountid@odata.bind": "/accounts(<id>)" on create (learn.microsoft.com/power-apps/
+  // developer/data-platform/webapi/create-entity-web-api, "Associate table rows on create"), but
+  // this connector neither finds nor creates the account, so crm.account is refused at load.
+  static Capabilities supported() { return Capabilities{std::nullopt, true}; }
+  Capabilities capabilities() const override { return supported(); }
   // `cursor`: empty (first sync), an @odata.deltaLink, or "modifiedon:<ISO-8601>" when the table
   // has change tracking off.
   boost::asio::awaitable<Expected<PullResult>> pull(const ObjectSpec& spec, const std::string& cursor) override;

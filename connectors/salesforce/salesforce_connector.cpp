@@ -399,12 +399,6 @@ Failure several_matches(const ObjectSpec& spec, const std::string& external_id, 
 
 net::awaitable<Expected<RemoteRecord>> SalesforceConnector::upsert(const ObjectSpec& spec, const std::string& external_id,
                                                                    const std::vector<FieldChange>& fields) {
-  if (spec.parent) {
-    // The parent lookup is settled the batched way, for one record.
-    std::vector<UpsertRequest> one = {UpsertRequest{external_id, fields}};
-    auto results = co_await upsert_many(spec, one);
-    co_return std::move(results.front());
-  }
   nlohmann::json body = nlohmann::json::object();
   for (const auto& c : fields)
     if (c.path != spec.external_id_field) body[c.path] = c.value;
@@ -530,7 +524,9 @@ net::awaitable<std::vector<Expected<RemoteRecord>>> SalesforceConnector::upsert_
     const ObjectSpec& spec, const std::vector<UpsertRequest>& requests_in) {
   std::vector<std::optional<Expected<RemoteRecord>>> results(requests_in.size());
   std::vector<UpsertRequest> requests = requests_in;
-  if (spec.parent) co_await resolve_parents(spec, requests, results);
+  // Named first: GCC 12 mishandles a temporary bound to a reference across co_await.
+  const ParentLookup parent = with_salesforce_defaults(spec.parent.value_or(ParentLookup{}));
+  co_await resolve_parents(parent, requests, results);
   boost::urls::url u(options_.instance_url);
   u.set_path(data_path() + "/composite/sobjects");
   u.segments().push_back(spec.object);

@@ -46,6 +46,10 @@ class SalesforceConnector final : public Connector {
   SalesforceConnector(http::HttpClient& client, auth::TokenProvider& tokens, SalesforceOptions options, Log log);
 
   const char* system() const override { return "salesforce"; }
+  // Opportunity.AccountId -> Account by Name or Website (salesforce_parent_lookup.cpp), and
+  // describe for metadata checks. Static, so that config validation can ask before connecting.
+  static Capabilities supported();
+  Capabilities capabilities() const override { return supported(); }
   boost::asio::awaitable<Expected<PullResult>> pull(const ObjectSpec& spec, const std::string& cursor) override;
   boost::asio::awaitable<Expected<RemoteRecord>> get(const ObjectSpec& spec, const std::string& id) override;
   boost::asio::awaitable<Expected<RemoteRecord>> update(const ObjectSpec& spec, const RemoteRecord& current,
@@ -85,10 +89,11 @@ class SalesforceConnector final : public Connector {
   boost::asio::awaitable<void> collect_results(const ObjectSpec& spec, const http::Response& res,
                                                const std::vector<std::size_t>& indexes, const std::string& what,
                                                std::vector<std::optional<Expected<RemoteRecord>>>& out);
-  // Replaces each request's parent lookup (spec.parent, e.g. Opportunity.AccountId) by the id of
-  // the one matching parent, found with one query per batch or created; a request whose parent
-  // cannot be settled gets its failure in `out` (several matches: rejected, naming them).
-  boost::asio::awaitable<void> resolve_parents(const ObjectSpec& spec, std::vector<UpsertRequest>& requests,
+  // Sets each request's parent lookup field (`p`, e.g. Opportunity.AccountId) to the id of the
+  // one parent matching its UpsertRequest::parent, found with one query per batch or created; a
+  // request whose parent cannot be settled gets its failure in `out` (several matches: rejected,
+  // naming them). Requests without a parent are left alone.
+  boost::asio::awaitable<void> resolve_parents(const ParentLookup& p, std::vector<UpsertRequest>& requests,
                                                std::vector<std::optional<Expected<RemoteRecord>>>& out);
   TimePoint now() const { return clock_.now(); }
   std::string data_path() const;  // /services/data/vNN.N
@@ -119,6 +124,9 @@ std::optional<std::string> written_id(const nlohmann::json& result);
 // A SOQL string literal: quoted, with backslash and quote escaped. `like`: also escapes the
 // LIKE wildcards % and _, so that they match themselves.
 std::string soql_quote(const std::string& text, bool like = false);
+// `p` with what it leaves empty taken from SalesforceConnector::supported(): AccountId, Account,
+// Name (or Website when matching domains).
+ParentLookup with_salesforce_defaults(ParentLookup p);
 // The web domain in a URL, e-mail address or bare host name, lower case and without "www."
 // ("https://www.Contoso.com/about" and "jane@contoso.com" -> "contoso.com"); empty if none.
 std::string web_domain(std::string_view text);

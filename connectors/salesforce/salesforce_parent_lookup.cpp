@@ -24,7 +24,7 @@ constexpr std::size_t kCollectionSize = 200;
 struct Parent {
   std::string value;            // as the referral gave it (a created parent gets it)
   std::vector<std::string> ids;  // matching parents
-  nlohmann::json create;        // fields of a new parent, from the first request that needs it
+  nlohmann::json create;        // fields of a new parent, from the first request that may create it
   std::optional<Failure> failure;
 };
 
@@ -75,17 +75,35 @@ std::string web_domain(std::string_view text) {
   return t;
 }
 
-net::awaitable<void> SalesforceConnector::resolve_parents(const ObjectSpec& spec, std::vector<UpsertRequest>& requests,
-                                                          std::vector<std::optional<Expected<RemoteRecord>>>& out) {
-  const ParentLookup& p = *spec.parent;
-  std::map<std::string, Parent> parents;                 // by key
-  std::vector<std::pair<std::size_t, std::string>> uses;  // request index, key
+Capabilities SalesforceConnector::supported() {
+  Capabilities c;
+  c.parent_lookup = ParentDefaults{"AccountId", "Account", "Name", "Website"};
+  c.describe_metadata = true;
+  return c;
+}
+
+ParentLookup with_salesforce_defaults(ParentLookup p) {
+  const ParentDefaults d = *SalesforceConnector::supported().parent_lookup;
+  if (p.field.empty()) p.field = d.field;
+  if (p.object.empty()) p.object = d.object;
+  if (p.match_field.empty()) p.match_field = p.match_domain ? d.website_field : d.name_field;
+  return p;
+}
+
+namespace {
+
+using Results = std::vector<std::optional<Expected<RemoteRecord>>>;
+using Uses = std::vector<std::pair<std::size_t, std::string>>;  // request index, key of its parent
+
+// The distinct parents the requests look for, by key; a request whose value has no key (no
+// name, no web domain) gets its failure in `out` instead.
+std::map<std::string, Parent> wanted_parents(const ParentLookup& p, const std::vector<UpsertRequest>& requests,
+                                             Uses& uses, Results& out) {
+  std::map<std::string, Parent> parents;
   for (std::size_t i = 0; i < requests.size(); ++i) {
-    auto change = std::find_if(requests[i].fields.begin(), requests[i].fields.end(),
-                               [&](const FieldChange& c) { return c.path == p.field; });
-    if (change == requests[i].fields.end() || !change->value.is_object()) continue;
-    const auto& match = change->value.contains("match") ? change->value["match"] : nlohmann::json();
-    std::string value = match.is_string() ? match.get<std::string>() : "";
+    if (!requests[i].parent) continue;
+    const ParentMatch& wanted = *requests[i].parent;
+    const std::string& value = wanted.value;
     std::string key = key_of(p, value);
     if (key.empty()) {
       out[i] = Failure{FailureKind::rejected,
@@ -97,9 +115,64 @@ net::awaitable<void> SalesforceConnector::resolve_parents(const ObjectSpec& spec
     }
     auto& parent = parents[key];
     if (parent.value.empty()) parent.value = value;
-    if (parent.create.is_null() && change->value.contains("create")) parent.create = change->value["create"];
+    if (parent.create.is_null() && wanted.create) {
+      parent.create = nlohmann::json::object();
+      for (const auto& c : *wanted.create) parent.create[c.path] = c.value;
+    }
     uses.emplace_back(i, key);
   }
+  return parents;
+}
+
+// The sObject Collections body that creates the parents keys[begin, end).
+nlohmann::json creation_body(const ParentLookup& p, std::map<std::string, Parent>& parents,
+                             const std::vector<std::string>& keys, std::size_t begin, std::size_t end) {
+  nlohmann::json body = {{"allOrNone", false}, {"records", nlohmann::json::array()}};
+  for (std::size_t k = begin; k < end; ++k) {
+    Parent& parent = parents[keys[k]];
+    nlohmann::json record = parent.create;
+    record["attributes"] = {{"type", p.object}};
+    // The created parent carries the match value, so that the next lookup finds it.
+    if (!record.contains(p.match_field)) record[p.match_field] = p.match_domain ? keys[k] : parent.value;
+    body["records"].push_back(std::move(record));
+  }
+  return body;
+}
+
+// Writes each request's parent id to the lookup field, or fails the request: the parent's own
+// failure, several matches (naming them), or none and none may be created.
+void settle(const ParentLookup& p, std::map<std::string, Parent>& parents, const Uses& uses,
+            std::vector<UpsertRequest>& requests, Results& out) {
+  for (const auto& [i, key] : uses) {
+    const Parent& parent = parents[key];
+    std::string match = p.object + " " + p.match_field + (p.match_domain ? " domain '" + key : " '" + parent.value) + "'";
+    if (parent.failure) {
+      out[i] = *parent.failure;
+    } else if (parent.ids.size() > 1) {
+      std::string ids;
+      for (const auto& id : parent.ids) ids += (ids.empty() ? "" : ", ") + id;
+      out[i] = Failure{FailureKind::rejected,
+                       "several " + p.object + " records match " + match + ": " + ids +
+                           " (merge them in Salesforce, then run quarantine retry)",
+                       0, ""};
+    } else if (parent.ids.empty()) {
+      out[i] = Failure{FailureKind::rejected,
+                       "no " + match + " exists and crm.account.create is false: create it, then run quarantine retry",
+                       0, ""};
+    } else {
+      auto& fields = requests[i].fields;
+      std::erase_if(fields, [&](const FieldChange& c) { return c.path == p.field; });
+      fields.push_back({p.field, parent.ids.front()});
+    }
+  }
+}
+
+}  // namespace
+
+net::awaitable<void> SalesforceConnector::resolve_parents(const ParentLookup& p, std::vector<UpsertRequest>& requests,
+                                                          Results& out) {
+  Uses uses;
+  auto parents = wanted_parents(p, requests, uses, out);
   if (parents.empty()) co_return;
 
   // Find: one query per kValuesPerQuery distinct values.
@@ -146,18 +219,10 @@ net::awaitable<void> SalesforceConnector::resolve_parents(const ObjectSpec& spec
   // Create the parents that do not exist yet, in one sObject Collections call per 200.
   std::vector<std::string> to_create;
   for (auto& [key, parent] : parents)
-    if (!parent.failure && parent.ids.empty() && p.create && parent.create.is_object()) to_create.push_back(key);
+    if (!parent.failure && parent.ids.empty() && parent.create.is_object()) to_create.push_back(key);
   for (std::size_t begin = 0; begin < to_create.size(); begin += kCollectionSize) {
     std::size_t end = std::min(to_create.size(), begin + kCollectionSize);
-    nlohmann::json body = {{"allOrNone", false}, {"records", nlohmann::json::array()}};
-    for (std::size_t k = begin; k < end; ++k) {
-      Parent& parent = parents[to_create[k]];
-      nlohmann::json record = parent.create;
-      record["attributes"] = {{"type", p.object}};
-      // The created parent carries the match value, so that the next lookup finds it.
-      if (!record.contains(p.match_field)) record[p.match_field] = p.match_domain ? to_create[k] : parent.value;
-      body["records"].push_back(std::move(record));
-    }
+    auto body = creation_body(p, parents, to_create, begin, end);
     auto res = co_await call(http::Method::post, data_path() + "/composite/sobjects", body.dump());
     std::string what = "create of " + p.object;
     auto answer = res && res->status == 200 ? remote_json::parse(res->body) : nlohmann::json();
@@ -178,27 +243,7 @@ net::awaitable<void> SalesforceConnector::resolve_parents(const ObjectSpec& spec
     }
   }
 
-  for (const auto& [i, key] : uses) {
-    const Parent& parent = parents[key];
-    std::string match = p.object + " " + p.match_field + (p.match_domain ? " domain '" + key : " '" + parent.value) + "'";
-    if (parent.failure) {
-      out[i] = *parent.failure;
-    } else if (parent.ids.size() > 1) {
-      std::string ids;
-      for (const auto& id : parent.ids) ids += (ids.empty() ? "" : ", ") + id;
-      out[i] = Failure{FailureKind::rejected,
-                       "several " + p.object + " records match " + match + ": " + ids +
-                           " (merge them in Salesforce, then run quarantine retry)",
-                       0, ""};
-    } else if (parent.ids.empty()) {
-      out[i] = Failure{FailureKind::rejected,
-                       "no " + match + " exists and crm.account.create is false: create it, then run quarantine retry",
-                       0, ""};
-    } else {
-      for (auto& c : requests[i].fields)
-        if (c.path == p.field) c.value = parent.ids.front();
-    }
-  }
+  settle(p, parents, uses, requests, out);
 }
 
 }  // namespace cosync::connectors

@@ -209,6 +209,27 @@ DataverseConfig read_dataverse(const YamlNode& node) {
   return dv;
 }
 
+// What the connector a connection builds can do, known from its type before anything connects.
+struct ConnectionKind {
+  const char* type;
+  connectors::Capabilities capabilities;
+};
+ConnectionKind kind_of(const Config& c, const std::string& connection) {
+  if (c.dataverse.contains(connection)) return {"dataverse", connectors::DataverseConnector::supported()};
+  return {"salesforce", connectors::SalesforceConnector::supported()};
+}
+
+// crm.account needs a connector that looks up parents; its defaults fill what the mapping leaves.
+void use_parent_lookup(const Config& c, mapping::Mapping& m) {
+  auto kind = kind_of(c, m.crm_connection);
+  if (!kind.capabilities.parent_lookup)
+    throw ConfigError(m.file, m.account->line, "crm.account",
+                      "connection '" + m.crm_connection + "' is of type " + kind.type +
+                          ", whose connector cannot look up or create a parent account; remove crm.account, or "
+                          "use a connection whose connector can (salesforce)");
+  mapping::apply_parent_defaults(m, *kind.capabilities.parent_lookup);
+}
+
 }  // namespace
 
 Config load_config(const std::string& path) {
@@ -256,10 +277,7 @@ Config load_config(const std::string& path) {
     if (!c.salesforce.contains(mapping.crm_connection) && !c.dataverse.contains(mapping.crm_connection))
       throw ConfigError(mapping.file, mapping.crm_connection_line, "crm.connection",
                         "no connection named '" + mapping.crm_connection + "' in " + path);
-    if (mapping.account && !c.salesforce.contains(mapping.crm_connection))
-      throw ConfigError(mapping.file, mapping.account->line, "crm.account",
-                        "account lookup is supported for Salesforce connections; '" + mapping.crm_connection +
-                            "' is not one");
+    if (mapping.account) use_parent_lookup(c, mapping);
     for (const auto& other : c.mappings) {
       if (other.name == mapping.name) item.fail("two mappings are named '" + mapping.name + "'");
       // Both would create and claim the same records, each overwriting the other's link.

@@ -55,7 +55,7 @@ std::vector<PlannedChange> describe(const CyclePlan& plan, const mapping::Mappin
     out.push_back({m.name, l.item->pc_id, l.item->crm->id, "link existing CRM record", "(record)", nullptr,
                    l.item->crm->id, m.crm_object + " already holds the referral id"});
   for (const auto& c : plan.creates) {
-    for (const auto& f : c.request.fields)
+    for (const auto& f : m.crm_create_preview(c.request))
       out.push_back({m.name, c.item->pc_id, "", "create in CRM", f.path, nullptr, f.value,
                      "new referral selected by the mapping"});
     if (!m.pc_link_field.empty())

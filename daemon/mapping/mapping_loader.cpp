@@ -158,6 +158,8 @@ AccountRule read_account(const YamlNode& node) {
   else node.get("match").fail("expected name or website (its domain), got '" + match + "'");
   a.from = referral_path(node.get("from"), node.string("from"));
   if (auto v = node.find("create")) a.create = v->as_bool();
+  // lookup_field and object are overrides: without them the connector's defaults apply
+  // (load_config, apply_parent_defaults).
   if (auto v = node.find("lookup_field")) a.lookup_field = crm_name(*v);
   a.lookup_line = node.find("lookup_field") ? node.get("lookup_field").line() : a.line;
   if (auto v = node.find("object")) a.object = crm_name(*v);

@@ -206,22 +206,25 @@ fields:
   REQUIRE(m.account);
   auto spec = m.crm_spec();
   REQUIRE(spec.parent);
-  CHECK(spec.parent->field == "AccountId");
-  CHECK(spec.parent->object == "Account");
-  CHECK(spec.parent->match_field == "Website");
+  CHECK(spec.parent->field.empty());  // the connector's default unless the file names one
+  CHECK(spec.parent->object.empty());
   CHECK(spec.parent->match_domain);
-  CHECK(spec.parent->create);
   nlohmann::json referral = {
       {"customerProfile",
        {{"name", "Contoso"},
         {"address", {{"country", "US"}}},
         {"team", {{{"firstName", "A"}}, {{"email", "jane@contoso.com"}}}}}},
       {"details", {{"dealValue", 5}}}};
-  auto fields = m.crm_fields_for_create(referral);
-  auto lookup = std::find_if(fields.begin(), fields.end(), [](const auto& f) { return f.path == "AccountId"; });
-  REQUIRE(lookup != fields.end());
-  CHECK(lookup->value["match"] == "jane@contoso.com");  // the first team member with an e-mail
-  CHECK(lookup->value["create"] == nlohmann::json({{"Name", "Contoso"}, {"BillingCountry", "US"}}));
+  auto request = m.crm_create_request(referral);
+  REQUIRE(request.parent);
+  CHECK(request.parent->value == "jane@contoso.com");  // the first team member with an e-mail
+  REQUIRE(request.parent->create);
+  REQUIRE(request.parent->create->size() == 2);
+  CHECK(request.parent->create->at(0).path == "BillingCountry");
+  CHECK(request.parent->create->at(0).value == "US");
+  CHECK(request.parent->create->at(1).path == "Name");
+  CHECK(request.parent->create->at(1).value == "Contoso");
+  for (const auto& f : request.fields) CHECK(f.path == "Amount");  // no pseudo field for the lookup
 }
 
 TEST_CASE("mapping: crm.account mistakes are named") {
@@ -252,5 +255,6 @@ TEST_CASE("config: crm.account needs a Salesforce connection") {
                        "    type: dataverse\n    url: https://org.crm.dynamics.com\n");
   text = replaced(text, "      token_url: http://127.0.0.1:2/token\n      client_id: sf-client",
                   "      token_url: http://127.0.0.1:2/token\n      client_id: dv-client");
-  CHECK_THAT(error_of(dir.write("c.yaml", text)), Catch::Contains("leads.yaml:5: crm.account: account lookup is supported for Salesforce"));
+  CHECK_THAT(error_of(dir.write("c.yaml", text)), Catch::Contains("leads.yaml:5: crm.account: connection 'salesforce' is of type dataverse, whose connector "
+                                             "cannot look up or create a parent account"));
 }

@@ -19,19 +19,24 @@ struct AccountFixture : testing::ConnectorFixture {
     o.clock = &clock;
     return o;
   }
-  static connectors::ObjectSpec spec(bool by_website, bool create = true) {
+  // `by_website`: match web domains; `defaults`: leave the names to the connector's defaults.
+  static connectors::ObjectSpec spec(bool by_website, bool defaults = false) {
     connectors::ObjectSpec s{"Opportunity", {"Name", "StageName"}, "PartnerCenterReferralId__c"};
-    s.parent = connectors::ParentLookup{"AccountId", "Account", by_website ? "Website" : "Name", by_website, create};
+    s.parent = defaults ? connectors::ParentLookup{"", "", "", by_website}
+                        : connectors::ParentLookup{"AccountId", "Account", by_website ? "Website" : "Name", by_website};
     return s;
   }
+  // `create`: the fields of an account to create when none matches; null: none may be created.
   static connectors::UpsertRequest opportunity(const std::string& ref, const std::string& match,
                                                json create = json::object()) {
     connectors::UpsertRequest u;
     u.external_id = ref;
-    u.fields = {{"Name", "[MSFT] " + ref},
-                {"StageName", "Prospecting"},
-                {"CloseDate", "2026-12-31"},
-                {"AccountId", {{"match", match}, {"create", create}}}};
+    u.fields = {{"Name", "[MSFT] " + ref}, {"StageName", "Prospecting"}, {"CloseDate", "2026-12-31"}};
+    u.parent = connectors::ParentMatch{match, std::nullopt};
+    if (!create.is_null()) {
+      u.parent->create.emplace();
+      for (const auto& [field, value] : create.items()) u.parent->create->push_back({field, value});
+    }
     return u;
   }
   std::size_t account_queries() {
@@ -126,7 +131,7 @@ TEST_CASE_METHOD(AccountFixture, "salesforce_account_lookup: several matching ac
 
 TEST_CASE_METHOD(AccountFixture, "salesforce_account_lookup: create false rejects a referral whose account is missing") {
   std::vector<connectors::UpsertRequest> requests = {opportunity("ref-1", "Nowhere Inc", json())};
-  auto results = run(sf.upsert_many(spec(false, false), requests));
+  auto results = run(sf.upsert_many(spec(false), requests));
   REQUIRE_FALSE(results[0].ok());
   CHECK(results[0].failure().kind == FailureKind::rejected);
   CHECK_THAT(results[0].failure().message, Catch::Contains("no Account Name 'Nowhere Inc' exists"));
@@ -188,4 +193,28 @@ TEST_CASE_METHOD(AccountFixture, "salesforce_account_lookup: a name the query ma
     CHECK(account_of("ref-3") == contoso);
     CHECK(account_queries() == 1);
   }
+}
+
+TEST_CASE_METHOD(AccountFixture, "salesforce_account_lookup: names the spec leaves empty are the connector's defaults") {
+  auto defaults = connectors::SalesforceConnector::supported().parent_lookup;
+  REQUIRE(defaults);
+  CHECK(defaults->field == "AccountId");
+  CHECK(defaults->object == "Account");
+  auto contoso = sf_fake.insert("Account", {{"Name", "Contoso"}, {"Website", "https://contoso.com"}});
+  bool by_website = GENERATE(false, true);
+  auto results = run(sf.upsert_many(spec(by_website, true), {opportunity("ref-1", by_website ? "a@contoso.com" : "Contoso")}));
+  INFO(testing::describe(results[0]));
+  REQUIRE(results[0].ok());
+  CHECK(account_of("ref-1") == contoso);
+}
+
+TEST_CASE_METHOD(AccountFixture, "salesforce_account_lookup: a request without a parent is written without a lookup") {
+  connectors::UpsertRequest plain = opportunity("ref-1", "Contoso");
+  plain.parent.reset();
+  auto results = run(sf.upsert_many(spec(false), {plain}));
+  INFO(testing::describe(results[0]));
+  REQUIRE(results[0].ok());
+  CHECK(account_queries() == 0);
+  CHECK(account_of("ref-1").empty());
+  CHECK(sf_fake.records("Account").empty());
 }

@@ -42,7 +42,12 @@ struct DescribeFixture : testing::ConnectorFixture {
                                     "  object: " + object + "\n"
                                     "  link_field: PartnerCenterReferralId__c\n" +
                                         crm_extra + "fields:\n" + fields_yaml);
-    return mapping::load_mapping(path);
+    return with_defaults(mapping::load_mapping(path));
+  }
+  // As load_config leaves it: crm.account's names default to the connector's.
+  static mapping::Mapping with_defaults(mapping::Mapping m) {
+    mapping::apply_parent_defaults(m, *connectors::SalesforceConnector::supported().parent_lookup);
+    return m;
   }
   mapping::MetadataCheck check(const std::string& fields_yaml) {
     auto m = load(fields_yaml);
@@ -194,7 +199,8 @@ TEST_CASE_METHOD(DescribeFixture, "salesforce_describe: the account lookup is ch
 }
 
 TEST_CASE_METHOD(DescribeFixture, "salesforce_describe: the shipped Opportunities mapping matches a standard org") {
-  auto m = mapping::load_mapping(std::string(COSYNC_SOURCE_DIR) + "/config/examples/mappings/pc-sf-opportunities.yaml");
+  auto m = with_defaults(
+      mapping::load_mapping(std::string(COSYNC_SOURCE_DIR) + "/config/examples/mappings/pc-sf-opportunities.yaml"));
   auto account = metadata("Account");
   auto result = mapping::check_against_metadata(m, metadata("Opportunity"), &account);
   for (const auto& e : result.errors) FAIL_CHECK(e.what());

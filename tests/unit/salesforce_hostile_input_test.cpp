@@ -190,9 +190,9 @@ TEST_CASE_METHOD(HostileFixture, "salesforce hostile: sObject Collections result
   }
   SECTION("a created Account answered without a string id fails the Opportunity that needed it") {
     connectors::ObjectSpec opportunity{"Opportunity", {"Name"}, "PartnerCenterReferralId__c"};
-    opportunity.parent = connectors::ParentLookup{"AccountId", "Account", "Name", false, true};
-    connectors::UpsertRequest u{"ref-9", {{"Name", "[MSFT] x"}, {"StageName", "Prospecting"}, {"CloseDate", "2026-12-31"},
-                                          {"AccountId", {{"match", "Contoso"}, {"create", {{"Name", "Contoso"}}}}}}};
+    opportunity.parent = connectors::ParentLookup{"AccountId", "Account", "Name", false};
+    connectors::UpsertRequest u{"ref-9", {{"Name", "[MSFT] x"}, {"StageName", "Prospecting"}, {"CloseDate", "2026-12-31"}},
+                                connectors::ParentMatch{"Contoso", std::vector<connectors::FieldChange>{{"Name", "Contoso"}}}};
     serve_next(200, page(json::array()).dump());       // the lookup finds nothing
     serve_next(200, R"([{"success":true,"id":12345}])");  // the create answers a number
     auto created = run(sf.upsert_many(opportunity, {u}));
