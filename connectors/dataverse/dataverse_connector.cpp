@@ -78,6 +78,18 @@ bool is_tracking_off(const Failure& f) { return f.message.find("0x80072491") != 
 constexpr std::pair<const char*, const char*> kOptionSetTypes[] = {
     {"Picklist", "PicklistAttributeMetadata"}, {"Status", "StatusAttributeMetadata"}, {"State", "StateAttributeMetadata"}};
 
+// Text columns and the metadata type that carries their MaxLength (in characters).
+// https://learn.microsoft.com/en-us/previous-versions/dynamicscrm-2016/developers-guide/gg307610(v=crm.8)
+// (StringAttributeMetadata.MaxLength) and gg307614 (MemoAttributeMetadata.MaxLength, 1 to 1048576).
+constexpr std::pair<const char*, const char*> kTextTypes[] = {{"String", "StringAttributeMetadata"},
+                                                              {"Memo", "MemoAttributeMetadata"}};
+
+bool is_text_type(const std::string& attribute_type) {
+  for (const auto& [type, cast] : kTextTypes)
+    if (attribute_type == type) return true;
+  return false;
+}
+
 bool is_option_set_type(const std::string& attribute_type) {
   for (const auto& [type, cast] : kOptionSetTypes)
     if (attribute_type == type) return true;
@@ -576,7 +588,8 @@ net::awaitable<Expected<ObjectMetadata>> DataverseConnector::describe_object(con
     if (f.name.empty()) continue;
     f.updateable = remote_json::bool_or(a, "IsValidForUpdate", false);
     f.createable = remote_json::bool_or(a, "IsValidForCreate", false);
-    if (std::string type = remote_json::string_or(a, "AttributeType"); is_option_set_type(type)) types.insert(type);
+    if (std::string type = remote_json::string_or(a, "AttributeType"); is_option_set_type(type) || is_text_type(type))
+      types.insert(type);
     meta.fields.push_back(std::move(f));
   }
   table_columns_[entity_set] = columns_of(*definition);
@@ -592,6 +605,21 @@ net::awaitable<Expected<ObjectMetadata>> DataverseConnector::describe_object(con
       const std::string name = remote_json::string_or(a, "LogicalName");
       for (auto& f : meta.fields)
         if (!name.empty() && f.name == name) f.allowed_values = option_values(a);
+    }
+  }
+  // MaxLength is a property of the derived String and Memo types only: one cast query each.
+  for (const auto& [type, cast] : kTextTypes) {
+    if (!types.contains(type)) continue;
+    const std::string url = service_root() + "/EntityDefinitions(LogicalName='" + encode(logical_name) +
+                            "')/Attributes/Microsoft.Dynamics.CRM." + cast + "?$select=LogicalName,MaxLength";
+    auto attributes = co_await get_values(url, std::string("GET ") + cast + " of " + logical_name);
+    if (!attributes) co_return attributes.failure();
+    for (const auto& a : *attributes) {
+      const std::string name = remote_json::string_or(a, "LogicalName");
+      const auto& length = remote_json::member(a, "MaxLength");
+      if (name.empty() || !length.is_number_unsigned() || length.get<std::uint64_t>() == 0) continue;
+      for (auto& f : meta.fields)
+        if (f.name == name) f.max_length = static_cast<std::size_t>(length.get<std::uint64_t>());
     }
   }
   co_return meta;

@@ -323,6 +323,21 @@ net::awaitable<Expected<nlohmann::json>> SalesforceConnector::describe(const std
   co_return body;
 }
 
+namespace {
+
+// DescribeFieldResult `length`: "the maximum size of the field in Unicode characters (not
+// bytes)", for string-like fields; 0 on the others (numbers, dates, booleans), which are not cut.
+// https://developer.salesforce.com/docs/platform/apex-ref/references/apex-ref/apex-methods-system-fields-describe.html
+std::optional<std::size_t> text_length_of(const nlohmann::json& field) {
+  static const std::set<std::string> kTextTypes = {"string", "textarea", "email", "phone", "url", "encryptedstring", "combobox"};
+  if (!kTextTypes.contains(remote_json::string_or(field, "type"))) return std::nullopt;
+  const auto& length = remote_json::member(field, "length");
+  if (!length.is_number_unsigned() || length.get<std::uint64_t>() == 0) return std::nullopt;
+  return static_cast<std::size_t>(length.get<std::uint64_t>());
+}
+
+}  // namespace
+
 ObjectMetadata metadata_from_describe(const nlohmann::json& describe) {
   ObjectMetadata meta;
   meta.object = remote_json::string_or(describe, "name");
@@ -336,6 +351,7 @@ ObjectMetadata metadata_from_describe(const nlohmann::json& describe) {
     for (const auto& v : remote_json::array_at(f, "picklistValues"))
       if (auto value = remote_json::opt_string(v, "value"); value && remote_json::bool_or(v, "active", false))
         field.allowed_values.push_back(std::move(*value));
+    field.max_length = text_length_of(f);
     meta.fields.push_back(std::move(field));
   }
   return meta;

@@ -89,6 +89,8 @@ MetadataCheck check_against_metadata(const Mapping& m, const connectors::ObjectM
     const std::string key = "fields[" + std::to_string(i) + "]";
     const auto* field = check.field(meta, rule.crm_field, rule.line, key + ".crm");
     if (!field) continue;
+    // Text longer than the field holds is cut on its way there rather than rejected (see merge).
+    rule.crm_max_length = field->max_length;
     if (rule.flows_to_crm()) {
       std::string why = "field '" + rule.name + "' writes it (direction " + to_string(rule.direction) + ")";
       check.must_update(meta, *field, rule.line, key + ".crm", why);

@@ -19,6 +19,7 @@ struct MetadataCheck {
   bool ok() const { return errors.empty(); }
 };
 
+// Also records each mapped field's length in the org on its FieldRule (crm_max_length).
 // `parent` is the metadata of the object an account lookup resolves (Salesforce Account), when
 // the mapping has one; nullptr skips the checks of that object's fields.
 MetadataCheck check_against_metadata(const Mapping& m, const connectors::ObjectMetadata& meta,

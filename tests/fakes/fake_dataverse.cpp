@@ -165,6 +165,7 @@ FakeDataverse::Table lead_table() {
   t.columns = common_columns(t.key);
   for (const char* c : {"subject", "firstname", "lastname", "companyname", "emailaddress1", "address1_country"})
     t.columns[c] = col("String");
+  t.columns["subject"].max_length = 300;  // lead.subject (Topic) in a standard org
   t.columns["revenue"] = col("Money");
   t.columns["leadsourcecode"] =
       options_col("Picklist", {{1, "Advertisement"}, {2, "Employee Referral"}, {3, "External Referral"},
@@ -560,6 +561,10 @@ json FakeDataverse::attribute_definition(const std::string& name, const Column& 
                       {"Options", options}};
   }
   if (!c.options.empty() && expands(expand, "GlobalOptionSet")) a["GlobalOptionSet"] = nullptr;  // local option sets
+  // StringAttributeMetadata.MaxLength, MemoAttributeMetadata.MaxLength (1 to 1048576):
+  // https://learn.microsoft.com/en-us/previous-versions/dynamicscrm-2016/developers-guide/gg307610(v=crm.8)
+  if ((c.type == "String" || c.type == "Memo") && !select.empty() && selected(select, "MaxLength"))
+    a["MaxLength"] = c.max_length ? c.max_length : c.type == "String" ? 100 : 2000;
   return a;
 }
 
@@ -616,6 +621,9 @@ Result FakeDataverse::entity_definitions(const std::string& rest, const std::map
     if (!of_type) continue;
     if (cast.empty() && (expands(expand, "OptionSet") || expands(expand, "GlobalOptionSet")))
       return error(400, "0x80060888", "Could not find a property named 'OptionSet' on type 'Microsoft.Dynamics.CRM.AttributeMetadata'.");
+    // MaxLength belongs to the String and Memo types: the base type has no such property.
+    if ((cast.empty() || cast == "EnumAttributeMetadata") && std::find(select.begin(), select.end(), "MaxLength") != select.end())
+      return error(400, "0x80060888", "Could not find a property named 'MaxLength' on type 'Microsoft.Dynamics.CRM.AttributeMetadata'.");
     value.push_back(attribute_definition(name, c, select, expand));
   }
   return json_result(200, {{"@odata.context", url("$metadata#EntityDefinitions('" + table->logical_name + "')/Attributes" +

@@ -85,6 +85,9 @@ class FakeDataverse {
     bool valid_for_update = true;  // IsValidForUpdate
     std::map<int, std::string> options;  // option sets: value -> label
     std::map<int, int> status_state;     // Status only: statuscode -> statecode
+    // String and Memo: MaxLength (characters); 0 takes the type's default (String 100, Memo 2000,
+    // the defaults of a new column in the maker portal).
+    int max_length = 0;
   };
   struct Table {
     std::string entity_set;   // leads

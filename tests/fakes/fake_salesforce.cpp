@@ -564,7 +564,15 @@ json FakeSalesforce::describe(const Table& table) const {
               {"nillable", !table.schema.required.count(name)},
               {"externalId", table.schema.external_ids.count(name) > 0},
               {"type", "string"},
+              {"length", 255},
               {"picklistValues", json::array()}};
+    // DescribeFieldResult length: the maximum size in Unicode characters; 0 for non-text fields.
+    // https://developer.salesforce.com/docs/platform/apex-ref/references/apex-ref/apex-methods-system-fields-describe.html
+    if (auto it = table.schema.lengths.find(name); it != table.schema.lengths.end()) {
+      f["length"] = it->second;
+      if (it->second > 255) f["type"] = "textarea";
+    }
+    if (system) f["length"] = 0;
     if (auto it = table.schema.picklists.find(name); it != table.schema.picklists.end()) {
       f["type"] = "picklist";
       for (const auto& v : it->second)

@@ -33,6 +33,7 @@ SObjectSchema default_lead_schema() {
   s.fields = {"FirstName",  "LastName", "Company",     "Email",      "Phone",   "Status",
               "AnnualRevenue", "Description", "LeadSource", "Country", "PartnerCenterReferralId__c", "OwnerId"};
   s.required = {"LastName", "Company"};
+  s.lengths = {{"FirstName", 40}, {"LastName", 80}, {"Description", 32000}};
   s.picklists["Status"] = {"Open - Not Contacted", "Working - Contacted", "Closed - Converted", "Closed - Not Converted"};
   s.external_ids["PartnerCenterReferralId__c"] = true;
   s.defaults = {{"Status", "Open - Not Contacted"}, {"OwnerId", "005000000000001AAA"}};
@@ -45,6 +46,7 @@ SObjectSchema default_opportunity_schema() {
   s.fields = {"Name",      "AccountId", "Amount",   "CloseDate", "StageName", "Probability", "Description",
               "LeadSource", "Type",     "NextStep", "OwnerId",   "CurrencyIsoCode", "PartnerCenterReferralId__c"};
   s.required = {"Name", "StageName", "CloseDate"};
+  s.lengths = {{"Name", 120}, {"Description", 32000}};
   s.picklists["StageName"] = {"Prospecting",        "Qualification",          "Needs Analysis",
                               "Value Proposition",  "Id. Decision Makers",    "Perception Analysis",
                               "Proposal/Price Quote", "Negotiation/Review",   "Closed Won",
@@ -59,6 +61,7 @@ SObjectSchema default_account_schema() {
   s.key_prefix = "001";
   s.fields = {"Name", "BillingCountry", "Website", "Industry", "Phone", "OwnerId", "Description"};
   s.required = {"Name"};
+  s.lengths = {{"Description", 32000}};
   s.defaults = {{"OwnerId", "005000000000001AAA"}};
   return s;
 }

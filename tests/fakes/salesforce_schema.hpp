@@ -22,6 +22,9 @@ struct SObjectSchema {
   std::map<std::string, std::set<std::string>> not_for_record_type;
   std::map<std::string, bool> external_ids;  // external id field -> unique
   nlohmann::json defaults = nlohmann::json::object();  // values set on create when absent
+  // describe `length` of text fields other than the default 255 (Lead.Description is a 32,000
+  // character text area).
+  std::map<std::string, int> lengths;
 
   // Fields the server sets (not writable): Id, CreatedDate, LastModifiedDate, SystemModstamp, IsDeleted.
   static const std::set<std::string>& system_fields();

@@ -353,10 +353,15 @@ TEST_CASE_METHOD(DvFixture, "dataverse: describe_object reads columns, option va
   CHECK(field("salesstage").allowed_values == std::vector<std::string>{"0", "1", "2", "3"});
   CHECK(field("statuscode").allowed_values == std::vector<std::string>{"1", "2", "3", "4", "5"});
   CHECK(field("statecode").allowed_values == std::vector<std::string>{"0", "1", "2"});
+  // Text columns carry their MaxLength (the fake's defaults: String 100, Memo 2000); others none.
+  CHECK(field("name").max_length == std::optional<std::size_t>(100));
+  CHECK(field("description").max_length == std::optional<std::size_t>(2000));
+  CHECK_FALSE(field("salesstage").max_length);
   // The URL shapes of the Web API: the table by EntitySetName with its Attributes, then one cast
-  // per option-set type with OptionSet / GlobalOptionSet expanded.
+  // per option-set type with OptionSet / GlobalOptionSet expanded, then one per text type for
+  // MaxLength (a property of StringAttributeMetadata and MemoAttributeMetadata only).
   auto sent = metadata_requests();
-  REQUIRE(sent.size() == 4);
+  REQUIRE(sent.size() == 6);
   CHECK(sent[0].path == "/api/data/v9.2/EntityDefinitions");
   CHECK(sent[0].param("$filter") == "EntitySetName eq 'opportunities'");
   CHECK_THAT(sent[0].param("$expand"), Catch::StartsWith("Attributes($select=LogicalName,AttributeType"));
@@ -365,6 +370,9 @@ TEST_CASE_METHOD(DvFixture, "dataverse: describe_object reads columns, option va
   CHECK(sent[1].param("$expand") == "OptionSet($select=Options),GlobalOptionSet($select=Options)");
   CHECK_THAT(sent[2].path, Catch::EndsWith("StatusAttributeMetadata"));
   CHECK_THAT(sent[3].path, Catch::EndsWith("StateAttributeMetadata"));
+  CHECK_THAT(sent[4].path, Catch::EndsWith("StringAttributeMetadata"));
+  CHECK(sent[4].param("$select") == "LogicalName,MaxLength");
+  CHECK_THAT(sent[5].path, Catch::EndsWith("MemoAttributeMetadata"));
 
   SECTION("change tracking off is reported") {
     dv_fake.set_change_tracking("leads", false);

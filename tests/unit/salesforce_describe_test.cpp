@@ -206,3 +206,26 @@ TEST_CASE_METHOD(DescribeFixture, "salesforce_describe: the shipped Opportunitie
   for (const auto& e : result.errors) FAIL_CHECK(e.what());
   CHECK(result.ok());
 }
+
+TEST_CASE_METHOD(DescribeFixture, "salesforce_describe: text lengths reach the mapping, which cuts longer text it sends") {
+  auto meta = metadata("Lead");
+  auto length_of = [&](const std::string& name) {
+    for (const auto& f : meta.fields)
+      if (f.name == name) return f.max_length;
+    return std::optional<std::size_t>();
+  };
+  CHECK(length_of("Company") == std::optional<std::size_t>(255));
+  CHECK(length_of("LastName") == std::optional<std::size_t>(80));
+  CHECK(length_of("Description") == std::optional<std::size_t>(32000));
+  CHECK_FALSE(length_of("Status"));          // a picklist
+  CHECK_FALSE(length_of("SystemModstamp"));  // length 0: not text
+
+  auto m = load(kOkRule + "  - { name: contact, pc: customerProfile.team.lastName, crm: LastName, direction: to_crm }\n");
+  CHECK_FALSE(m.fields[1].crm_max_length);
+  REQUIRE(mapping::check_against_metadata(m, meta).ok());
+  CHECK(m.fields[0].crm_max_length == std::optional<std::size_t>(255));
+  CHECK(m.fields[1].crm_max_length == std::optional<std::size_t>(80));
+  auto changes = m.crm_changes(m.fields[1], std::string(100, 'n'));
+  REQUIRE(changes.size() == 1);
+  CHECK(changes[0].value == std::string(80, 'n'));
+}
