@@ -29,6 +29,8 @@ void describe_update(const PlannedUpdate& p, const mapping::Mapping& m, std::vec
           item.pc ? m.canonical_from_pc(*w.rule, item.pc->fields).value_or(nullptr) : base(w.rule), w.value, w.reason);
   if (p.link_field_stale && !p.refused)
     add("update Partner Center", m.pc_link_field, json_at(item.pc->fields, m.pc_link_field), p.link.crm_id, "link field");
+  if (p.crm_link_field_stale)
+    add("update CRM", m.crm_link_field, json_at(item.crm->fields, m.crm_link_field), p.link.pc_id, "link field");
   if (p.refused) add("quarantine", "(record)", nullptr, nullptr, *p.refused);
   for (const auto& a : p.actions) {
     const auto* record = a.side == Side::pc ? (item.pc ? &item.pc->fields : nullptr) : (item.crm ? &item.crm->fields : nullptr);

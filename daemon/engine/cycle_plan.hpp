@@ -57,6 +57,7 @@ struct PlannedUpdate {
   std::vector<connectors::FieldChange> pc_changes;
   std::vector<connectors::FieldChange> crm_changes;
   bool link_field_stale = false;     // pc_changes include the referral's link field
+  bool crm_link_field_stale = false;  // crm_changes restore the CRM record's link field
   std::vector<RuleAction> actions;   // rules' holds and events for this pair
   std::optional<std::string> refused;  // a rule refused the PC writes: quarantined after the CRM side
   nlohmann::json shadow;     // link.shadow plus what is agreed or written so far
@@ -84,6 +85,9 @@ struct CyclePlan {
   std::vector<PlannedLink> links;
   std::vector<PlannedCreate> creates;
   std::vector<PlannedUpdate> updates;
+  // Referral id -> the linked CRM record whose link field a person retyped to it. That record's
+  // field is restored this cycle; the referral's create waits, or its upsert would land on it.
+  std::map<std::string, std::string> retyped;
 };
 
 struct CycleStats {

@@ -104,7 +104,7 @@ void Planner::add_referral(RemoteRecord& r, CyclePlan& plan) {
   try {
     annotate(r);
     auto link = store_.link_by_pc(mapping_.name, r.id);
-    if (link ? link->orphaned() : !mapping_.selects(r.fields)) return;  // an orphaned pair is never written
+    if (link ? link->orphaned() : !mapping_.selects(r.fields, clock_.now())) return;  // an orphaned pair is never written
     auto& item = plan.items[r.id];
     item.pc_id = r.id;
     item.pc = std::move(r);
@@ -126,6 +126,13 @@ void Planner::pair_crm_record(RemoteRecord& r, CyclePlan& plan) {
   if (auto link = store_.link_by_crm(mapping_.name, r.id)) {
     if (link->orphaned()) return;
     pc_id = link->pc_id;
+    auto claimed = json_at(r.fields, mapping_.crm_link_field);
+    if (claimed.is_string() && !claimed.get_ref<const std::string&>().empty() && claimed != pc_id) {
+      log_->warn("mapping={} {} {} is linked to referral {} but its {} was changed to {}: restored (the link "
+                 "table pairs them)", mapping_.name, crm_spec_.object, r.id, pc_id, mapping_.crm_link_field,
+                 claimed.get<std::string>());
+      plan.retyped[claimed.get<std::string>()] = r.id;
+    }
   } else {
     auto ref = json_at(r.fields, mapping_.crm_link_field);
     if (!ref.is_string() || ref.get<std::string>().empty()) return;
@@ -218,7 +225,7 @@ net::awaitable<void> Planner::plan_item(WorkItem& item, CyclePlan& plan) {
     auto failed = co_await read_side(item, Side::pc, item.pc_id);
     if (failed) co_return plan.failures.push_back(std::move(*failed));
   }
-  if (!mapping_.selects(item.pc->fields) || store_.is_tombstoned(mapping_.name, item.pc_id)) {
+  if (!mapping_.selects(item.pc->fields, clock_.now()) || store_.is_tombstoned(mapping_.name, item.pc_id)) {
     item.done = true;
     co_return;
   }
@@ -226,6 +233,15 @@ net::awaitable<void> Planner::plan_item(WorkItem& item, CyclePlan& plan) {
   // person tied to it): link it instead of writing the create over it. The merge then settles
   // each field by its owner, so an edit made since is not lost.
   if (item.crm && !item.crm->deleted) co_return plan.links.push_back({&item});
+  if (auto retyped = plan.retyped.find(item.pc_id); retyped != plan.retyped.end()) {
+    item.done = true;
+    co_return plan.failures.push_back(
+        {"pc", item.pc_id,
+         {FailureKind::transient,
+          crm_spec_.object + " " + retyped->second + " (linked to another referral) holds this referral's id in " +
+              mapping_.crm_link_field + "; it is restored first, and this referral's record is created next cycle",
+          0, ""}});
+  }
   plan.creates.push_back(plan_create(item));
 }
 
@@ -268,6 +284,11 @@ PlannedUpdate Planner::merge_item(WorkItem& item, Link link) const {
                        !connectors::is_terminal_referral(item.pc->fields) &&
                        json_at(item.pc->fields, mapping_.pc_link_field) != link.crm_id;
   if (p.link_field_stale) p.pc_changes.push_back({mapping_.pc_link_field, link.crm_id});
+  // The CRM record carries the referral id (its external id): a retyped one is restored, since the
+  // link table pairs them and the other referral's create (an upsert on that field) would land on it.
+  p.crm_link_field_stale = item.crm && !item.crm->deleted &&
+                           json_at(item.crm->fields, mapping_.crm_link_field) != link.pc_id;
+  if (p.crm_link_field_stale) p.crm_changes.push_back({mapping_.crm_link_field, link.pc_id});
   p.shadow = link.shadow;
   for (auto& [k, v] : p.merge.agreed.items()) p.shadow[k] = v;
   p.link = std::move(link);

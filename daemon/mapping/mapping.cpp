@@ -37,10 +37,6 @@ bool Mapping::selects(const nlohmann::json& referral, TimePoint now) const {
   return select.evaluate({&referral, nullptr, now});  // selected before any CRM record exists
 }
 
-bool Mapping::selects(const nlohmann::json& referral) const {
-  return selects(referral, std::chrono::system_clock::now());
-}
-
 connectors::ObjectSpec Mapping::pc_spec() const {
   connectors::ObjectSpec spec{"referrals", {}, pc_link_field};
   for (const auto& f : fields)

@@ -117,9 +117,8 @@ struct Mapping {
   // statusReason of a referral closed as Lost because its CRM record was deleted (on_crm_delete: close).
   std::string close_reason = "Deleted in CRM";
 
+  // Whether the referral belongs to the mapping (`select:`), at `now` (the engine's clock).
   bool selects(const nlohmann::json& referral, TimePoint now) const;
-  // The same at the system clock's now; kept until the engine passes its clock.
-  bool selects(const nlohmann::json& referral) const;
   connectors::ObjectSpec pc_spec() const;
   connectors::ObjectSpec crm_spec() const;
 

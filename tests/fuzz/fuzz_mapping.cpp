@@ -26,7 +26,7 @@ const nlohmann::json& referral() {
 }
 
 void use(const mapping::Mapping& m) {
-  (void)m.selects(referral());
+  (void)m.selects(referral(), std::chrono::system_clock::now());
   (void)m.pc_spec();
   (void)m.crm_spec();
   (void)m.crm_fields_for_create(referral());

@@ -147,9 +147,9 @@ fields:
   - { name: company, pc: customerProfile.name, crm: Company, direction: to_crm }
 )"));
   nlohmann::json referral = {{"type", "Independent"}, {"status", "New"}, {"customerProfile", {{"name", "Contoso"}}}};
-  CHECK(m.selects(referral));
+  CHECK(m.selects(referral, std::chrono::system_clock::now()));
   referral["status"] = "Closed";
-  CHECK_FALSE(m.selects(referral));
+  CHECK_FALSE(m.selects(referral, std::chrono::system_clock::now()));
   auto fields = m.crm_fields_for_create(referral);
   REQUIRE(fields.size() == 2);
   CHECK(fields[0].path == "Company");
