@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <iostream>
 
+#include "tests/e2e/e2e_checks.hpp"
 #include "tests/e2e/e2e_harness.hpp"
 #include "tests/e2e/prism.hpp"
 
@@ -24,13 +25,12 @@ TEST_CASE("partner center contract: closing a referral after a CRM delete sends 
   REQUIRE(prism.ready());
   h.edit_mapping("on_crm_delete: unlink", "on_crm_delete: close");
   auto id = h.add_incoming_lead("Fabrikam");
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  testing::check_once(h);
   h.sf().edit("Lead", h.crm_records().at(0)["Id"].get<std::string>(), {{"IsDeleted", true}});
 
   h.pc.server().clear_requests();
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  CHECK(run.exit_status == 0);
   CHECK(run.output.find("answered 422") == std::string::npos);
   CHECK(h.pc.server().count("PATCH") == 1);  // Prism let it through to the fake
   CHECK(h.pc.referral(id)["statusReason"] == "Deleted in CRM");

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "daemon/store/state_store.hpp"
+#include "tests/e2e/e2e_checks.hpp"
 #include "tests/e2e/e2e_harness.hpp"
 
 using namespace cosync;
@@ -50,9 +51,8 @@ TEST_CASE("e2e: a create whose link a SIGKILL lost is linked with its sent value
     r["details"]["notes"] = "customer wants a demo";
     r["details"]["dealValue"] = 5000;
   });
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  CHECK(run.exit_status == 0);
   CHECK_THAT(run.output, Catch::Contains("linked existing Lead " + lead));
   CHECK(h.crm_records().size() == 1);
   CHECK(h.sf().record("Lead", lead)["Description"] == "customer wants a demo");
@@ -75,9 +75,8 @@ TEST_CASE("e2e: a create whose merge a SIGKILL cut short keeps the created value
   }
 
   h.pc.edit(id, [](json& r) { r["details"]["notes"] = "customer wants a demo"; });
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  CHECK(run.exit_status == 0);
   CHECK(h.sf().record("Lead", lead)["Description"] == "customer wants a demo");
   CHECK(h.pc.referral(id)["details"]["notes"] == "customer wants a demo");
 }

@@ -15,9 +15,8 @@ TEST_CASE("dataverse e2e: a co-sell referral creates one opportunity, and Won in
   auto id = h.add_co_sell_referral("Contoso - Azure migration", "Contoso", 50000);
   auto lead = h.add_incoming_lead("Not a co-sell deal");  // Independent: not this mapping's
 
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  REQUIRE(run.exit_status == 0);
   auto rows = h.crm_records();
   REQUIRE(rows.size() == 1);
   const auto& opp = rows[0];
@@ -40,9 +39,8 @@ TEST_CASE("dataverse e2e: a co-sell referral creates one opportunity, and Won in
     r["substatus"] = "Won";
   });
   h.clear_requests();
-  auto won = h.cosyncd("once");
+  auto won = testing::check_once(h);
   INFO(won.output);
-  REQUIRE(won.exit_status == 0);
   auto closed = h.dv().row("opportunities", opp_id);
   CHECK(closed["statecode"] == 1);
   CHECK(closed["statuscode"] == 3);
@@ -68,7 +66,7 @@ TEST_CASE("dataverse e2e: a co-sell referral creates one opportunity, and Won in
 TEST_CASE("dataverse e2e: an opportunity won in Dynamics closes the co-sell referral as Won") {
   testing::E2eHarness h(testing::Crm::dataverse, "pc-dataverse-opportunities.yaml");
   auto id = h.add_co_sell_referral("Fabrikam - Dynamics rollout", "Fabrikam", 120000);
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  testing::check_once(h);
   auto opp = h.crm_record_for(id);
   REQUIRE(opp.is_object());
   const std::string opp_id = opp["opportunityid"];
@@ -76,9 +74,8 @@ TEST_CASE("dataverse e2e: an opportunity won in Dynamics closes the co-sell refe
   // A seller closes it as Won in Dynamics (the UI runs WinOpportunity).
   h.dv().edit("opportunities", opp_id, {{"statecode", 1}, {"statuscode", 3}, {"estimatedvalue", 125000}});
   h.clear_requests();
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  REQUIRE(run.exit_status == 0);
   auto referral = h.pc.referral(id);
   CHECK(referral["status"] == "Closed");
   CHECK(referral["substatus"] == "Won");
@@ -87,7 +84,7 @@ TEST_CASE("dataverse e2e: an opportunity won in Dynamics closes the co-sell refe
 
   // The referral's new stage reaches the opportunity once; then nothing moves.
   h.clear_requests();
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  testing::check_once(h);
   CHECK(h.dv().row("opportunities", opp_id)["salesstage"] == 3);
   testing::check_quiet_cycle(h);
   CHECK(h.dv().opportunity_closes().empty());

@@ -6,13 +6,20 @@
 
 namespace cosync::testing {
 
+// `cosyncd once`, which must succeed. Callers add INFO(result.output) for their later checks.
+inline CommandResult check_once(E2eHarness& h) {
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  REQUIRE(run.exit_status == 0);
+  return run;
+}
+
 // DESIGN invariant 3: a cycle with nothing new to sync makes no write call on either side.
 // Clears the request logs, runs `cosyncd once` and checks it succeeded without a write.
 inline CommandResult check_quiet_cycle(E2eHarness& h) {
   h.clear_requests();
-  auto quiet = h.cosyncd("once");
+  auto quiet = check_once(h);
   INFO(quiet.output);
-  REQUIRE(quiet.exit_status == 0);
   CHECK(h.write_calls() == 0);
   return quiet;
 }

@@ -81,9 +81,8 @@ void new_lead_becomes_one_linked_crm_lead(Crm crm) {
   auto id = h.add_incoming_lead("Contoso");
   auto outgoing = h.pc.add_referral({{"direction", "Outgoing"}, {"customerProfile", {{"name", "Not ours"}}}});
 
-  auto run = h.cosyncd("once");
+  auto run = check_once(h);
   INFO(run.output);
-  REQUIRE(run.exit_status == 0);
 
   auto leads = h.crm_records();
   REQUIRE(leads.size() == 1);
@@ -110,16 +109,15 @@ void crm_status_change_patches_the_referral(Crm crm) {
   E2eHarness h(crm);
   const auto names = lead_mapping(crm);
   auto id = h.add_incoming_lead("Fabrikam");
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  check_once(h);
   REQUIRE(h.crm_record_for(id).is_object());
   int writes_after_create = h.crm_records_written();
 
   h.edit_crm_record(id, names.contacted);
   std::string etag_before = h.pc.referral(id)["eTag"];
   h.clear_requests();
-  auto run = h.cosyncd("once");
+  auto run = check_once(h);
   INFO(run.output);
-  REQUIRE(run.exit_status == 0);
 
   auto referral = h.pc.referral(id);
   CHECK(referral["status"] == "Active");
@@ -142,7 +140,7 @@ void edits_on_both_sides_flow_across(Crm crm) {
   E2eHarness h(crm);
   const auto names = lead_mapping(crm);
   auto id = h.add_incoming_lead("Northwind", 1000);
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  check_once(h);
   REQUIRE(h.crm_record_for(id).is_object());
 
   h.pc.edit(id, [](json& r) { r["details"]["dealValue"] = 5000; });
@@ -152,9 +150,8 @@ void edits_on_both_sides_flow_across(Crm crm) {
   std::string etag;  // Dataverse: the row version the update must match
   if (crm == Crm::dataverse) etag = "W/\"" + std::to_string(h.crm_record_for(id)["versionnumber"].get<long>()) + "\"";
   h.clear_requests();
-  auto run = h.cosyncd("once");
+  auto run = check_once(h);
   INFO(run.output);
-  CHECK(run.exit_status == 0);
   CHECK(h.crm_record_for(id)[names.deal_value] == 5000);
   auto referral = h.pc.referral(id);
   CHECK(referral["status"] == "Active");
@@ -172,15 +169,14 @@ void edits_on_both_sides_flow_across(Crm crm) {
 void crm_delete_reaches_the_engine(Crm crm) {
   E2eHarness h(crm);
   auto id = h.add_incoming_lead("Adatum");
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  check_once(h);
   REQUIRE(h.crm_records().size() == 1);
   auto lead_id = h.crm_id_for(id);
   REQUIRE_FALSE(lead_id.empty());
   h.delete_crm_record(id);
   h.clear_requests();
-  auto run = h.cosyncd("once");
+  auto run = check_once(h);
   INFO(run.output);
-  CHECK(run.exit_status == 0);
   CHECK_THAT(run.output, Catch::Contains(h.mapped().object + " " + lead_id + " was deleted in " + crm_name(crm) +
                                          " (linked to referral " + id + ")"));
   if (crm == Crm::salesforce)  // deleted records come from queryAll, not query

@@ -23,6 +23,20 @@ TEST_CASE("e2e: edits on both sides flow across in one cycle") {
   testing::edits_on_both_sides_flow_across(testing::Crm::salesforce);
 }
 
+namespace {
+
+// A new lead synced once, whose Lead a seller then deletes: its referral id and Lead id.
+std::pair<std::string, std::string> synced_then_deleted_in_salesforce(testing::E2eHarness& h, const std::string& company) {
+  auto id = h.add_incoming_lead(company);
+  testing::check_once(h);
+  auto lead_id = h.crm_id_for(id);
+  REQUIRE_FALSE(lead_id.empty());
+  h.delete_crm_record(id);
+  return {id, lead_id};
+}
+
+}  // namespace
+
 TEST_CASE("e2e: a config with an unknown key fails before any request, naming file, line and key") {
   testing::E2eHarness h;
   h.write_config("pol_interval: 10s\n");
@@ -104,9 +118,8 @@ TEST_CASE("e2e: a malformed referral is quarantined while the rest keeps syncing
     auto list = json::parse(h.cosyncd("quarantine list", "--json").output);
     auto id = std::to_string(list[0]["id"].get<long long>());
     REQUIRE(h.cosyncd("quarantine retry " + id).exit_status == 0);
-    auto again = h.cosyncd("once");
+    auto again = testing::check_once(h);
     INFO(again.output);
-    CHECK(again.exit_status == 0);
     CHECK(h.crm_records().size() == 2);
     CHECK(json::parse(h.cosyncd("quarantine list", "--json").output).empty());
   }
@@ -117,7 +130,7 @@ TEST_CASE("e2e: a value the CRM rejects quarantines that record only") {
   testing::E2eHarness h;
   auto id = h.add_incoming_lead("Tailspin");
   auto other = h.add_incoming_lead("Wingtip");
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  testing::check_once(h);
   auto leads = h.crm_records();
   // A value the org lists for the picklist (so the mapping passes the metadata check) but these
   // records' record type does not allow: Salesforce rejects the write.
@@ -151,9 +164,8 @@ TEST_CASE("e2e: a transient outage leaves the cursor in place and the next run c
   CHECK_THAT(run.output, Catch::Contains("503"));
   CHECK(h.crm_records().empty());
 
-  auto again = h.cosyncd("once");
+  auto again = testing::check_once(h);
   INFO(again.output);
-  CHECK(again.exit_status == 0);
   CHECK(h.crm_records().size() == 1);
 }
 
@@ -161,9 +173,8 @@ TEST_CASE("e2e: 429 with Retry-After from Salesforce is waited out within the cy
   testing::E2eHarness h;
   h.add_incoming_lead("Lucerne");
   h.sf().fail_next(1, 429, 1);
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  CHECK(run.exit_status == 0);
   CHECK(h.crm_records().size() == 1);
   CHECK_THAT(run.output, Catch::Contains("429"));
 }
@@ -171,7 +182,7 @@ TEST_CASE("e2e: 429 with Retry-After from Salesforce is waited out within the cy
 TEST_CASE("e2e: plan shows what would change and writes nothing, status summarises the state") {
   testing::E2eHarness h;
   auto id = h.add_incoming_lead("Contoso");
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  testing::check_once(h);
   h.edit_crm_record(id, {{"Status", "Working - Contacted"}});
   auto other = h.add_incoming_lead("Fabrikam");
   h.clear_requests();
@@ -221,9 +232,8 @@ TEST_CASE("e2e: a Lead that already holds the referral id is linked, not written
                                        {"Status", "Working - Contacted"},
                                        {"Description", "already talking to them"},
                                        {"PartnerCenterReferralId__c", id}});
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  REQUIRE(run.exit_status == 0);
   REQUIRE(h.crm_records().size() == 1);
   auto lead = h.sf().record("Lead", existing);
   CHECK(lead["LastName"] == "Seller's own");
@@ -239,15 +249,11 @@ TEST_CASE("e2e: a Lead that already holds the referral id is linked, not written
 
 TEST_CASE("e2e: a Lead deleted in Salesforce unlinks the pair, and the referral is not recreated") {
   testing::E2eHarness h;  // the example mapping says on_crm_delete: unlink
-  auto id = h.add_incoming_lead("Contoso");
-  REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto lead_id = h.crm_records().at(0)["Id"].get<std::string>();
-  h.sf().edit("Lead", lead_id, {{"IsDeleted", true}});
+  auto [id, lead_id] = synced_then_deleted_in_salesforce(h, "Contoso");
   h.pc.edit(id, [](json& r) { r["details"]["notes"] = "edited after the delete"; });
 
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  CHECK(run.exit_status == 0);
   CHECK_THAT(run.output, Catch::Contains("referral=" + id + " unlinked after Lead " + lead_id + " was deleted"));
   CHECK(h.crm_records().size() == 1);  // no second Lead for the same referral
   CHECK(h.pc.referral(id)["status"] == "New");
@@ -262,19 +268,15 @@ TEST_CASE("e2e: a Lead deleted in Salesforce unlinks the pair, and the referral 
 TEST_CASE("e2e: with on_crm_delete close, a deleted Lead closes its referral as Lost") {
   testing::E2eHarness h;
   h.edit_mapping("on_crm_delete: unlink", "on_crm_delete: close");
-  auto id = h.add_incoming_lead("Fabrikam");
-  REQUIRE(h.cosyncd("once").exit_status == 0);
-  auto lead_id = h.crm_records().at(0)["Id"].get<std::string>();
-  h.sf().edit("Lead", lead_id, {{"IsDeleted", true}});
+  auto id = synced_then_deleted_in_salesforce(h, "Fabrikam").first;
 
   auto plan = h.cosyncd("plan");
   CHECK_THAT(plan.output, Catch::Contains("close referral as Lost"));
   CHECK(h.pc.referral(id)["status"] == "New");
 
   h.clear_requests();
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  CHECK(run.exit_status == 0);
   auto referral = h.pc.referral(id);
   CHECK(referral["status"] == "Closed");
   CHECK(referral["substatus"] == "Lost");
@@ -299,13 +301,10 @@ TEST_CASE("e2e: with on_crm_delete close, a deleted Lead closes its referral as 
 TEST_CASE("e2e: a mapping's close_reason is the statusReason of a referral closed by a CRM delete") {
   testing::E2eHarness h;
   h.edit_mapping("on_crm_delete: unlink", "on_crm_delete: close\nclose_reason: \"Lead deleted in Salesforce\"");
-  auto id = h.add_incoming_lead("Fabrikam");
-  REQUIRE(h.cosyncd("once").exit_status == 0);
-  h.sf().edit("Lead", h.crm_records().at(0)["Id"].get<std::string>(), {{"IsDeleted", true}});
+  auto id = synced_then_deleted_in_salesforce(h, "Fabrikam").first;
 
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  CHECK(run.exit_status == 0);
   auto referral = h.pc.referral(id);
   CHECK(referral["status"] == "Closed");
   CHECK(referral["substatus"] == "Lost");
@@ -315,7 +314,7 @@ TEST_CASE("e2e: a mapping's close_reason is the statusReason of a referral close
 TEST_CASE("e2e: a write that landed before a crash is known as cosync's own, not as an edit") {
   testing::E2eHarness h;
   auto id = h.add_incoming_lead("Contoso", 1000);
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  testing::check_once(h);
   auto lead_id = h.crm_records().at(0)["Id"].get<std::string>();
   // The state a SIGKILL leaves between cosync's Salesforce write (76000) and its commit: the
   // shadow still says 1000, the intent says 76000 went to the CRM.
@@ -332,9 +331,8 @@ TEST_CASE("e2e: a write that landed before a crash is known as cosync's own, not
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   h.sf().edit("Lead", lead_id, {{"Description", "called"}});
 
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  CHECK(run.exit_status == 0);
   // deal_value is owner: newest and the Lead changed last, but 76000 was cosync's own write:
   // only Partner Center really changed the field, so its 25000 wins.
   CHECK(h.sf().record("Lead", lead_id)["AnnualRevenue"] == 25000);

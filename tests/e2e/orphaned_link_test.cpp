@@ -46,7 +46,7 @@ void check_orphaned(testing::E2eHarness& h, const std::string& referral, const s
 TEST_CASE("e2e: a referral Partner Center no longer has (404 on get) orphans its link, and its return is not paired again") {
   testing::E2eHarness h;
   auto id = h.add_incoming_lead("Contoso");
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  testing::check_once(h);
   auto lead = h.crm_records().at(0)["Id"].get<std::string>();
 
   auto removed = h.pc.referral(id);
@@ -64,7 +64,7 @@ TEST_CASE("e2e: a referral Partner Center no longer has (404 on get) orphans its
 TEST_CASE("e2e: a referral deleted between cosync's read and its patch (404 on patch) orphans its link") {
   testing::E2eHarness h;
   auto id = h.add_incoming_lead("Fabrikam", 1000);
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  testing::check_once(h);
   auto lead = h.crm_records().at(0)["Id"].get<std::string>();
 
   h.pc.edit(id, [](json& r) { r["details"]["dealValue"] = 2000; });  // pulled this cycle
@@ -77,7 +77,7 @@ TEST_CASE("e2e: a Lead the CRM no longer has (404 on update) orphans its link") 
   testing::E2eHarness h;
   h.edit_mapping("on_crm_delete: unlink", "on_crm_delete: ignore");  // the delete itself is not acted on
   auto id = h.add_incoming_lead("Northwind", 1000);
-  REQUIRE(h.cosyncd("once").exit_status == 0);
+  testing::check_once(h);
   auto lead = h.crm_records().at(0)["Id"].get<std::string>();
 
   h.sf().edit("Lead", lead, {{"IsDeleted", true}});

@@ -10,6 +10,7 @@
 #include "daemon/store/state_store.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
+#include "tests/e2e/e2e_checks.hpp"
 #include "tests/e2e/e2e_harness.hpp"
 #include "tests/e2e/e2e_helpers.hpp"
 
@@ -46,9 +47,8 @@ TEST_CASE("e2e: 250 new referrals are 250 Leads and links after one cycle; 150 e
                                      {"customerProfile", {{"name", "Company " + std::to_string(i)}}}}));
   }
 
-  auto first = h.cosyncd("once");
+  auto first = testing::check_once(h);
   INFO(first.output);
-  REQUIRE(first.exit_status == 0);
   auto leads = leads_by_referral(h);
   CHECK(leads.size() == 250);
   for (const auto& id : ids) CHECK(leads.contains(id));
@@ -63,9 +63,8 @@ TEST_CASE("e2e: 250 new referrals are 250 Leads and links after one cycle; 150 e
   // 150 edited by sellers in Partner Center: more than one page of changes since the cursor.
   for (int i = 0; i < 150; ++i)
     h.pc.edit(ids[static_cast<std::size_t>(i)], [i](json& r) { r["customerProfile"]["name"] = "Edited " + std::to_string(i); });
-  auto second = h.cosyncd("once");
+  auto second = testing::check_once(h);
   INFO(second.output);
-  REQUIRE(second.exit_status == 0);
   leads = leads_by_referral(h);
   int mirrored = 0;
   for (int i = 0; i < 150; ++i) {
@@ -130,9 +129,8 @@ TEST_CASE("e2e: a config that still sets partner_center.page_size runs, with a d
   testing::replace_in_file(h.config_path(), "partner_center:\n", "partner_center:\n  page_size: 100\n");
   int line = testing::line_of(h.config_path(), "page_size");
 
-  auto run = h.cosyncd("once");
+  auto run = testing::check_once(h);
   INFO(run.output);
-  CHECK(run.exit_status == 0);
   CHECK_THAT(run.output, Catch::Contains(h.config_path() + ":" + std::to_string(line) +
                                          ": partner_center.page_size: deprecated and ignored"));
   CHECK(h.crm_records().size() == 1);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "tests/e2e/e2e_harness.hpp"
+#include "tests/e2e/e2e_helpers.hpp"
 
 using namespace cosync;
 using SteadyClock = std::chrono::steady_clock;
@@ -17,22 +18,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Sends SIGTERM; returns the exit status (nullopt: still running after 10 s) and how long it took.
-std::pair<std::optional<int>, SteadyClock::duration> stop(testing::BackgroundProcess& daemon) {
+// Sends SIGTERM and checks the daemon exits with status 0 within `within`.
+void check_stops_within(testing::BackgroundProcess& daemon, SteadyClock::duration within) {
   auto start = SteadyClock::now();
   daemon.signal(SIGTERM);
   auto status = daemon.wait_exit(10s);
-  return {status, SteadyClock::now() - start};
-}
-
-void replace_in_file(const std::string& path, const std::string& from, const std::string& to) {
-  std::stringstream text;
-  text << std::ifstream(path).rdbuf();
-  std::string s = text.str();
-  auto at = s.find(from);
-  REQUIRE(at != std::string::npos);
-  s.replace(at, from.size(), to);
-  std::ofstream(path) << s;
+  auto took = SteadyClock::now() - start;
+  INFO(daemon.output());
+  REQUIRE(status);
+  CHECK(*status == 0);
+  CHECK(took < within);
 }
 
 }  // namespace
@@ -40,7 +35,7 @@ void replace_in_file(const std::string& path, const std::string& from, const std
 TEST_CASE("e2e: SIGTERM stops cosyncd within seconds while Partner Center never answers") {
   testing::E2eHarness h;
   // A request timeout far beyond the test: only the stop itself can end the hanging request.
-  replace_in_file(h.config_path(), "timeout: 5s", "timeout: 120s");
+  testing::replace_in_file(h.config_path(), "timeout: 5s", "timeout: 120s");
   h.add_incoming_lead("Adatum");
   h.pc.server().delay_next(1, 600'000);  // the pull's first page never comes
   auto daemon = h.start_daemon();
@@ -51,11 +46,7 @@ TEST_CASE("e2e: SIGTERM stops cosyncd within seconds while Partner Center never 
   }
   REQUIRE(hanging);
   std::this_thread::sleep_for(300ms);  // well inside the request now
-  auto [status, took] = stop(*daemon);
-  INFO(daemon->output());
-  REQUIRE(status);
-  CHECK(*status == 0);
-  CHECK(took < 5s);
+  check_stops_within(*daemon, 5s);
   CHECK_THAT(daemon->output(), Catch::Contains("cosyncd stopped"));
   CHECK(h.crm_records().empty());
 }
@@ -66,11 +57,7 @@ TEST_CASE("e2e: SIGTERM stops cosyncd within seconds during a 300 s Retry-After 
   h.pc.fail_next(1, 429, 300);
   auto daemon = h.start_daemon();
   REQUIRE(daemon->wait_for_output("Retry-After 300 s", 20s));
-  auto [status, took] = stop(*daemon);
-  INFO(daemon->output());
-  REQUIRE(status);
-  CHECK(*status == 0);
-  CHECK(took < 5s);
+  check_stops_within(*daemon, 5s);
   CHECK_THAT(daemon->output(), Catch::Contains("cosyncd stopped"));
 }
 
@@ -104,15 +91,13 @@ TEST_CASE("e2e: an error escaping a mapping's cycle is logged and the daemon syn
   CHECK(synced);
   CHECK(h.crm_records().size() == 2);  // no duplicate of the lead whose cycle was cut
   CHECK(h.pc.referral(first).contains("externalReferenceId"));
-  auto [status, took] = stop(*daemon);
-  REQUIRE(status);
-  CHECK(*status == 0);
+  check_stops_within(*daemon, 11s);  // wait_exit's own bound
 }
 
 TEST_CASE("e2e: SIGTERM stops cosyncd within seconds while a reload's CRM check never answers") {
   testing::E2eHarness h;
   h.write_config("poll_interval: 3600s\n");
-  replace_in_file(h.config_path(), "timeout: 5s", "timeout: 120s");
+  testing::replace_in_file(h.config_path(), "timeout: 5s", "timeout: 120s");
   h.add_incoming_lead("Adatum");
   auto daemon = h.start_daemon();
   REQUIRE(daemon->wait_for_output("created=1", 20s));
@@ -127,9 +112,5 @@ TEST_CASE("e2e: SIGTERM stops cosyncd within seconds while a reload's CRM check 
   }
   REQUIRE(hanging);
   std::this_thread::sleep_for(300ms);
-  auto [status, took] = stop(*daemon);
-  INFO(daemon->output());
-  REQUIRE(status);
-  CHECK(*status == 0);
-  CHECK(took < 5s);
+  check_stops_within(*daemon, 5s);
 }

@@ -14,6 +14,7 @@
 #include "tests/unit/connector_fixture.hpp"
 #include "tests/unit/run_async.hpp"
 #include "tests/unit/test_files.hpp"
+#include "tests/unit/failure_checks.hpp"
 
 using namespace cosync;
 using namespace std::chrono_literals;
@@ -159,8 +160,7 @@ TEST_CASE_METHOD(CertificateFixture, "dataverse certificate: an assertion signed
         {"client_assertion_type", auth::kClientAssertionType},
         {"client_assertion", *assertion}};
     auto token = testing::run_async(io, auth::request_token(client, server.url(), form));
-    REQUIRE_FALSE(token.ok());
-    CHECK_THAT(token.failure().message, Catch::Contains("audience"));
+    testing::check_fails_with(token, "audience");
     CHECK(server.tokens_issued() == 0);
   }
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "tests/unit/connector_fixture.hpp"
+#include "tests/unit/failure_checks.hpp"
 
 using namespace cosync;
 using namespace std::chrono_literals;
@@ -96,8 +97,7 @@ TEST_CASE_METHOD(LimitsFixture, "salesforce_limits: REQUEST_LIMIT_EXCEEDED pause
   auto sent = requests();
   for (int i = 0; i < 5; ++i) {
     auto again = run(sf.pull(spec, ""));
-    REQUIRE_FALSE(again.ok());
-    CHECK_THAT(again.failure().message, Catch::Contains("paused until"));
+    testing::check_fails_with(again, "paused until");
     auto get = run(sf.get(spec, "00Q000000000000AAA"));
     REQUIRE_FALSE(get.ok());
   }
