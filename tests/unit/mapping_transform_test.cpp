@@ -4,31 +4,18 @@
 
 #include "daemon/mapping/field_transform.hpp"
 #include "daemon/mapping/mapping.hpp"
-#include "daemon/util/yaml_reader.hpp"
-#include "tests/unit/test_files.hpp"
+#include "tests/unit/mapping_file.hpp"
 
 using namespace cosync;
 using nlohmann::json;
 
 namespace {
 
-const std::string kHead = "name: leads\ncrm:\n  connection: salesforce\n  object: Lead\n  link_field: Ref__c\nfields:\n";
-
-struct MappingFile {
-  testing::TempDir dir;
-  std::string path = dir.file("m.yaml");
-  mapping::Mapping load(const std::string& fields) {
-    dir.write("m.yaml", kHead + fields);
-    return mapping::load_mapping(path);
-  }
-  std::string error_of(const std::string& fields) {
-    try {
-      load(fields);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "";
-  }
+// The shared Lead mapping head (lines 1-5), `fields:` on line 6, then the fields under test.
+struct MappingFile : testing::MappingFile {
+  static std::string with_head(const std::string& fields) { return testing::kHead + "fields:\n" + fields; }
+  mapping::Mapping load(const std::string& fields) { return testing::MappingFile::load(with_head(fields)); }
+  std::string error_of(const std::string& fields) { return testing::MappingFile::error_of(with_head(fields)); }
 };
 
 }  // namespace

@@ -9,9 +9,13 @@ using nlohmann::json;
 
 namespace {
 
-mapping::Mapping test_mapping() {
+mapping::Mapping mapping_of(const std::string& yaml) {
   testing::TempDir dir;
-  auto path = dir.write("m.yaml", R"(
+  return mapping::load_mapping(dir.write("m.yaml", yaml));
+}
+
+mapping::Mapping test_mapping() {
+  return mapping_of(R"(
 name: m
 crm: { connection: sf, object: Lead, link_field: Ref__c }
 fields:
@@ -26,7 +30,6 @@ fields:
       - { pc: [New, Pending], crm: "Open" }
       - { pc: [Active, Accepted], crm: "Working" }
 )");
-  return mapping::load_mapping(path);
 }
 
 json referral(std::string name, double value, std::string notes, std::string status, std::string substatus) {
@@ -174,8 +177,7 @@ TEST_CASE("merge: before the first sync an empty value never wins over a real on
 namespace {
 
 mapping::Mapping transform_mapping() {
-  testing::TempDir dir;
-  auto path = dir.write("m.yaml", R"(
+  return mapping_of(R"(
 name: m
 crm: { connection: sf, object: Lead, link_field: Ref__c }
 fields:
@@ -192,7 +194,6 @@ fields:
       - { pc: [Active, Accepted], crm: "Working" }
       - { pc: [Active, Engaged], crm: "Working - Engaged" }
 )");
-  return mapping::load_mapping(path);
 }
 
 json pc_referral(json closing, json value, json notes, std::string status, std::string substatus) {
@@ -306,13 +307,12 @@ TEST_CASE("merge truncation: text cut to the CRM field's length echoes neither w
 }
 
 TEST_CASE("merge truncation: `transform: truncate` with a length cuts what goes to both sides") {
-  testing::TempDir dir;
-  auto m = mapping::load_mapping(dir.write("m.yaml", R"(
+  auto m = mapping_of(R"(
 name: m
 crm: { connection: sf, object: Lead, link_field: Ref__c }
 fields:
   - { name: notes, pc: details.notes, crm: Description, owner: crm, transform: truncate, length: 10 }
-)"));
+)");
   json pc = {{"details", {{"notes", "short"}}}};
   json crm = {{"Description", "a CRM text longer than ten"}};
   json shadow = json::object();
