@@ -42,6 +42,18 @@ struct ConnectorFixture {
 
   ConnectorFixture() { token_server.add_client("id", "secret"); }
 
+  // Options of a Salesforce connector aimed at sf_fake, on the fixture's clock.
+  connectors::SalesforceOptions sf_options() const {
+    connectors::SalesforceOptions o;
+    o.instance_url = sf_fake.base_url();
+    o.clock = &clock;
+    return o;
+  }
+  // A Lead in sf_fake linked to the referral `ref`; its id.
+  std::string add_sf_lead(const std::string& ref) {
+    return sf_fake.insert("Lead", {{"LastName", "L"}, {"Company", "C " + ref}, {"PartnerCenterReferralId__c", ref}});
+  }
+
   template <class T>
   T run(boost::asio::awaitable<T> task) {
     return run_async(io, std::move(task));

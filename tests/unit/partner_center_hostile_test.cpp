@@ -8,6 +8,7 @@
 #include "daemon/util/time.hpp"
 #include "tests/unit/connector_fixture.hpp"
 #include "tests/unit/failure_checks.hpp"
+#include "tests/unit/referral_json.hpp"
 
 using namespace cosync;
 using namespace std::chrono_literals;
@@ -15,18 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-json good_referral(const std::string& id, TimePoint updated) {
-  return {{"id", id},
-          {"eTag", "\"" + id + "-1\""},
-          {"name", "Referral " + id},
-          {"status", "New"},
-          {"substatus", "Pending"},
-          {"type", "Independent"},
-          {"direction", "Incoming"},
-          {"createdDateTime", format_iso8601(updated - 1h)},
-          {"updatedDateTime", format_iso8601(updated)},
-          {"customerProfile", {{"name", "Customer " + id}}}};
-}
+json good_referral(const std::string& id, TimePoint updated) { return testing::referral_at(id, "\"" + id + "-1\"", updated); }
 
 // Answers every request with whatever `respond` builds; counts what it was sent.
 struct Scripted {
@@ -58,6 +48,21 @@ struct HostileFixture : testing::ConnectorFixture {
       if (auto next = link(i); !next.empty()) body["@odata.nextLink"] = next;
       return fakes::FakeResponse::json(200, body);
     };
+  }
+  // Serves one page: a good referral "good" first, then `bad`; pulls it and checks that only
+  // "good" came through and `bad.size()` referrals came back malformed.
+  connectors::PullResult pull_good_then(const std::vector<json>& bad) {
+    json page = json::array({good_referral("good", clock.now())});
+    for (const auto& b : bad) page.push_back(b);
+    serve({page}, [](std::size_t) { return ""; });
+    connectors::PartnerCenterConnector pc{client, tokens, options(), captured.log};
+    auto result = run(pc.pull(spec, ""));
+    INFO(testing::describe(result));
+    REQUIRE(result.ok());
+    REQUIRE(result->records.size() == 1);
+    CHECK(result->records[0].id == "good");
+    REQUIRE(result->malformed.size() == bad.size());
+    return *result;
   }
   const connectors::MalformedRecord* malformed(const connectors::PullResult& result, const std::string& id) {
     for (const auto& m : result.malformed)
@@ -120,21 +125,13 @@ TEST_CASE_METHOD(HostileFixture, "partner center: a referral id with control cha
   newline["id"] = "abc\ndef";
   json nul = good_referral("x", t - 2s);
   nul["id"] = std::string("abc\0def", 7);
-  serve({json::array({good_referral("good", t), newline, nul})}, [](std::size_t) { return ""; });
-  connectors::PartnerCenterConnector pc{client, tokens, options(), captured.log};
-
-  auto result = run(pc.pull(spec, ""));
-  INFO(testing::describe(result));
-  REQUIRE(result.ok());
-  REQUIRE(result->records.size() == 1);
-  CHECK(result->records[0].id == "good");
-  REQUIRE(result->malformed.size() == 2);
-  for (const auto& m : result->malformed) {
+  auto result = pull_good_then({newline, nul});
+  for (const auto& m : result.malformed) {
     CHECK_THAT(m.reason, Catch::Contains("contains a control character"));
     for (char c : m.id + m.reason) CHECK(static_cast<unsigned char>(c) >= 0x20);  // one printable line
   }
-  CHECK(malformed(*result, "\"abc\\ndef\""));
-  CHECK(malformed(*result, "\"abc\\u0000def\""));
+  CHECK(malformed(result, "\"abc\\ndef\""));
+  CHECK(malformed(result, "\"abc\\u0000def\""));
 }
 
 TEST_CASE_METHOD(HostileFixture, "partner center: a referral dated beyond what a time point holds is malformed, not undefined behaviour") {
@@ -147,19 +144,11 @@ TEST_CASE_METHOD(HostileFixture, "partner center: a referral dated beyond what a
   created["createdDateTime"] = "9999-01-01T00:00:00.0000000Z";
   json absurd = good_referral("absurd", t - 4s);
   absurd["updatedDateTime"] = "0000-00-00T99:99:99Z";
-  serve({json::array({good_referral("good", t), far, past_2262, created, absurd})}, [](std::size_t) { return ""; });
-  connectors::PartnerCenterConnector pc{client, tokens, options(), captured.log};
-
-  auto result = run(pc.pull(spec, ""));
-  INFO(testing::describe(result));
-  REQUIRE(result.ok());
-  REQUIRE(result->records.size() == 1);
-  CHECK(result->records[0].id == "good");
-  REQUIRE(result->malformed.size() == 4);
-  CHECK_THAT(malformed(*result, "year-9999")->reason, Catch::Contains("no valid updatedDateTime") && Catch::Contains("9999"));
-  CHECK_THAT(malformed(*result, "year-2263")->reason, Catch::Contains("no valid updatedDateTime"));
-  CHECK_THAT(malformed(*result, "created-9999")->reason, Catch::Contains("no valid createdDateTime"));
-  CHECK_THAT(malformed(*result, "absurd")->reason, Catch::Contains("no valid updatedDateTime"));
+  auto result = pull_good_then({far, past_2262, created, absurd});
+  CHECK_THAT(malformed(result, "year-9999")->reason, Catch::Contains("no valid updatedDateTime") && Catch::Contains("9999"));
+  CHECK_THAT(malformed(result, "year-2263")->reason, Catch::Contains("no valid updatedDateTime"));
+  CHECK_THAT(malformed(result, "created-9999")->reason, Catch::Contains("no valid createdDateTime"));
+  CHECK_THAT(malformed(result, "absurd")->reason, Catch::Contains("no valid updatedDateTime"));
 }
 
 TEST_CASE_METHOD(HostileFixture, "partner center: a nextLink to another host is not followed and fails the pull") {

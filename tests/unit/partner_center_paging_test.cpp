@@ -7,26 +7,13 @@
 
 #include "daemon/util/time.hpp"
 #include "tests/unit/connector_fixture.hpp"
+#include "tests/unit/referral_json.hpp"
 
 using namespace cosync;
 using namespace std::chrono_literals;
 using nlohmann::json;
 
 namespace {
-
-// A referral as Partner Center serves it, at a given eTag and update time.
-json referral_at(const std::string& id, const std::string& etag, TimePoint updated) {
-  return {{"id", id},
-          {"eTag", etag},
-          {"name", "Referral " + id},
-          {"status", "New"},
-          {"substatus", "Pending"},
-          {"type", "Independent"},
-          {"direction", "Incoming"},
-          {"createdDateTime", format_iso8601(updated - 1h)},
-          {"updatedDateTime", format_iso8601(updated)},
-          {"customerProfile", {{"name", "Customer " + id}}}};
-}
 
 // Serves `pages` in order: page i links to page i+1 with a relative nextLink, as the API may.
 struct ScriptedPages {
@@ -66,11 +53,11 @@ struct ShiftFixture : testing::ConnectorFixture {
 TEST_CASE_METHOD(ShiftFixture, "partner center: a referral repeated by a shifted page is kept once, at its newer eTag") {
   TimePoint t = clock.now();
   scripted.pages = {
-      json::array({referral_at("a", "\"a1\"", t - 1min), referral_at("b", "\"b1\"", t - 2min)}),
+      json::array({testing::referral_at("a", "\"a1\"", t - 1min), testing::referral_at("b", "\"b1\"", t - 2min)}),
       // b was updated between the two requests and the listing shifted: b again, newer.
-      json::array({referral_at("b", "\"b2\"", t), referral_at("c", "\"c1\"", t - 3min)}),
+      json::array({testing::referral_at("b", "\"b2\"", t), testing::referral_at("c", "\"c1\"", t - 3min)}),
       // and a repeated at the eTag already read.
-      json::array({referral_at("a", "\"a1\"", t - 1min)}),
+      json::array({testing::referral_at("a", "\"a1\"", t - 1min)}),
   };
 
   auto result = run(pc.pull(spec, ""));
@@ -92,8 +79,8 @@ TEST_CASE_METHOD(ShiftFixture, "partner center: a referral repeated by a shifted
 TEST_CASE_METHOD(ShiftFixture, "partner center: an older copy of a referral read later in the same pull does not replace the newer") {
   TimePoint t = clock.now();
   scripted.pages = {
-      json::array({referral_at("b", "\"b2\"", t), referral_at("a", "\"a1\"", t - 1min)}),
-      json::array({referral_at("b", "\"b1\"", t - 2min)}),
+      json::array({testing::referral_at("b", "\"b2\"", t), testing::referral_at("a", "\"a1\"", t - 1min)}),
+      json::array({testing::referral_at("b", "\"b1\"", t - 2min)}),
   };
 
   auto result = run(pc.pull(spec, ""));

@@ -12,18 +12,9 @@ using nlohmann::json;
 namespace {
 
 struct CollectionsFixture : testing::ConnectorFixture {
-  connectors::SalesforceConnector sf{client, tokens, options(), captured.log};
+  connectors::SalesforceConnector sf{client, tokens, sf_options(), captured.log};
   connectors::ObjectSpec spec{"Lead", {"Company", "Status"}, "PartnerCenterReferralId__c"};
 
-  connectors::SalesforceOptions options() {
-    connectors::SalesforceOptions o;
-    o.instance_url = sf_fake.base_url();
-    o.clock = &clock;
-    return o;
-  }
-  std::string add_lead(const std::string& ref) {
-    return sf_fake.insert("Lead", {{"LastName", "L"}, {"Company", "C " + ref}, {"PartnerCenterReferralId__c", ref}});
-  }
   std::size_t collection_calls() { return sf_fake.server().count("PATCH", "/services/data/v60.0/composite/sobjects"); }
   std::size_t single_writes() {
     return sf_fake.server().count("PATCH", "/services/data/v60.0/sobjects") +
@@ -105,7 +96,7 @@ TEST_CASE_METHOD(CollectionsFixture,
                  "salesforce_collections: updates re-read SystemModstamp in one query per batch and skip moved records") {
   std::vector<std::string> ids;
   for (int i = 0; i < 250; ++i) {
-    ids.push_back(add_lead("ref-" + std::to_string(i)));
+    ids.push_back(add_sf_lead("ref-" + std::to_string(i)));
     clock.advance(1s);
   }
   auto requests = updates_for(ids, "From cosync");
@@ -135,8 +126,8 @@ TEST_CASE_METHOD(CollectionsFixture,
 }
 
 TEST_CASE_METHOD(CollectionsFixture, "salesforce_collections: a record deleted meanwhile is not_found, not retried") {
-  auto a = add_lead("ref-a");
-  auto b = add_lead("ref-b");
+  auto a = add_sf_lead("ref-a");
+  auto b = add_sf_lead("ref-b");
   auto requests = updates_for({a, b}, "X");
   sf_fake.edit("Lead", b, {{"IsDeleted", true}});
   auto results = run(sf.update_many(spec, requests));
@@ -147,7 +138,7 @@ TEST_CASE_METHOD(CollectionsFixture, "salesforce_collections: a record deleted m
 }
 
 TEST_CASE_METHOD(CollectionsFixture, "salesforce_collections: a transport failure fails the whole batch as transient") {
-  auto a = add_lead("ref-a");
+  auto a = add_sf_lead("ref-a");
   auto requests = updates_for({a}, "X");
   sf_fake.fail_next(5, 503);
   auto results = run(sf.update_many(spec, requests));
@@ -158,8 +149,8 @@ TEST_CASE_METHOD(CollectionsFixture, "salesforce_collections: a transport failur
 
 TEST_CASE_METHOD(CollectionsFixture, "salesforce_collections: an external id held by several records quarantines that record, naming them") {
   // Duplicates a user made by hand (insert skips the uniqueness check, as a data load might).
-  auto a = add_lead("ref-dup");
-  auto b = add_lead("ref-dup");
+  auto a = add_sf_lead("ref-dup");
+  auto b = add_sf_lead("ref-dup");
   std::vector<connectors::UpsertRequest> requests(2);
   requests[0].external_id = "ref-dup";
   requests[0].fields = {{"LastName", "[MSFT] Dup"}, {"Company", "Dup"}};
@@ -177,8 +168,8 @@ TEST_CASE_METHOD(CollectionsFixture, "salesforce_collections: an external id hel
 }
 
 TEST_CASE_METHOD(CollectionsFixture, "salesforce_collections: a single upsert answered 300 names the matching records") {
-  auto a = add_lead("ref-dup");
-  auto b = add_lead("ref-dup");
+  auto a = add_sf_lead("ref-dup");
+  auto b = add_sf_lead("ref-dup");
   auto result = run(sf.upsert(spec, "ref-dup", {{"Company", "Dup"}}));
   REQUIRE_FALSE(result.ok());
   CHECK(result.failure().kind == FailureKind::rejected);

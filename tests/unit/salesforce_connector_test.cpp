@@ -9,7 +9,8 @@ using nlohmann::json;
 
 namespace {
 
-connectors::SalesforceOptions sf_options(const std::string& url) {
+// Without the fixture's clock: these tests run on the system clock.
+connectors::SalesforceOptions overlapping_options(const std::string& url) {
   connectors::SalesforceOptions o;
   o.instance_url = url;
   o.overlap = 300s;
@@ -17,12 +18,8 @@ connectors::SalesforceOptions sf_options(const std::string& url) {
 }
 
 struct SfFixture : testing::ConnectorFixture {
-  connectors::SalesforceConnector sf{client, tokens, sf_options(sf_fake.base_url()), captured.log};
+  connectors::SalesforceConnector sf{client, tokens, overlapping_options(sf_fake.base_url()), captured.log};
   connectors::ObjectSpec spec{"Lead", {"Company", "Status"}, "PartnerCenterReferralId__c"};
-
-  std::string add_lead(const std::string& ref) {
-    return sf_fake.insert("Lead", {{"LastName", "L"}, {"Company", "C " + ref}, {"PartnerCenterReferralId__c", ref}});
-  }
 };
 
 }  // namespace
@@ -40,7 +37,7 @@ TEST_CASE("salesforce: the pull query selects mapped fields since an unquoted IS
 TEST_CASE_METHOD(SfFixture, "salesforce: a pull follows nextRecordsUrl and skips records not tied to a referral") {
   sf_fake.set_batch_size(50);
   for (int i = 0; i < 120; ++i) {
-    add_lead("ref-" + std::to_string(i));
+    add_sf_lead("ref-" + std::to_string(i));
     clock.advance(1min);
   }
   sf_fake.insert("Lead", {{"LastName", "Walk-in"}, {"Company", "Not from Microsoft"}});
@@ -54,7 +51,7 @@ TEST_CASE_METHOD(SfFixture, "salesforce: a pull follows nextRecordsUrl and skips
   CHECK(sf_fake.server().count("GET", "/services/data/v60.0/query") == 3);
 
   clock.advance(1h);
-  auto changed = add_lead("ref-new");
+  auto changed = add_sf_lead("ref-new");
   auto next = run(sf.pull(spec, result->cursor));
   INFO(testing::describe(next));
   REQUIRE(next.ok());
@@ -76,7 +73,7 @@ TEST_CASE_METHOD(SfFixture, "salesforce: upsert by external id never creates a s
 }
 
 TEST_CASE_METHOD(SfFixture, "salesforce: an update re-reads SystemModstamp and refuses to overwrite a newer edit") {
-  auto id = add_lead("ref-1");
+  auto id = add_sf_lead("ref-1");
   auto current = run(sf.get(spec, id));
   INFO(testing::describe(current));
   REQUIRE(current.ok());
@@ -96,7 +93,7 @@ TEST_CASE_METHOD(SfFixture, "salesforce: an update re-reads SystemModstamp and r
 }
 
 TEST_CASE_METHOD(SfFixture, "salesforce: a rejected value is a rejected failure carrying Salesforce's message") {
-  auto id = add_lead("ref-1");
+  auto id = add_sf_lead("ref-1");
   auto current = run(sf.get(spec, id));
   auto result = run(sf.update(spec, *current, {{"Status", "Not a picklist value"}}));
   REQUIRE_FALSE(result.ok());

@@ -14,18 +14,9 @@ using nlohmann::json;
 namespace {
 
 struct HostileFixture : testing::ConnectorFixture {
-  connectors::SalesforceConnector sf{client, tokens, options(), captured.log};
+  connectors::SalesforceConnector sf{client, tokens, sf_options(), captured.log};
   connectors::ObjectSpec spec{"Lead", {"Company"}, "PartnerCenterReferralId__c"};
 
-  connectors::SalesforceOptions options() {
-    connectors::SalesforceOptions o;
-    o.instance_url = sf_fake.base_url();
-    o.clock = &clock;
-    return o;
-  }
-  std::string add_lead(const std::string& ref) {
-    return sf_fake.insert("Lead", {{"LastName", "L"}, {"Company", "C " + ref}, {"PartnerCenterReferralId__c", ref}});
-  }
   // A query page as Salesforce shapes it, with `records`.
   static json page(json records, std::optional<std::string> next = std::nullopt) {
     json body = {{"totalSize", records.size()}, {"done", !next}, {"records", std::move(records)}};
@@ -52,8 +43,8 @@ json with(json record, const std::string& key, json value) {
 }  // namespace
 
 TEST_CASE_METHOD(HostileFixture, "salesforce hostile: records of the wrong shape are malformed with their reason, the rest is pulled") {
-  auto good1 = add_lead("ref-1");
-  auto good2 = add_lead("ref-2");
+  auto good1 = add_sf_lead("ref-1");
+  auto good2 = add_sf_lead("ref-2");
   json base = lead_record("00Q0000000000XXAAA", "ref-x");
   sf_fake.serve_raw_records(
       "Lead", {with(base, "Id", 42), with(base, "Id", nullptr), with(base, "Id", json{{"nested", 1}}),

@@ -12,9 +12,7 @@ struct QueryOptionsFixture : testing::ConnectorFixture {
   connectors::ObjectSpec spec{"Lead", {"Company"}, "PartnerCenterReferralId__c"};
 
   connectors::SalesforceOptions options(int batch_size) {
-    connectors::SalesforceOptions o;
-    o.instance_url = sf_fake.base_url();
-    o.clock = &clock;
+    auto o = sf_options();
     o.query_batch_size = batch_size;
     return o;
   }
