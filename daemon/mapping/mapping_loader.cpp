@@ -232,8 +232,6 @@ Mapping load_mapping(const std::string& path) {
       if (!is_crm_identifier(field)) text.fail("'" + field + "' is not a CRM field name");
       m.create_templates[field] = template_text(text);
       m.create_lines[field] = text.line();
-      if (m.account && field == m.account->lookup_field)
-        text.fail("crm.account sets " + field + " on a create: it cannot also have a template");
     }
   }
 
@@ -243,8 +241,6 @@ Mapping load_mapping(const std::string& path) {
     if (!names.insert(f.name).second) node.get("name").fail("field name '" + f.name + "' is used twice");
     if (!crm_fields.insert(f.crm_field).second) node.get("crm").fail("CRM field '" + f.crm_field + "' is mapped twice");
     if (f.crm_field == m.crm_link_field) node.get("crm").fail("the link field cannot also be a mapped field");
-    if (m.account && f.crm_field == m.account->lookup_field)
-      node.get("crm").fail("the account lookup field cannot also be a mapped field");
     m.fields.push_back(std::move(f));
   }
   if (m.fields.empty()) root.get("fields").fail("must list at least one field");

@@ -128,6 +128,10 @@ TEST_CASE("mapping_parent_account: what also writes the default lookup field is 
              Catch::Contains("opps.yaml:9: create.AccountId: crm.account sets AccountId on a create"));
   CHECK_THAT(load_error(dir, opportunities(kByName, "", "  - { name: acc, pc: customerProfile.name, crm: AccountId, direction: to_crm }\n")),
              Catch::Contains("opps.yaml:10: fields[0].crm: the account lookup field AccountId (crm.account) cannot also be a mapped field"));
+  CHECK_THAT(load_error(dir, opportunities(kByName + "    lookup_field: Customer__c\n", "",
+                                            "  - { name: c, pc: customerProfile.name, crm: Customer__c, direction: to_crm }\n")),
+             Catch::Contains("opps.yaml:11: fields[0].crm: the account lookup field Customer__c "
+                             "(crm.account.lookup_field) cannot also be a mapped field"));
   // With an override the default is free to be mapped.
   CHECK(load_error(dir, opportunities(kByName + "    lookup_field: Customer__c\n", "",
                                       "  - { name: acc, pc: customerProfile.name, crm: AccountId, direction: to_crm }\n"))
