@@ -26,15 +26,11 @@ net::awaitable<Expected<connectors::ObjectMetadata>> MetadataValidator::describe
 namespace {
 
 // What a failed describe means for the mapping. Only "the object is not there" is the mapping's
-// fault; anything that may pass on a later try defers it, and a connector that cannot describe
-// at all (the Connector default: fatal, no HTTP status) skips the check.
+// fault; anything that may pass on a later try defers it.
 MetadataResult from_failure(const mapping::Mapping& m, const std::string& object, int line, const std::string& key,
                             const Failure& f) {
   MetadataResult r;
-  if (f.kind == FailureKind::fatal && f.http_status == 0) {
-    r.verdict = MetadataVerdict::skipped;
-    r.reason = f.message;
-  } else if (f.kind == FailureKind::not_found) {
+  if (f.kind == FailureKind::not_found) {
     r.verdict = MetadataVerdict::mismatch;
     r.errors.emplace_back(m.file, line, key,
                           object + " does not exist in this org, or the integration user cannot see it (" +
@@ -49,6 +45,12 @@ MetadataResult from_failure(const mapping::Mapping& m, const std::string& object
 }  // namespace
 
 net::awaitable<MetadataResult> MetadataValidator::validate(const mapping::Mapping& m, connectors::Connector& crm) {
+  if (!crm.capabilities().describe_metadata) {  // the connector says so; no failure to interpret
+    MetadataResult skipped;
+    skipped.verdict = MetadataVerdict::skipped;
+    skipped.reason = std::string(crm.system()) + " has no metadata to describe " + m.crm_object;
+    co_return skipped;
+  }
   auto meta = co_await describe(crm, m.crm_object);
   if (!meta) co_return from_failure(m, m.crm_object, m.crm_object_line, "crm.object", meta.failure());
   std::optional<connectors::ObjectMetadata> parent;
