@@ -1,6 +1,7 @@
-// End to end through the real cosyncd and the Salesforce fake: a Lead status naming the
-// referral's own status sends no substatus PATCH, and text longer than the Salesforce field is
-// cut to its describe length, once, without echoes (issue 11, part 4).
+// End to end through the real cosyncd and the CRM fakes: a Lead status naming the referral's own
+// status sends no substatus PATCH, and text longer than the CRM field is cut to its length from
+// the metadata check (Salesforce describe, Dataverse MaxLength), once, without echoes (issue 11,
+// part 4).
 #include <catch2/catch.hpp>
 
 #include "tests/e2e/e2e_checks.hpp"
@@ -40,17 +41,34 @@ TEST_CASE("mapping e2e: a Lead status with the referral's status sends nothing; 
   testing::check_quiet_cycle(h);
 }
 
-TEST_CASE("mapping e2e: a company name longer than Lead.Company is cut to 255 characters, once, and logged") {
-  testing::E2eHarness h;
+namespace {
+
+// The referral's customer name, mapped to_crm, grows past the CRM field (Salesforce Lead.Company:
+// describe length 255; Dataverse lead.companyname: MaxLength 100, the fake's String default).
+void long_company_name_is_cut_once(testing::Crm crm, const std::string& field, std::size_t length,
+                                   const std::string& note) {
+  testing::E2eHarness h(crm);
   auto id = h.add_incoming_lead("Contoso");
   testing::check_once(h);
   const std::string long_name(300, 'C');
   h.pc.edit(id, [&](json& r) { r["customerProfile"]["name"] = long_name; });
   auto run = testing::check_once(h);
   INFO(run.output);
-  CHECK(h.crm_record_for(id)["Company"] == std::string(255, 'C'));
-  CHECK_THAT(run.output, Catch::Contains("company: 300 characters cut to 255, the length of Lead.Company"));
+  CHECK(h.crm_record_for(id)[field] == std::string(length, 'C'));
+  CHECK_THAT(run.output, Catch::Contains(note));
   CHECK(h.pc.referral(id)["customerProfile"]["name"] == long_name);
   auto quiet = testing::check_quiet_cycle(h);
   CHECK_THAT(quiet.output, !Catch::Contains("cut to"));
+}
+
+}  // namespace
+
+TEST_CASE("mapping e2e: a company name longer than Lead.Company is cut to 255 characters, once, and logged") {
+  long_company_name_is_cut_once(testing::Crm::salesforce, "Company", 255,
+                                "company: 300 characters cut to 255, the length of Lead.Company");
+}
+
+TEST_CASE("mapping e2e: dataverse: a company name longer than companyname's MaxLength is cut to it, once") {
+  long_company_name_is_cut_once(testing::Crm::dataverse, "companyname", 100,
+                                "company: 300 characters cut to 100, the length of leads.companyname");
 }
