@@ -14,13 +14,9 @@ namespace {
 
 net::awaitable<Expected<http::Response>> post_form(http::HttpClient& client, const std::string& url,
                                                    const std::vector<std::pair<std::string, std::string>>& form) {
-  http::Request req;
-  req.method = http::Method::post;
-  req.url = url;
-  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
-  req.body = form_encode(form);
-  req.idempotent = true;  // neither call changes anything the user did
-  co_return co_await client.send(std::move(req));
+  auto req = form_post(url, form);
+  auto res = co_await client.send(std::move(req));
+  co_return res;
 }
 
 // A lifetime or interval of the device-code answer: `fallback` when absent, nullopt when broken.

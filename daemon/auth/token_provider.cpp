@@ -42,6 +42,16 @@ net::awaitable<Expected<std::string>> TokenProvider::access_token() {
   co_return token_;
 }
 
+http::Request form_post(const std::string& url, const std::vector<std::pair<std::string, std::string>>& form) {
+  http::Request req;
+  req.method = http::Method::post;
+  req.url = url;
+  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
+  req.body = form_encode(form);
+  req.idempotent = true;
+  return req;
+}
+
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& form) {
   std::string body;
   for (const auto& [name, value] : form) {
@@ -102,12 +112,7 @@ Expected<TokenGrant> parse_token_response(const http::Response& res) {
 
 net::awaitable<Expected<TokenGrant>> request_token(http::HttpClient& client, const std::string& token_url,
                                                     const std::vector<std::pair<std::string, std::string>>& form) {
-  http::Request req;
-  req.method = http::Method::post;
-  req.url = token_url;
-  req.headers = {{"Content-Type", "application/x-www-form-urlencoded"}, {"Accept", "application/json"}};
-  req.body = form_encode(form);
-  req.idempotent = true;  // a token request has no side effect worth protecting; retry 5xx
+  auto req = form_post(token_url, form);
   auto res = co_await client.send(std::move(req));
   if (!res) co_return res.failure();
 

@@ -72,4 +72,8 @@ Expected<std::optional<std::chrono::seconds>> lifetime_field(const nlohmann::jso
 // Encodes name=value pairs as application/x-www-form-urlencoded.
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& form);
 
+// A POST of `form` to an OAuth endpoint (token, device code), answered in JSON. Idempotent: such
+// a request changes nothing the user did, so a 5xx is retried.
+http::Request form_post(const std::string& url, const std::vector<std::pair<std::string, std::string>>& form);
+
 }  // namespace cosync::auth

@@ -333,35 +333,22 @@ std::vector<QuarantineEntry> StateStore::quarantined() const {
   return out;
 }
 
-StateStore::Transaction::Transaction(StateStore& store) : store_(store) { store_.exec("BEGIN IMMEDIATE"); }
+StateStore::SqlScope::SqlScope(StateStore& store, const char* open, const char* close, const char* undo)
+    : store_(store), close_(close), undo_(undo) {
+  store_.exec(open);
+}
 
-StateStore::Transaction::~Transaction() {
+StateStore::SqlScope::~SqlScope() {
   if (!done_) {
     try {
-      store_.exec("ROLLBACK");
+      store_.exec(undo_);
     } catch (...) {
     }
   }
 }
 
-void StateStore::Transaction::commit() {
-  store_.exec("COMMIT");
-  done_ = true;
-}
-
-StateStore::Savepoint::Savepoint(StateStore& store) : store_(store) { store_.exec("SAVEPOINT record"); }
-
-StateStore::Savepoint::~Savepoint() {
-  if (!done_) {
-    try {
-      store_.exec("ROLLBACK TO record; RELEASE record");
-    } catch (...) {
-    }
-  }
-}
-
-void StateStore::Savepoint::release() {
-  store_.exec("RELEASE record");
+void StateStore::SqlScope::finish() {
+  store_.exec(close_);
   done_ = true;
 }
 

@@ -141,29 +141,38 @@ class StateStore {
   std::vector<CycleRecord> cycles() const;
   std::size_t pending_create_count() const;
 
-  // RAII transaction: commits in commit(), rolls back if destroyed first.
-  class Transaction {
+  // An SQL scope: `open` runs at once, finish() runs `close`; destroyed before finish(), `undo` runs.
+  class SqlScope {
    public:
-    explicit Transaction(StateStore& store);
-    ~Transaction();
-    void commit();
+    SqlScope(const SqlScope&) = delete;
+    SqlScope& operator=(const SqlScope&) = delete;
+
+   protected:
+    SqlScope(StateStore& store, const char* open, const char* close, const char* undo);
+    ~SqlScope();
+    void finish();
 
    private:
     StateStore& store_;
+    const char* close_;
+    const char* undo_;
     bool done_ = false;
+  };
+
+  // RAII transaction: commits in commit(), rolls back if destroyed first.
+  class Transaction : SqlScope {
+   public:
+    explicit Transaction(StateStore& store) : SqlScope(store, "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK") {}
+    void commit() { finish(); }
   };
 
   // RAII savepoint within a transaction: one record's writes, undone alone (release() not
   // reached) when processing that record fails, while the rest of the batch commits.
-  class Savepoint {
+  class Savepoint : SqlScope {
    public:
-    explicit Savepoint(StateStore& store);
-    ~Savepoint();
-    void release();
-
-   private:
-    StateStore& store_;
-    bool done_ = false;
+    explicit Savepoint(StateStore& store)
+        : SqlScope(store, "SAVEPOINT record", "RELEASE record", "ROLLBACK TO record; RELEASE record") {}
+    void release() { finish(); }
   };
 
  private:

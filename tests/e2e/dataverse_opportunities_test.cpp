@@ -76,9 +76,7 @@ TEST_CASE("dataverse e2e: an opportunity won in Dynamics closes the co-sell refe
   h.clear_requests();
   auto run = testing::check_once(h);
   INFO(run.output);
-  auto referral = h.pc.referral(id);
-  CHECK(referral["status"] == "Closed");
-  CHECK(referral["substatus"] == "Won");
+  auto referral = testing::check_referral_status(h, id, "Closed", "Won");
   CHECK(referral["details"]["dealValue"] == 125000);
   CHECK(h.dv().opportunity_closes().empty());  // Dynamics closed it itself: nothing to close again
 

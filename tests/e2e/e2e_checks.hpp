@@ -24,4 +24,13 @@ inline CommandResult check_quiet_cycle(E2eHarness& h) {
   return quiet;
 }
 
+// The referral `id` in Partner Center has `status` and `substatus`; returns it for further checks.
+inline nlohmann::json check_referral_status(E2eHarness& h, const std::string& id, const std::string& status,
+                                            const std::string& substatus) {
+  auto referral = h.pc.referral(id);
+  CHECK(referral["status"] == status);
+  CHECK(referral["substatus"] == substatus);
+  return referral;
+}
+
 }  // namespace cosync::testing

@@ -119,9 +119,7 @@ void crm_status_change_patches_the_referral(Crm crm) {
   auto run = check_once(h);
   INFO(run.output);
 
-  auto referral = h.pc.referral(id);
-  CHECK(referral["status"] == "Active");
-  CHECK(referral["substatus"] == "Accepted");
+  auto referral = check_referral_status(h, id, "Active", "Accepted");
   auto patches = h.pc.server().requests("PATCH");
   REQUIRE(patches.size() == 1);
   CHECK(patches[0].path == "/referrals/" + id);

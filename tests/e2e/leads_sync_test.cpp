@@ -277,9 +277,7 @@ TEST_CASE("e2e: with on_crm_delete close, a deleted Lead closes its referral as 
   h.clear_requests();
   auto run = testing::check_once(h);
   INFO(run.output);
-  auto referral = h.pc.referral(id);
-  CHECK(referral["status"] == "Closed");
-  CHECK(referral["substatus"] == "Lost");
+  auto referral = testing::check_referral_status(h, id, "Closed", "Lost");
   CHECK(referral["statusReason"] == "Deleted in CRM");  // Partner Center shows why it was lost
   // One patch carries the three together (Partner Center's JSON Patch, statusReason a string).
   std::vector<json> patches;
@@ -305,9 +303,7 @@ TEST_CASE("e2e: a mapping's close_reason is the statusReason of a referral close
 
   auto run = testing::check_once(h);
   INFO(run.output);
-  auto referral = h.pc.referral(id);
-  CHECK(referral["status"] == "Closed");
-  CHECK(referral["substatus"] == "Lost");
+  auto referral = testing::check_referral_status(h, id, "Closed", "Lost");
   CHECK(referral["statusReason"] == "Lead deleted in Salesforce");
 }
 

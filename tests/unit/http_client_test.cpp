@@ -287,6 +287,15 @@ struct TestPki {
 // ---------------------------------------------------------------------------------------------
 // Client side
 
+// A server handler answering every request with `status`.
+auto always_status(int status) {
+  return [status](const Seen&, int) {
+    Action a;
+    a.status = status;
+    return a;
+  };
+}
+
 ClientOptions fast_options() {
   ClientOptions o;
   o.timeout = 5s;
@@ -505,11 +514,7 @@ TEST_CASE("http client: Retry-After is capped by max_retry_after", "[http]") {
 }
 
 TEST_CASE("http client: non-idempotent requests are not retried on 500", "[http]") {
-  TestServer server([](const Seen&, int) {
-    Action a;
-    a.status = 500;
-    return a;
-  });
+  TestServer server(always_status(500));
   net::io_context ioc;
   HttpClient client(ioc.get_executor(), fast_options(), cosync::null_logger());
 
@@ -530,11 +535,7 @@ TEST_CASE("http client: non-idempotent requests are not retried on 500", "[http]
 }
 
 TEST_CASE("http client: 4xx other than 408/429 is returned without retry", "[http]") {
-  TestServer server([](const Seen&, int) {
-    Action a;
-    a.status = 404;
-    return a;
-  });
+  TestServer server(always_status(404));
   net::io_context ioc;
   HttpClient client(ioc.get_executor(), fast_options(), cosync::null_logger());
   auto r = send(ioc, client, get(server.url("/gone")));

@@ -31,6 +31,20 @@ struct LoginFixture {
   }
 };
 
+// Device-code login against a scripted `server`: its /devicecode and /token.
+Expected<auth::TokenGrant> login_against(fakes::HttpTestServer& server, const std::function<void()>& on_prompt) {
+  boost::asio::io_context io;
+  http::HttpClient client(io.get_executor(), testing::fast_http_options(), null_logger());
+  auth::DeviceCodeOptions o;
+  o.device_code_url = server.base_url() + "/devicecode";
+  o.token_url = server.base_url() + "/token";
+  o.client_id = "c";
+  Expected<auth::TokenGrant> grant = Failure{};
+  REQUIRE_NOTHROW(grant = testing::run_async(
+                      io, auth::device_code_login(client, o, [&](const auth::DeviceCodePrompt&) { on_prompt(); })));
+  return grant;
+}
+
 }  // namespace
 
 TEST_CASE_METHOD(LoginFixture, "partner center login: the device-code flow waits for the sign-in and gets a refresh token") {
@@ -86,16 +100,8 @@ TEST_CASE("partner center login: device-code answers with wrong types are clear 
       r.body = body;
       return r;
     });
-    boost::asio::io_context io;
-    http::HttpClient client(io.get_executor(), testing::fast_http_options(), null_logger());
-    auth::DeviceCodeOptions o;
-    o.device_code_url = server.base_url() + "/devicecode";
-    o.token_url = server.base_url() + "/token";
-    o.client_id = "c";
     bool prompted = false;
-    Expected<auth::TokenGrant> grant = Failure{};
-    REQUIRE_NOTHROW(grant = testing::run_async(
-                        io, auth::device_code_login(client, o, [&](const auth::DeviceCodePrompt&) { prompted = true; })));
+    auto grant = login_against(server, [&] { prompted = true; });
     REQUIRE_FALSE(grant.ok());
     CHECK(grant.failure().kind == FailureKind::auth);
     CHECK_FALSE(prompted);
@@ -117,14 +123,7 @@ TEST_CASE("partner center login: a poll answer with a non-string error or access
       answer.body = poll_body;
       return answer;
     });
-    boost::asio::io_context io;
-    http::HttpClient client(io.get_executor(), testing::fast_http_options(), null_logger());
-    auth::DeviceCodeOptions o;
-    o.device_code_url = server.base_url() + "/devicecode";
-    o.token_url = server.base_url() + "/token";
-    o.client_id = "c";
-    Expected<auth::TokenGrant> grant = Failure{};
-    REQUIRE_NOTHROW(grant = testing::run_async(io, auth::device_code_login(client, o, [](const auto&) {})));
+    auto grant = login_against(server, [] {});
     REQUIRE_FALSE(grant.ok());
     CHECK(polls == 1);
   }
