@@ -16,6 +16,21 @@ std::size_t count_occurrences(const std::string& text, const std::string& what) 
   return n;
 }
 
+// Each of `results` succeeded, `check(i, record)` holding, but the one at `conflicted`: a conflict.
+template <class Results, class Check>
+void check_all_ok_but_a_conflict(Results& results, std::size_t conflicted, Check&& check) {
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    INFO(i << ": " << testing::describe(results[i]));
+    if (i == conflicted) {
+      REQUIRE_FALSE(results[i].ok());
+      CHECK(results[i].failure().kind == FailureKind::conflict);
+    } else {
+      REQUIRE(results[i].ok());
+      check(i, *results[i]);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE_METHOD(DvFixture, "dataverse: a first pull follows nextLink pages to the delta link, with OData headers") {
@@ -181,16 +196,9 @@ TEST_CASE_METHOD(DvFixture, "dataverse: many writes go in $batch requests with o
   dv_fake.server().clear_requests();
   auto written = run(dv.update_many(spec, updates));
   REQUIRE(written.size() == 250);
-  for (std::size_t i = 0; i < written.size(); ++i) {
-    INFO(i << ": " << testing::describe(written[i]));
-    if (i == 7) {
-      REQUIRE_FALSE(written[i].ok());
-      CHECK(written[i].failure().kind == FailureKind::conflict);
-    } else {
-      REQUIRE(written[i].ok());
-      CHECK(written[i]->fields["companyname"] == "Co " + std::to_string(i));
-    }
-  }
+  check_all_ok_but_a_conflict(written, 7, [](std::size_t i, connectors::RemoteRecord r) {
+    CHECK(r.fields["companyname"] == "Co " + std::to_string(i));
+  });
   CHECK(dv_fake.server().count("POST", "/api/data/v9.2/$batch") == 3);
   CHECK(dv_fake.server().count("PATCH") == 0);
 }
@@ -315,16 +323,9 @@ TEST_CASE_METHOD(DvFixture, "dataverse: N opportunities won in one cycle close i
   dv_fake.server().clear_requests();
   auto results = run(dv.update_many(opp, wins));
   REQUIRE(results.size() == n);
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    INFO(i << ": " << testing::describe(results[i]));
-    if (i == 3) {
-      REQUIRE_FALSE(results[i].ok());
-      CHECK(results[i].failure().kind == FailureKind::conflict);
-    } else {
-      REQUIRE(results[i].ok());
-      CHECK(results[i]->fields["statuscode"] == "3");
-    }
-  }
+  check_all_ok_but_a_conflict(results, 3, [](std::size_t, connectors::RemoteRecord r) {
+    CHECK(r.fields["statuscode"] == "3");
+  });
   CHECK(dv_fake.server().requests().size() == 1);  // 19 wins, 1 conflict: one $batch request
   CHECK(dv_fake.server().count("POST", "/api/data/v9.2/$batch") == 1);
   CHECK(dv_fake.server().count("POST", "/api/data/v9.2/WinOpportunity") == 0);

@@ -13,6 +13,21 @@ using nlohmann::json;
 
 namespace {
 
+// `update` succeeded and closed the opportunity exactly once, through `action` with `revenue`;
+// returns the OpportunityClose.
+template <class Result>
+nlohmann::json check_closed_once(const fakes::FakeDataverse& fake, const Result& update, const std::string& action,
+                                 int revenue) {
+  INFO(testing::describe(update));
+  REQUIRE(update.ok());
+  REQUIRE(fake.opportunity_closes().size() == 1);
+  auto close = fake.opportunity_closes()[0];
+  CHECK(close["action"] == action);
+  CHECK(close["actualrevenue"] == revenue);
+  return close;
+}
+
+
 // The JSON bodies of the operations of a $batch request, in order.
 std::vector<json> batch_bodies(const std::string& batch) {
   std::vector<json> out;
@@ -160,12 +175,7 @@ TEST_CASE_METHOD(DvFixture, "dataverse: WinOpportunity records the deal value as
 
   SECTION("the value written with the close, and today when the row has no close date") {
     auto won = run(dv.update(kOpportunities, *current, {{"statuscode", "3"}, {"estimatedvalue", 1200}}));
-    INFO(testing::describe(won));
-    REQUIRE(won.ok());
-    REQUIRE(dv_fake.opportunity_closes().size() == 1);
-    const auto close = dv_fake.opportunity_closes()[0];
-    CHECK(close["action"] == "WinOpportunity");
-    CHECK(close["actualrevenue"] == 1200);
+    auto close = check_closed_once(dv_fake, won, "WinOpportunity", 1200);
     CHECK(close["actualend"] == format_iso8601(clock.now()));
     auto row = dv_fake.row("opportunities", id);
     CHECK(row["actualvalue"] == 1200);
@@ -176,12 +186,7 @@ TEST_CASE_METHOD(DvFixture, "dataverse: WinOpportunity records the deal value as
     auto edited = run(dv.get(kOpportunities, id));
     REQUIRE(edited.ok());
     auto lost = run(dv.update(kOpportunities, *edited, {{"statuscode", "5"}}));
-    INFO(testing::describe(lost));
-    REQUIRE(lost.ok());
-    REQUIRE(dv_fake.opportunity_closes().size() == 1);
-    const auto close = dv_fake.opportunity_closes()[0];
-    CHECK(close["action"] == "LoseOpportunity");
-    CHECK(close["actualrevenue"] == 1000);
+    auto close = check_closed_once(dv_fake, lost, "LoseOpportunity", 1000);
     CHECK(close["actualend"] == "2026-10-01T00:00:00.000Z");
     CHECK(dv_fake.row("opportunities", id)["actualclosedate"] == "2026-10-01T00:00:00Z");
   }

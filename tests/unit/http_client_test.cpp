@@ -296,6 +296,18 @@ auto always_status(int status) {
   };
 }
 
+// A server handler answering the first request with `status` and a Retry-After, then 200.
+auto retry_after_once(int status, std::string retry_after) {
+  return [status, retry_after](const Seen&, int index) {
+    Action a;
+    if (index == 0) {
+      a.status = status;
+      a.headers = {{"Retry-After", retry_after}};
+    }
+    return a;
+  };
+}
+
 ClientOptions fast_options() {
   ClientOptions o;
   o.timeout = 5s;
@@ -472,14 +484,7 @@ TEST_CASE("http client: 503 is retried, then 200 is returned", "[http]") {
 }
 
 TEST_CASE("http client: 429 with Retry-After: 1 waits about a second", "[http]") {
-  TestServer server([](const Seen&, int index) {
-    Action a;
-    if (index == 0) {
-      a.status = 429;
-      a.headers = {{"Retry-After", "1"}};
-    }
-    return a;
-  });
+  TestServer server(retry_after_once(429, "1"));
   net::io_context ioc;
   HttpClient client(ioc.get_executor(), fast_options(), cosync::null_logger());
   auto r = send(ioc, client, get(server.url("/limited")));
@@ -491,14 +496,7 @@ TEST_CASE("http client: 429 with Retry-After: 1 waits about a second", "[http]")
 }
 
 TEST_CASE("http client: Retry-After is capped by max_retry_after", "[http]") {
-  TestServer server([](const Seen&, int index) {
-    Action a;
-    if (index == 0) {
-      a.status = 503;
-      a.headers = {{"Retry-After", "3600"}};
-    }
-    return a;
-  });
+  TestServer server(retry_after_once(503, "3600"));
   net::io_context ioc;
   auto options = fast_options();
   options.max_retry_after = 100ms;
