@@ -157,12 +157,18 @@ std::map<std::string, FakeDataverse::Column> common_columns(const std::string& k
           {"cosync_referralid", col("String")},       {"description", col("Memo")}};
 }
 
-FakeDataverse::Table lead_table() {
+// A table with the columns every mapped table has (its key, timestamps, version, link, description).
+FakeDataverse::Table table_with_common_columns(std::string entity_set, std::string logical_name, std::string key) {
   FakeDataverse::Table t;
-  t.entity_set = "leads";
-  t.logical_name = "lead";
-  t.key = "leadid";
+  t.entity_set = std::move(entity_set);
+  t.logical_name = std::move(logical_name);
+  t.key = std::move(key);
   t.columns = common_columns(t.key);
+  return t;
+}
+
+FakeDataverse::Table lead_table() {
+  auto t = table_with_common_columns("leads", "lead", "leadid");
   for (const char* c : {"subject", "firstname", "lastname", "companyname", "emailaddress1", "address1_country"})
     t.columns[c] = col("String");
   t.columns["subject"].max_length = 300;  // lead.subject (Topic) in a standard org
@@ -180,11 +186,7 @@ FakeDataverse::Table lead_table() {
 }
 
 FakeDataverse::Table opportunity_table() {
-  FakeDataverse::Table t;
-  t.entity_set = "opportunities";
-  t.logical_name = "opportunity";
-  t.key = "opportunityid";
-  t.columns = common_columns(t.key);
+  auto t = table_with_common_columns("opportunities", "opportunity", "opportunityid");
   for (const char* c : {"name", "stepname"}) t.columns[c] = col("String");
   t.columns["estimatedvalue"] = col("Money");
   t.columns["actualvalue"] = col("Money");

@@ -221,19 +221,15 @@ class Parser {
     return t.literal;
   }
 
-  SoqlExpr or_expr() {
-    SoqlExpr first = and_expr();
-    if (!is_keyword(peek(), "OR")) return first;
-    SoqlExpr any{SoqlExpr::Kind::any_of, {}, {}, {}, {std::move(first)}};
-    while (accept_keyword("OR")) any.children.push_back(and_expr());
-    return any;
-  }
-  SoqlExpr and_expr() {
-    SoqlExpr first = factor();
-    if (!is_keyword(peek(), "AND")) return first;
-    SoqlExpr all{SoqlExpr::Kind::all_of, {}, {}, {}, {std::move(first)}};
-    while (accept_keyword("AND")) all.children.push_back(factor());
-    return all;
+  SoqlExpr or_expr() { return joined("OR", SoqlExpr::Kind::any_of, &Parser::and_expr); }
+  SoqlExpr and_expr() { return joined("AND", SoqlExpr::Kind::all_of, &Parser::factor); }
+  // `operand` (keyword operand)*: one operand alone, or a `kind` node over them all.
+  SoqlExpr joined(const char* keyword, SoqlExpr::Kind kind, SoqlExpr (Parser::*operand)()) {
+    SoqlExpr first = (this->*operand)();
+    if (!is_keyword(peek(), keyword)) return first;
+    SoqlExpr node{kind, {}, {}, {}, {std::move(first)}};
+    while (accept_keyword(keyword)) node.children.push_back((this->*operand)());
+    return node;
   }
   SoqlExpr factor() {
     if (accept(Token::Kind::lparen)) {
