@@ -296,6 +296,15 @@ auto always_status(int status) {
   };
 }
 
+// A server handler answering every request with 200 after `delay`.
+auto always_after(std::chrono::milliseconds delay) {
+  return [delay](const Seen&, int) {
+    Action a;
+    a.delay = delay;
+    return a;
+  };
+}
+
 // A server handler answering the first request with `status` and a Retry-After, then 200.
 auto retry_after_once(int status, std::string retry_after) {
   return [status, retry_after](const Seen&, int index) {
@@ -543,11 +552,7 @@ TEST_CASE("http client: 4xx other than 408/429 is returned without retry", "[htt
 }
 
 TEST_CASE("http client: a timeout gives a transient Failure", "[http]") {
-  TestServer server([](const Seen&, int) {
-    Action a;
-    a.delay = 3s;
-    return a;
-  });
+  TestServer server(always_after(3s));
   net::io_context ioc;
   auto options = fast_options();
   options.max_attempts = 1;
@@ -657,11 +662,7 @@ TEST_CASE("http client: plain http is refused unless the host is loopback", "[ht
 }
 
 TEST_CASE("http client: at most max_in_flight_per_host requests in flight", "[http]") {
-  TestServer server([](const Seen&, int) {
-    Action a;
-    a.delay = 100ms;
-    return a;
-  });
+  TestServer server(always_after(100ms));
   net::io_context ioc;
   auto options = fast_options();
   options.max_in_flight_per_host = 2;
