@@ -60,7 +60,9 @@ bool crm_changed(const mapping::Mapping& m, const mapping::FieldRule& f, const j
 
 // "notes: 300 characters cut to 255, the length of Lead.Description", when a write to the CRM
 // loses text (logged with the record; the CRM would reject the whole write otherwise).
-std::optional<std::string> cut_note(const mapping::Mapping& m, const mapping::FieldRule& f, const json& value) {
+}  // namespace
+
+std::optional<std::string> crm_cut_note(const mapping::Mapping& m, const mapping::FieldRule& f, const json& value) {
   auto limit = f.crm_text_limit();
   if (!limit || !f.values.empty() || !value.is_string()) return std::nullopt;
   auto length = mapping::text_length(value.get_ref<const std::string&>());
@@ -68,6 +70,8 @@ std::optional<std::string> cut_note(const mapping::Mapping& m, const mapping::Fi
   return f.name + ": " + std::to_string(length) + " characters cut to " + std::to_string(*limit) + ", the length of " +
          m.crm_object + "." + f.crm_field;
 }
+
+namespace {
 
 // Who wins a field both sides changed (or that was never synced), and why.
 Origin settle(const mapping::FieldRule& f, const SideState& pc, const SideState& crm, const json& pc_value,
@@ -94,10 +98,10 @@ MergePlan merge(const mapping::Mapping& m, const SideState& pc, const SideState&
     auto pc_value = pc.record ? m.canonical_from_pc(f, *pc.record) : base;
     auto crm_value = crm.record ? m.canonical_from_crm(f, *crm.record) : base;
     if (pc.record && !pc_value)
-      plan.unmapped.push_back(f.name + ": Partner Center value " + json_at(*pc.record, f.pc_paths[0]).dump() +
+      plan.notes.push_back(f.name + ": Partner Center value " + json_at(*pc.record, f.pc_paths[0]).dump() +
                               " has no entry in the value map");
     if (crm.record && !crm_value)
-      plan.unmapped.push_back(f.name + ": CRM value " + json_at(*crm.record, f.crm_field).dump() +
+      plan.notes.push_back(f.name + ": CRM value " + json_at(*crm.record, f.crm_field).dump() +
                               " has no entry in the value map");
     // A value outside the value map is never overwritten nor copied: a person has to look.
     if (!pc_value || !crm_value) continue;
@@ -126,7 +130,7 @@ MergePlan merge(const mapping::Mapping& m, const SideState& pc, const SideState&
     // A one-way field only ever flows from its source side; an edit on the other side is left
     // alone until the source changes again.
     if (winner == Origin::pc && f.flows_to_crm()) {
-      if (auto note = cut_note(m, f, *pc_value)) plan.unmapped.push_back(std::move(*note));
+      if (auto note = crm_cut_note(m, f, *pc_value)) plan.notes.push_back(std::move(*note));
       plan.to_crm.push_back({&f, *pc_value, reason});
     }
     if (winner == Origin::crm && f.flows_to_pc()) plan.to_pc.push_back({&f, *crm_value, reason});

@@ -46,9 +46,14 @@ struct MergePlan {
   std::vector<Conflict> conflicts;
   // What the engine logs with the record: "field: CRM value \"X\" has no entry in the value map",
   // "notes: 300 characters cut to 255, the length of Lead.Description".
-  std::vector<std::string> unmapped;
+  std::vector<std::string> notes;
   bool empty() const { return to_pc.empty() && to_crm.empty(); }
 };
+
+// "notes: 300 characters cut to 255, the length of Lead.Description" when writing `canonical` to
+// the CRM cuts it (the CRM field's length from its metadata), or nullopt.
+std::optional<std::string> crm_cut_note(const mapping::Mapping& m, const mapping::FieldRule& f,
+                                        const nlohmann::json& canonical);
 
 MergePlan merge(const mapping::Mapping& m, const SideState& pc, const SideState& crm, const nlohmann::json& shadow);
 

@@ -247,8 +247,13 @@ net::awaitable<void> Planner::plan_item(WorkItem& item, CyclePlan& plan) {
 
 PlannedCreate Planner::plan_create(WorkItem& item) const {
   PlannedCreate c{&item, {}, nlohmann::json::object()};
-  for (const auto& f : mapping_.fields)
-    if (auto value = mapping_.canonical_from_pc(f, item.pc->fields); value && f.flows_to_crm()) c.intent[f.name] = *value;
+  for (const auto& f : mapping_.fields) {
+    auto value = mapping_.canonical_from_pc(f, item.pc->fields);
+    if (!value || !f.flows_to_crm()) continue;
+    c.intent[f.name] = *value;
+    if (auto cut = crm_cut_note(mapping_, f, *value))
+      log_->warn("mapping={} referral={} {} (create)", mapping_.name, item.pc_id, *cut);
+  }
   c.request = mapping_.crm_create_request(item.pc->fields);
   c.request.external_id = item.pc_id;
   return c;
@@ -341,7 +346,7 @@ net::awaitable<ItemPlan> Planner::plan_update(WorkItem& item) {
       if (failed) co_return ItemPlan{std::nullopt, std::move(*failed)};
       continue;
     }
-    for (const auto& u : p.merge.unmapped) log_->warn("mapping={} referral={} {}", mapping_.name, item.pc_id, u);
+    for (const auto& u : p.merge.notes) log_->warn("mapping={} referral={} {}", mapping_.name, item.pc_id, u);
     co_return ItemPlan{std::move(p), std::nullopt};
   }
   co_return ItemPlan{};  // not reached: each side is read at most once

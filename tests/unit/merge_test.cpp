@@ -137,8 +137,8 @@ TEST_CASE("merge: a value outside the value map is reported and never written") 
   auto crm = lead("Contoso", 100, "n", "Some custom status");
   auto plan = engine::merge(m, {&pc, {}}, {&crm, {}}, shadow);
   CHECK(plan.empty());
-  REQUIRE(plan.unmapped.size() == 1);
-  CHECK_THAT(plan.unmapped[0], Catch::Contains("Some custom status"));
+  REQUIRE(plan.notes.size() == 1);
+  CHECK_THAT(plan.notes[0], Catch::Contains("Some custom status"));
 }
 
 TEST_CASE("merge: a new link (empty shadow) settles differences by owner") {
@@ -280,13 +280,13 @@ TEST_CASE("merge truncation: text cut to the CRM field's length echoes neither w
   auto plan = engine::merge(m, {&pc, {}}, {&crm, {}}, shadow);
   REQUIRE(plan.to_crm.size() == 1);
   CHECK(m.crm_changes(*plan.to_crm[0].rule, plan.to_crm[0].value)[0].value == std::string(255, 'x'));
-  REQUIRE(plan.unmapped.size() == 1);
-  CHECK(plan.unmapped[0] == "notes: 300 characters cut to 255, the length of Lead.Description");
+  REQUIRE(plan.notes.size() == 1);
+  CHECK(plan.notes[0] == "notes: 300 characters cut to 255, the length of Lead.Description");
 
   CHECK(cycles_until_quiet(m, pc, crm, shadow) == 1);  // the one write, then quiet
   CHECK(crm["Description"] == std::string(255, 'x'));
   CHECK(pc["details"]["notes"] == long_text);  // the cut text never flows back
-  CHECK(engine::merge(m, {&pc, {}}, {&crm, {}}, shadow).unmapped.empty());
+  CHECK(engine::merge(m, {&pc, {}}, {&crm, {}}, shadow).notes.empty());
 
   SECTION("the same holds with an empty shadow (a new link, or a lost one)") {
     json fresh = json::object();
