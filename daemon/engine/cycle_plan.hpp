@@ -74,6 +74,12 @@ struct PlannedDeletion {
 };
 
 struct CyclePlan {
+  CyclePlan() = default;
+  CyclePlan(CyclePlan&&) = default;  // the plans below point into `items`: moved, never copied
+  CyclePlan& operator=(CyclePlan&&) = default;
+  CyclePlan(const CyclePlan&) = delete;
+  CyclePlan& operator=(const CyclePlan&) = delete;
+
   std::string pc_cursor;   // where the next pulls start, committed when the cycle completes
   std::string crm_cursor;
   bool pull_failed = false;

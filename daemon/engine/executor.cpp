@@ -16,13 +16,14 @@ using connectors::RemoteRecord;
 constexpr int kMaxMergeAttempts = 4;
 
 Executor::Executor(Planner& planner, connectors::Connector& pc, connectors::Connector& crm, StateStore& store,
-                   Journal& journal, Log log)
+                   Journal& journal, const Clock& clock, Log log)
     : planner_(planner),
       mapping_(planner.mapping()),
       pc_(pc),
       crm_(crm),
       store_(store),
       journal_(journal),
+      clock_(clock),
       log_(std::move(log)) {}
 
 net::awaitable<bool> Executor::execute(CyclePlan& plan, CycleStats& stats, const std::atomic<bool>& stop) {
@@ -254,9 +255,14 @@ void Executor::record_writes(PlannedUpdate& p, Side side) {
 
 void Executor::settle_rule_actions(PlannedUpdate& p) {
   std::set<std::string> held_now;
+  TimePoint now = clock_.now();
   for (const auto& a : p.actions) {
     Origin origin = a.side == Side::pc ? Origin::pc : Origin::crm;
-    if (a.kind == RuleAction::Kind::hold) {
+    if (a.kind == RuleAction::Kind::hold && a.until <= now) {
+      // Due already: holding it would bring the pair back every cycle. The rule must act instead.
+      log_->error("mapping={} referral={} a rule held {} until {}, which has passed: released", mapping_.name,
+                  p.item->pc_id, a.key, format_iso8601(a.until));
+    } else if (a.kind == RuleAction::Kind::hold) {
       store_.hold({mapping_.name, p.item->pc_id, a.key, format_iso8601(a.until), a.reason});
       held_now.insert(a.key);
     } else if (a.kind == RuleAction::Kind::event) {

@@ -18,7 +18,7 @@ namespace cosync::engine {
 class Executor {
  public:
   Executor(Planner& planner, connectors::Connector& pc, connectors::Connector& crm, StateStore& store, Journal& journal,
-           Log log);
+           const Clock& clock, Log log);
 
   // Returns false when `stop` interrupted it: what was sent is committed, the cursors stay.
   boost::asio::awaitable<bool> execute(CyclePlan& plan, CycleStats& stats, const std::atomic<bool>& stop);
@@ -46,6 +46,7 @@ class Executor {
   connectors::Connector& crm_;
   StateStore& store_;
   Journal& journal_;
+  const Clock& clock_;
   Log log_;
 };
 

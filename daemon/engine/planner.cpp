@@ -52,9 +52,12 @@ RecordFailure Planner::contain(const std::string& side, const std::string& id, c
 
 net::awaitable<CyclePlan> Planner::plan() {
   CyclePlan plan;
-  auto pc_pull = co_await pc_.pull(pc_spec_, store_.cursor(mapping_.name, "pc").value_or(""));
+  // Named first: GCC 12 mishandles a temporary bound to a reference across co_await.
+  std::string pc_cursor = store_.cursor(mapping_.name, "pc").value_or("");
+  std::string crm_cursor = store_.cursor(mapping_.name, "crm").value_or("");
+  auto pc_pull = co_await pc_.pull(pc_spec_, pc_cursor);
   Expected<connectors::PullResult> crm_pull = connectors::PullResult{};
-  if (pc_pull) crm_pull = co_await crm_.pull(crm_spec_, store_.cursor(mapping_.name, "crm").value_or(""));
+  if (pc_pull) crm_pull = co_await crm_.pull(crm_spec_, crm_cursor);
   if (!pull(plan, pc_pull, crm_pull)) co_return plan;
 
   for (auto& r : pc_pull->records) add_referral(r, plan);
@@ -171,7 +174,11 @@ void Planner::add_due(CyclePlan& plan) {
   auto now = format_iso8601(clock_.now());
   std::vector<std::pair<std::string, std::string>> due;  // side, record id
   for (const auto& q : store_.due_quarantine(mapping_.name, now)) due.emplace_back(q.side, q.record_id);
-  for (const auto& h : store_.due_holds(mapping_.name, now)) due.emplace_back("pc", h.pc_id);
+  for (const auto& h : store_.due_holds(mapping_.name, now)) {
+    // A quarantined referral comes back by the quarantine's backoff, not every cycle by its hold.
+    if (store_.is_quarantined(mapping_.name, "pc", h.pc_id)) continue;
+    if (auto link = store_.link_by_pc(mapping_.name, h.pc_id); link && !link->orphaned()) due.emplace_back("pc", h.pc_id);
+  }
   for (const auto& [side, id] : due) {
     try {
       std::string pc_id = id;
@@ -310,21 +317,43 @@ void Planner::apply_rules(PlannedUpdate& p) const {
   input.pc_writes = &p.pc_changes;
   input.crm_writes = &p.crm_changes;
   input.now = clock_.now();
-  for (auto& a : ask_rules(input)) {
-    auto& changes = a.side == Side::pc ? p.pc_changes : p.crm_changes;
-    if (a.kind == RuleAction::Kind::write) {
-      for (const auto& c : a.changes) {
-        std::erase_if(changes, [&](const FieldChange& existing) { return existing.path == c.path; });
-        changes.push_back(c);
-      }
-      p.actions.push_back(std::move(a));  // listed by `plan`, audited when sent
-    } else if (a.kind == RuleAction::Kind::refuse && a.side == Side::pc) {
-      p.refused = a.reason;
-    } else if (a.kind == RuleAction::Kind::hold || a.kind == RuleAction::Kind::event) {
-      p.actions.push_back(std::move(a));
-    }
+  // One rule at a time: each sees the writes the earlier ones added (the guard comes last).
+  for (const auto& rule : rules_) {
+    for (auto& a : rule->evaluate(input)) apply_rule_action(p, rule->name(), std::move(a));
   }
   if (p.refused) p.pc_changes.clear();
+}
+
+void Planner::apply_rule_action(PlannedUpdate& p, const char* rule, RuleAction a) const {
+  auto& changes = a.side == Side::pc ? p.pc_changes : p.crm_changes;
+  if (a.kind == RuleAction::Kind::write) {
+    for (const auto& c : a.changes) {
+      // A mapped field belongs to the merge: its shadow must hold what was written, so a rule
+      // may not write it behind the merge's back (cosync's own write would read as an edit).
+      if (writes_mapped_field(a.side, c.path)) {
+        log_->error("mapping={} referral={} rule {} may not write the mapped field {}: ignored", mapping_.name,
+                    p.item->pc_id, rule, c.path);
+        return;
+      }
+    }
+    for (const auto& c : a.changes) changes.push_back(c);
+    p.actions.push_back(std::move(a));  // listed by `plan`, audited when sent
+  } else if (a.kind == RuleAction::Kind::refuse && a.side == Side::pc) {
+    p.refused = a.reason;
+  } else if (a.kind == RuleAction::Kind::hold || a.kind == RuleAction::Kind::event) {
+    p.actions.push_back(std::move(a));
+  } else {
+    log_->error("mapping={} referral={} rule {} answered an action a merged pair cannot take: ignored",
+                mapping_.name, p.item->pc_id, rule);
+  }
+}
+
+bool Planner::writes_mapped_field(Side side, const std::string& path) const {
+  for (const auto& f : mapping_.fields) {
+    if (side == Side::crm && f.crm_field == path) return true;
+    if (side == Side::pc && std::find(f.pc_paths.begin(), f.pc_paths.end(), path) != f.pc_paths.end()) return true;
+  }
+  return false;
 }
 
 net::awaitable<ItemPlan> Planner::plan_update(WorkItem& item) {
@@ -337,9 +366,11 @@ net::awaitable<ItemPlan> Planner::plan_update(WorkItem& item) {
     }
     PlannedUpdate p = merge_item(item, std::move(*link));
     apply_rules(p);
-    // A side that must be written but was not pulled is read first, then merged again.
-    bool read_pc = (!p.pc_changes.empty() || p.refused) && !item.pc;
-    if (read_pc || (!p.crm_changes.empty() && !item.crm)) {
+    // A side that must be written but was not pulled is read first, then merged again. So is a
+    // side the rules did not see when they hold something for the pair: they decide on both.
+    bool held = !store_.holds(mapping_.name, item.pc_id).empty();
+    bool read_pc = (!p.pc_changes.empty() || p.refused || held) && !item.pc;
+    if (read_pc || ((!p.crm_changes.empty() || held) && !item.crm)) {
       Side side = read_pc ? Side::pc : Side::crm;
       std::string id = read_pc ? item.pc_id : p.link.crm_id;
       auto failed = co_await read_side(item, side, id);

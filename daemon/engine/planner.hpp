@@ -51,7 +51,10 @@ class Planner {
   boost::asio::awaitable<std::optional<RecordFailure>> read_side(WorkItem& item, Side side, const std::string& id);
   PlannedCreate plan_create(WorkItem& item) const;
   PlannedUpdate merge_item(WorkItem& item, Link link) const;
+  // Asks the rules about a merged pair, one at a time, each seeing the writes planned so far.
   void apply_rules(PlannedUpdate& p) const;
+  void apply_rule_action(PlannedUpdate& p, const char* rule, RuleAction action) const;
+  bool writes_mapped_field(Side side, const std::string& path) const;
   std::vector<RuleAction> ask_rules(const RuleInput& input) const;
   RecordFailure contain(const std::string& side, const std::string& id, const std::string& what) const;
 

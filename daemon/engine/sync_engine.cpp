@@ -18,7 +18,7 @@ SyncEngine::SyncEngine(const mapping::Mapping& mapping, connectors::Connector& p
       options_(options),
       planner_(mapping, pc, crm, store, rules_, clock, log),
       journal_(mapping, crm.system(), store, clock, log, options),
-      executor_(planner_, pc, crm, store, journal_, log) {}
+      executor_(planner_, pc, crm, store, journal_, clock, log) {}
 
 void SyncEngine::summarize(const char* kind, const char* outcome, CycleStats& stats, std::size_t calls_before,
                            std::chrono::steady_clock::time_point started) const {

@@ -24,6 +24,8 @@ class SyncEngine {
  public:
   SyncEngine(const mapping::Mapping& mapping, connectors::Connector& pc, connectors::Connector& crm, StateStore& store,
              const Clock& clock, Log log, RuleSet rules, EngineOptions options = {});
+  SyncEngine(const SyncEngine&) = delete;  // its parts refer to each other
+  SyncEngine& operator=(const SyncEngine&) = delete;
 
   // Runs one cycle. `stop` is checked between batches: a requested stop finishes the batch in
   // flight, commits it and returns without moving the cursors past unfinished work.

@@ -115,6 +115,13 @@ void StateStore::bury_link(const Link& link, const std::string& reason) {
   SqliteStatement tomb(db_, "INSERT OR REPLACE INTO tombstones (mapping, pc_id, crm_id, reason) VALUES (?,?,?,?)");
   tomb.bind(link.mapping, link.pc_id, link.crm_id, reason);
   tomb.run();
+  release_holds(link.mapping, link.pc_id);
+}
+
+void StateStore::release_holds(const std::string& mapping, const std::string& pc_id) {
+  SqliteStatement s(db_, "DELETE FROM held_actions WHERE mapping=? AND pc_id=?");
+  s.bind(mapping, pc_id);
+  s.run();
 }
 
 void StateStore::orphan_link(const Link& link, const std::string& at, const std::string& reason) {
@@ -123,6 +130,7 @@ void StateStore::orphan_link(const Link& link, const std::string& at, const std:
   s.run();
   release_quarantine(link.mapping, "pc", link.pc_id);
   release_quarantine(link.mapping, "crm", link.crm_id);
+  release_holds(link.mapping, link.pc_id);  // no more writes to the pair: nothing to hold for it
 }
 
 void StateStore::hold(const HeldAction& h) {

@@ -128,6 +128,7 @@ class StateStore {
   // Held actions: one per (mapping, referral, key); hold() inserts or moves it.
   void hold(const HeldAction& held);
   void release_hold(const std::string& mapping, const std::string& pc_id, const std::string& key);
+  void release_holds(const std::string& mapping, const std::string& pc_id);  // all of a referral's (unlinked, orphaned)
   std::vector<HeldAction> holds(const std::string& mapping, const std::string& pc_id) const;
   // Held actions of `mapping` whose time has come (`now` as ISO-8601).
   std::vector<HeldAction> due_holds(const std::string& mapping, const std::string& now) const;

@@ -69,9 +69,13 @@ TEST_CASE_METHOD(testing::EngineFixture,
   REQUIRE(holds.size() == 1);
   CHECK(holds[0].field == "release");
   CHECK(holds[0].new_value == held[0].until);
+  // A seller edits the Lead meanwhile: the pair is planned without the referral being pulled; the
+  // rule is still asked with both records, so the hold stays.
   clock.advance(24h);
+  sf_fake.edit("Lead", lead_of(id), {{"Phone", "+1 555 0100"}});
   cycle();
   CHECK(pc_fake.referral(id)["campaignId"] == "hold-72h");
+  CHECK(store.holds(mapping.name, id).size() == 1);
 
   // 73 hours after creation, after a restart, with neither record changed: it fires.
   clock.advance(49h);
@@ -90,4 +94,15 @@ TEST_CASE_METHOD(testing::EngineFixture,
   CHECK(audited);
   CHECK(cycle().ok());
   CHECK(pc_fake.writes() == pc_writes + 1);  // fired once
+}
+
+TEST_CASE_METHOD(testing::EngineFixture, "executor: a link buried after a CRM delete takes its held actions with it") {
+  extra_rules.push_back(std::make_shared<ReleaseAfter72h>());
+  auto id = pc_fake.add_referral({{"campaignId", "hold-72h"}});
+  cycle();
+  auto link = store.link_by_pc(mapping.name, id);
+  REQUIRE(link);
+  REQUIRE(store.holds(mapping.name, id).size() == 1);
+  store.bury_link(*link, "test");
+  CHECK(store.holds(mapping.name, id).empty());
 }

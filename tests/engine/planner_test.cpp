@@ -8,6 +8,23 @@ using namespace cosync;
 using cosync::testing::lines_of;
 using nlohmann::json;
 
+namespace {
+
+// A rule with a bad idea: it clears the campaign of referrals marked "clear-me" (Partner Center
+// takes no null), and it also tries to write a mapped field behind the merge's back.
+class ClearsCampaign final : public engine::Rule {
+ public:
+  const char* name() const override { return "test_clears_campaign"; }
+  std::vector<engine::RuleAction> evaluate(const engine::RuleInput& in) const override {
+    if (in.trigger != engine::Trigger::paired || !in.pc || in.pc->value("campaignId", "") != "clear-me") return {};
+    engine::RuleAction clear{engine::RuleAction::Kind::write, engine::Side::pc, {{"campaignId", nullptr}}, "", {}, "clear"};
+    engine::RuleAction mapped{engine::RuleAction::Kind::write, engine::Side::pc, {{"details.notes", "x"}}, "", {}, "x"};
+    return {clear, mapped};
+  }
+};
+
+}  // namespace
+
 TEST_CASE_METHOD(testing::EngineFixture, "planner: a plan reads both sides and writes nothing, however often it runs") {
   auto first = pc_fake.add_referral({{"customerProfile", {{"name", "Contoso"}}}});
   pc_fake.add_referral({{"customerProfile", {{"name", "Fabrikam"}}}});
@@ -73,4 +90,21 @@ TEST_CASE_METHOD(testing::EngineFixture, "planner: an impossible transition is r
   CHECK(stats.quarantined == 1);
   CHECK(store.is_quarantined(mapping.name, "pc", id));
   CHECK(pc_fake.referral(id)["status"] == "Active");
+}
+
+TEST_CASE_METHOD(testing::EngineFixture, "planner: the guard sees the writes other rules added, and mapped fields stay the merge's") {
+  extra_rules.push_back(std::make_shared<ClearsCampaign>());
+  auto id = pc_fake.add_referral({{"customerProfile", {{"name", "Contoso"}}}});
+  cycle();
+  REQUIRE_FALSE(lead_of(id).empty());
+  pc_fake.edit(id, [](json& r) { r["campaignId"] = "clear-me"; });
+  auto plan = this->plan();
+  auto refused = lines_of(plan, "quarantine");
+  REQUIRE(refused.size() == 1);
+  CHECK_THAT(refused[0].reason, Catch::Contains("does not accept null for campaignId"));
+  CHECK_THAT(captured.text->c_str(), Catch::Contains("may not write the mapped field details.notes"));
+  int pc_writes = pc_fake.writes();
+  cycle();
+  CHECK(pc_fake.writes() == pc_writes);
+  CHECK(store.is_quarantined(mapping.name, "pc", id));
 }
