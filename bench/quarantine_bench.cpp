@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "daemon/engine/sync_engine.hpp"
+#include "daemon/rules/standard_rules.hpp"
 
 namespace {
 
@@ -82,7 +83,7 @@ int main(int argc, char** argv) {
     MalformedSource crm("CRM", 0);
     StateStore store((dir / "state.db").string());
     SystemClock clock;
-    engine::SyncEngine engine(mapping, pc, crm, store, clock, null_logger());
+    engine::SyncEngine engine(mapping, pc, crm, store, clock, null_logger(), rules::standard_rules(mapping));
     for (int run = 1; run <= 2; ++run) {
       auto started = std::chrono::steady_clock::now();
       auto stats = run_cycle(engine);

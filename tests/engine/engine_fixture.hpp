@@ -2,6 +2,7 @@
 // The engine in-process against the fakes (Partner Center, Salesforce, token endpoint) over
 // real HTTP, with a state store in a temporary directory and the standard rules, for component
 // tests of the planner and the executor. No binary: a test can move time and restart the engine.
+#include <functional>
 #include <memory>
 
 #include "connectors/partner_center/partner_center_connector.hpp"
@@ -42,6 +43,19 @@ fields:
       - { pc: [Closed, Lost], crm: Closed - Not Converted }
 )";
 
+// A rule written inline by a test: a name and the pure function.
+class TestRule final : public engine::Rule {
+ public:
+  using Evaluate = std::function<std::vector<engine::RuleAction>(const engine::RuleInput&)>;
+  TestRule(const char* name, Evaluate evaluate) : name_(name), evaluate_(std::move(evaluate)) {}
+  const char* name() const override { return name_; }
+  std::vector<engine::RuleAction> evaluate(const engine::RuleInput& input) const override { return evaluate_(input); }
+
+ private:
+  const char* name_;
+  Evaluate evaluate_;
+};
+
 struct EngineFixture : ConnectorFixture {
   explicit EngineFixture(const std::string& mapping_text = kEngineLeadsMapping)
       : mapping(mapping::load_mapping(dir.write("leads.yaml", mapping_text))) {}
@@ -52,6 +66,9 @@ struct EngineFixture : ConnectorFixture {
   StateStore store{dir.file("state.db")};
   mapping::Mapping mapping;
   engine::RuleSet extra_rules;  // rules a test adds after the standard ones
+  void add_rule(const char* name, TestRule::Evaluate evaluate) {
+    extra_rules.push_back(std::make_shared<TestRule>(name, std::move(evaluate)));
+  }
 
   // The engine as the daemon builds it; restart() drops it, as a restart of cosyncd would.
   engine::SyncEngine& engine() {

@@ -13,30 +13,26 @@ namespace {
 
 // A referral whose campaignId is "hold-72h" gets campaignId "released", but no earlier than 72
 // hours after it was created (the shape of "Won no earlier than 72 h after creation").
-class ReleaseAfter72h final : public engine::Rule {
- public:
-  const char* name() const override { return "test_release_after_72h"; }
-  std::vector<engine::RuleAction> evaluate(const engine::RuleInput& in) const override {
-    if (in.trigger != engine::Trigger::paired || !in.pc) return {};
-    if (in.pc->value("campaignId", "") != "hold-72h") return {};
-    auto created = parse_iso8601(in.pc->value("createdDateTime", ""));
-    if (!created) return {};
-    auto due = *created + 72h;
-    engine::RuleAction a;
-    a.side = engine::Side::pc;
-    a.key = "release";
-    if (in.now < due) {
-      a.kind = engine::RuleAction::Kind::hold;
-      a.until = due;
-      a.reason = "released 72 h after creation";
-    } else {
-      a.kind = engine::RuleAction::Kind::write;
-      a.changes = {{"campaignId", "released"}};
-      a.reason = "72 h after creation";
-    }
-    return {a};
+std::vector<engine::RuleAction> release_after_72h(const engine::RuleInput& in) {
+  if (in.trigger != engine::Trigger::paired || !in.pc) return {};
+  if (in.pc->value("campaignId", "") != "hold-72h") return {};
+  auto created = parse_iso8601(in.pc->value("createdDateTime", ""));
+  if (!created) return {};
+  auto due = *created + 72h;
+  engine::RuleAction a;
+  a.side = engine::Side::pc;
+  a.key = "release";
+  if (in.now < due) {
+    a.kind = engine::RuleAction::Kind::hold;
+    a.until = due;
+    a.reason = "released 72 h after creation";
+  } else {
+    a.kind = engine::RuleAction::Kind::write;
+    a.changes = {{"campaignId", "released"}};
+    a.reason = "72 h after creation";
   }
-};
+  return {a};
+}
 
 }  // namespace
 
@@ -54,7 +50,7 @@ TEST_CASE_METHOD(testing::EngineFixture, "executor: after a cycle that created a
 
 TEST_CASE_METHOD(testing::EngineFixture,
                  "executor: a held action fires when its time comes, across a restart, with no record changed") {
-  extra_rules.push_back(std::make_shared<ReleaseAfter72h>());
+  add_rule("test_release_after_72h", release_after_72h);
   auto id = pc_fake.add_referral({{"campaignId", "hold-72h"}});
   cycle();
   REQUIRE_FALSE(lead_of(id).empty());
@@ -97,7 +93,7 @@ TEST_CASE_METHOD(testing::EngineFixture,
 }
 
 TEST_CASE_METHOD(testing::EngineFixture, "executor: a link buried after a CRM delete takes its held actions with it") {
-  extra_rules.push_back(std::make_shared<ReleaseAfter72h>());
+  add_rule("test_release_after_72h", release_after_72h);
   auto id = pc_fake.add_referral({{"campaignId", "hold-72h"}});
   cycle();
   auto link = store.link_by_pc(mapping.name, id);

@@ -8,22 +8,6 @@ using namespace cosync;
 using cosync::testing::lines_of;
 using nlohmann::json;
 
-namespace {
-
-// A rule with a bad idea: it clears the campaign of referrals marked "clear-me" (Partner Center
-// takes no null), and it also tries to write a mapped field behind the merge's back.
-class ClearsCampaign final : public engine::Rule {
- public:
-  const char* name() const override { return "test_clears_campaign"; }
-  std::vector<engine::RuleAction> evaluate(const engine::RuleInput& in) const override {
-    if (in.trigger != engine::Trigger::paired || !in.pc || in.pc->value("campaignId", "") != "clear-me") return {};
-    engine::RuleAction clear{engine::RuleAction::Kind::write, engine::Side::pc, {{"campaignId", nullptr}}, "", {}, "clear"};
-    engine::RuleAction mapped{engine::RuleAction::Kind::write, engine::Side::pc, {{"details.notes", "x"}}, "", {}, "x"};
-    return {clear, mapped};
-  }
-};
-
-}  // namespace
 
 TEST_CASE_METHOD(testing::EngineFixture, "planner: a plan reads both sides and writes nothing, however often it runs") {
   auto first = pc_fake.add_referral({{"customerProfile", {{"name", "Contoso"}}}});
@@ -93,7 +77,14 @@ TEST_CASE_METHOD(testing::EngineFixture, "planner: an impossible transition is r
 }
 
 TEST_CASE_METHOD(testing::EngineFixture, "planner: the guard sees the writes other rules added, and mapped fields stay the merge's") {
-  extra_rules.push_back(std::make_shared<ClearsCampaign>());
+  // A rule with bad ideas: it clears the campaign of referrals marked "clear-me" (Partner Center
+  // takes no null), and it also tries to write a mapped field behind the merge's back.
+  add_rule("test_clears_campaign", [](const engine::RuleInput& in) -> std::vector<engine::RuleAction> {
+    if (in.trigger != engine::Trigger::paired || !in.pc || in.pc->value("campaignId", "") != "clear-me") return {};
+    engine::RuleAction clear{engine::RuleAction::Kind::write, engine::Side::pc, {{"campaignId", nullptr}}, "", {}, "clear"};
+    engine::RuleAction mapped{engine::RuleAction::Kind::write, engine::Side::pc, {{"details.notes", "x"}}, "", {}, "x"};
+    return {clear, mapped};
+  });
   auto id = pc_fake.add_referral({{"customerProfile", {{"name", "Contoso"}}}});
   cycle();
   REQUIRE_FALSE(lead_of(id).empty());
