@@ -269,7 +269,9 @@ PlannedCreate Planner::plan_create(WorkItem& item) const {
 PlannedUpdate Planner::merge_item(WorkItem& item, Link link) const {
   // A write the last run sent but never confirmed: if the value is there, it landed, and it is
   // cosync's own value, not an edit. Either way the intent is settled now.
-  for (auto& [field, intent] : link.pending.items()) {
+  for (auto& entry : link.pending.items()) {
+    const std::string& field = entry.key();  // not a structured binding: clang 14 cannot capture those
+    const auto& intent = entry.value();
     auto rule = std::find_if(mapping_.fields.begin(), mapping_.fields.end(), [&](const auto& f) { return f.name == field; });
     if (rule == mapping_.fields.end()) continue;
     bool to_crm = remote_json::string_or(intent, "side") == "crm";
