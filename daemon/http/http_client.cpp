@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,6 +22,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -32,6 +34,7 @@
 #include <spdlog/logger.h>
 
 #include "daemon/http/retry_policy.hpp"
+#include "daemon/http/trust_store.hpp"
 
 namespace cosync::http {
 
@@ -234,13 +237,23 @@ struct Exchange {
   bhttp::response<bhttp::string_body> response;
 };
 
+// The request as it goes on the wire, header and body in one buffer: written in one piece, it
+// leaves in as few segments as its size allows (with TCP_NODELAY, a header written apart from its
+// body would be a segment of its own).
+std::string serialize(const bhttp::request<bhttp::string_body>& message) {
+  std::ostringstream header;
+  header << message.base();
+  std::string wire = std::move(header).str();
+  wire += message.body();
+  return wire;
+}
+
 template <class Stream>
-net::awaitable<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer,
-                                     const bhttp::request<bhttp::string_body>& request,
+net::awaitable<Exchange> exchange_on(Stream& stream, beast::flat_buffer& buffer, const std::string& wire,
                                      std::atomic<std::size_t>& sent, std::size_t max_body_bytes) {
   Exchange out;
   ++sent;
-  auto [wec, written] = co_await bhttp::async_write(stream, request, use_tuple);
+  auto [wec, written] = co_await net::async_write(stream, net::buffer(wire), use_tuple);
   (void)written;
   if (wec) {
     out.ec = wec;
@@ -352,13 +365,9 @@ struct Core : std::enable_shared_from_this<Core> {
       throw std::runtime_error("cannot set the minimum TLS version");
     tls.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
     tls.set_verify_mode(ssl::verify_peer);
-    error_code ec;
-    tls.set_default_verify_paths(ec);
-    if (ec) throw std::runtime_error("cannot load the system trust store: " + ec.message());
-    if (!options.ca_file.empty()) {
-      tls.load_verify_file(options.ca_file, ec);
-      if (ec) throw std::runtime_error("cannot load ca_file '" + options.ca_file + "': " + ec.message());
-    }
+    // The system anchors are parsed once per process and shared by every client.
+    X509_STORE* store = options.ca_file.empty() ? shared_system_trust_store() : system_trust_store_with(options.ca_file);
+    SSL_CTX_set_cert_store(tls.native_handle(), store);  // takes the reference
   }
 
   ~Core() {
@@ -456,6 +465,11 @@ struct Core : std::enable_shared_from_this<Core> {
       if (cec == beast::error::timeout) co_return timed_out("connect");
       co_return fail(FailureKind::transient, "connect: " + error_text(cec));
     }
+    // Requests and responses are small and answer each other: Nagle's algorithm would only hold
+    // back the tail of a request written in more than one segment until the peer's delayed ACK.
+    error_code nodelay_ec;
+    conn->tcp().socket().set_option(tcp::no_delay(true), nodelay_ec);
+    if (nodelay_ec) log->debug("http: cannot set TCP_NODELAY for {}: {}", target.key, nodelay_ec.message());
     if (target.tls) {
       SSL* native = conn->secure->native_handle();
       error_code addr_ec;
@@ -486,9 +500,7 @@ struct Core : std::enable_shared_from_this<Core> {
   // new connection when the server cannot have processed it: the write failed, or (idempotent
   // requests only) the connection was closed before any byte of response.
   net::awaitable<Expected<Response>> attempt(const Request& request, const Target& target, bool idempotent,
-                                             bool& on_wire,
-                                             const bhttp::request<bhttp::string_body>& message,
-                                             HostState& host) {
+                                             bool& on_wire, const std::string& wire, HostState& host) {
     milliseconds timeout = request.timeout.value_or(options.timeout);
     auto deadline = SteadyClock::now() + timeout;
     ConnectionPtr conn = take_idle(host);
@@ -506,9 +518,9 @@ struct Core : std::enable_shared_from_this<Core> {
       // (No co_await inside a conditional expression: GCC 12 miscompiles it.)
       Exchange ex;
       if (conn->secure)
-        ex = co_await exchange_on(*conn->secure, conn->buffer, message, sent, options.max_body_bytes);
+        ex = co_await exchange_on(*conn->secure, conn->buffer, wire, sent, options.max_body_bytes);
       else
-        ex = co_await exchange_on(*conn->plain, conn->buffer, message, sent, options.max_body_bytes);
+        ex = co_await exchange_on(*conn->plain, conn->buffer, wire, sent, options.max_body_bytes);
       if (!ex.ec) {
         conn->tcp().expires_never();
         Response response;
@@ -574,9 +586,10 @@ struct Core : std::enable_shared_from_this<Core> {
       else
         message.insert(name, value);
     }
-    message.body() = request.body;
+    message.body() = std::move(request.body);  // (sent from `wire` below)
     message.prepare_payload();
     message.keep_alive(true);
+    const std::string wire = serialize(message);
 
     HostState& host = host_state(target.key);
     for (int attempt_no = 1;; ++attempt_no) {
@@ -585,7 +598,7 @@ struct Core : std::enable_shared_from_this<Core> {
       {
         Slot slot = co_await acquire(host);
         if (!slot) co_return make_failure(FailureKind::transient, describe(request, target) + ": cancelled");
-        result = co_await this->attempt(request, target, idempotent, on_wire, message, host);
+        result = co_await this->attempt(request, target, idempotent, on_wire, wire, host);
       }
       bool was_cancelled = co_await cancelled();  // named first: GCC 12 and co_await in conditions
       if (was_cancelled) {
@@ -719,5 +732,7 @@ boost::asio::awaitable<Expected<Response>> HttpClient::send(Request request) {
 void HttpClient::stop() { impl_->core->stop(); }
 
 std::size_t HttpClient::requests_sent() const { return impl_->core->sent.load(); }
+
+std::size_t HttpClient::max_in_flight_per_host() const { return impl_->core->options.max_in_flight_per_host; }
 
 }  // namespace cosync::http

@@ -78,6 +78,10 @@ class HttpClient {
   // Number of HTTP requests put on the wire (retries included), for summaries and tests.
   std::size_t requests_sent() const;
 
+  // Requests sent to one host at a time (ClientOptions::max_in_flight_per_host, at least 1): how
+  // many a caller with independent calls gains by starting at once; more only wait here.
+  std::size_t max_in_flight_per_host() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
