@@ -1,13 +1,70 @@
 #pragma once
-// A prepared SQLite statement with RAII finalization and typed binding.
+// A prepared SQLite statement with RAII finalization and typed binding, and a cache that keeps
+// statements prepared for the life of a connection (preparing the same SQL on every call was
+// half of the store's CPU in a bulk sync).
 #include <cstddef>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include <sqlite3.h>
 
 namespace cosync {
+
+// Prepared statements of one connection, by SQL text. A statement in use is taken out, so the
+// same SQL used again while it runs (a nested query) gets a second one. finalize_all() before
+// the connection closes.
+class StatementCache {
+ public:
+  explicit StatementCache(sqlite3* db) : db_(db) {}
+  ~StatementCache() { finalize_all(); }
+  StatementCache(const StatementCache&) = delete;
+  StatementCache& operator=(const StatementCache&) = delete;
+
+  sqlite3* db() const { return db_; }
+
+  sqlite3_stmt* take(const char* sql) {
+    {
+      std::lock_guard lock(mutex_);
+      auto it = free_.find(sql);
+      if (it != free_.end() && !it->second.empty()) {
+        sqlite3_stmt* stmt = it->second.back();
+        it->second.pop_back();
+        return stmt;
+      }
+    }
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      throw std::runtime_error(std::string("state DB: cannot prepare statement: ") + sqlite3_errmsg(db_));
+    }
+    return stmt;
+  }
+
+  // Back for the next call: reset (a statement left mid-step would hold a read lock) and unbound
+  // (bound text is copied, nothing dangles, but no value may leak into the next call).
+  void give_back(sqlite3_stmt* stmt) {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    std::lock_guard lock(mutex_);
+    free_[sqlite3_sql(stmt)].push_back(stmt);
+  }
+
+  void finalize_all() {
+    std::lock_guard lock(mutex_);
+    for (auto& [sql, stmts] : free_)
+      for (sqlite3_stmt* stmt : stmts) sqlite3_finalize(stmt);
+    free_.clear();
+  }
+
+ private:
+  sqlite3* db_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> free_;
+};
 
 class SqliteStatement {
  public:
@@ -15,7 +72,15 @@ class SqliteStatement {
     if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK)
       throw std::runtime_error(std::string("state DB: cannot prepare statement: ") + sqlite3_errmsg(db));
   }
-  ~SqliteStatement() { sqlite3_finalize(stmt_); }
+  // Borrowed from `cache`, given back (reset) when done.
+  SqliteStatement(StatementCache& cache, const char* sql) : db_(cache.db()), stmt_(cache.take(sql)), cache_(&cache) {}
+  SqliteStatement(StatementCache& cache, const std::string& sql) : SqliteStatement(cache, sql.c_str()) {}
+  ~SqliteStatement() {
+    if (cache_)
+      cache_->give_back(stmt_);
+    else
+      sqlite3_finalize(stmt_);
+  }
   SqliteStatement(const SqliteStatement&) = delete;
   SqliteStatement& operator=(const SqliteStatement&) = delete;
 
@@ -54,6 +119,7 @@ class SqliteStatement {
 
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;
+  StatementCache* cache_ = nullptr;
 };
 
 }  // namespace cosync

@@ -37,6 +37,7 @@ StateStore::StateStore(const std::string& path) {
     sqlite3_close(db_);
     throw std::runtime_error("cannot open state database " + path + ": " + message);
   }
+  statements_ = std::make_unique<StatementCache>(db_);
   sqlite3_busy_timeout(db_, 5000);
   exec("PRAGMA journal_mode=WAL");
   exec("PRAGMA synchronous=NORMAL");
@@ -44,7 +45,10 @@ StateStore::StateStore(const std::string& path) {
   migrate();
 }
 
-StateStore::~StateStore() { sqlite3_close(db_); }
+StateStore::~StateStore() {
+  statements_.reset();  // a connection with statements left unfinalized does not close
+  sqlite3_close(db_);
+}
 
 void StateStore::exec(const char* sql) const {
   char* error = nullptr;
@@ -56,7 +60,7 @@ void StateStore::exec(const char* sql) const {
 }
 
 int StateStore::schema_version() const {
-  SqliteStatement s(db_, "PRAGMA user_version");
+  SqliteStatement s(*statements_, "PRAGMA user_version");
   s.step();
   return static_cast<int>(s.integer(0));
 }
@@ -76,21 +80,21 @@ void StateStore::migrate() {
 }
 
 std::optional<Link> StateStore::link_by_pc(const std::string& mapping, const std::string& pc_id) const {
-  SqliteStatement s(db_, (std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? AND pc_id=?").c_str());
+  SqliteStatement s(*statements_, (std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? AND pc_id=?").c_str());
   s.bind(mapping, pc_id);
   if (!s.step()) return std::nullopt;
   return read_link(s);
 }
 
 std::optional<Link> StateStore::link_by_crm(const std::string& mapping, const std::string& crm_id) const {
-  SqliteStatement s(db_, (std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? AND crm_id=?").c_str());
+  SqliteStatement s(*statements_, (std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? AND crm_id=?").c_str());
   s.bind(mapping, crm_id);
   if (!s.step()) return std::nullopt;
   return read_link(s);
 }
 
 std::vector<Link> StateStore::links(const std::string& mapping) const {
-  SqliteStatement s(db_, (std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? ORDER BY pc_id").c_str());
+  SqliteStatement s(*statements_, (std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? ORDER BY pc_id").c_str());
   s.bind(mapping);
   std::vector<Link> out;
   while (s.step()) out.push_back(read_link(s));
@@ -98,34 +102,38 @@ std::vector<Link> StateStore::links(const std::string& mapping) const {
 }
 
 void StateStore::save_link(const Link& l) {
-  SqliteStatement s(db_,
+  SqliteStatement s(*statements_,
                     "INSERT INTO links (mapping, pc_id, crm_id, pc_version, crm_version, shadow, pending) "
                     "VALUES (?,?,?,?,?,?,?) "
                     "ON CONFLICT(mapping, pc_id) DO UPDATE SET crm_id=excluded.crm_id, pc_version=excluded.pc_version, "
                     "crm_version=excluded.crm_version, shadow=excluded.shadow, pending=excluded.pending, "
-                    "updated_at=strftime('%Y-%m-%dT%H:%M:%fZ','now')");
+                    "updated_at=strftime('%Y-%m-%dT%H:%M:%fZ','now') "
+                    // A link saved unchanged (every quiet cycle re-saves what it read) writes nothing.
+                    "WHERE crm_id IS NOT excluded.crm_id OR pc_version IS NOT excluded.pc_version OR "
+                    "crm_version IS NOT excluded.crm_version OR shadow IS NOT excluded.shadow OR "
+                    "pending IS NOT excluded.pending");
   s.bind(l.mapping, l.pc_id, l.crm_id, l.pc_version, l.crm_version, l.shadow.dump(), l.pending.dump());
   s.run();
 }
 
 void StateStore::bury_link(const Link& link, const std::string& reason) {
-  SqliteStatement remove(db_, "DELETE FROM links WHERE mapping=? AND pc_id=?");
+  SqliteStatement remove(*statements_, "DELETE FROM links WHERE mapping=? AND pc_id=?");
   remove.bind(link.mapping, link.pc_id);
   remove.run();
-  SqliteStatement tomb(db_, "INSERT OR REPLACE INTO tombstones (mapping, pc_id, crm_id, reason) VALUES (?,?,?,?)");
+  SqliteStatement tomb(*statements_, "INSERT OR REPLACE INTO tombstones (mapping, pc_id, crm_id, reason) VALUES (?,?,?,?)");
   tomb.bind(link.mapping, link.pc_id, link.crm_id, reason);
   tomb.run();
   release_holds(link.mapping, link.pc_id);
 }
 
 void StateStore::release_holds(const std::string& mapping, const std::string& pc_id) {
-  SqliteStatement s(db_, "DELETE FROM held_actions WHERE mapping=? AND pc_id=?");
+  SqliteStatement s(*statements_, "DELETE FROM held_actions WHERE mapping=? AND pc_id=?");
   s.bind(mapping, pc_id);
   s.run();
 }
 
 void StateStore::orphan_link(const Link& link, const std::string& at, const std::string& reason) {
-  SqliteStatement s(db_, "UPDATE links SET orphaned_at=?, orphan_reason=? WHERE mapping=? AND pc_id=?");
+  SqliteStatement s(*statements_, "UPDATE links SET orphaned_at=?, orphan_reason=? WHERE mapping=? AND pc_id=?");
   s.bind(at, reason, link.mapping, link.pc_id);
   s.run();
   release_quarantine(link.mapping, "pc", link.pc_id);
@@ -134,13 +142,13 @@ void StateStore::orphan_link(const Link& link, const std::string& at, const std:
 }
 
 void StateStore::hold(const HeldAction& h) {
-  SqliteStatement s(db_, "INSERT OR REPLACE INTO held_actions (mapping, pc_id, key, until, reason) VALUES (?,?,?,?,?)");
+  SqliteStatement s(*statements_, "INSERT OR REPLACE INTO held_actions (mapping, pc_id, key, until, reason) VALUES (?,?,?,?,?)");
   s.bind(h.mapping, h.pc_id, h.key, h.until, h.reason);
   s.run();
 }
 
 void StateStore::release_hold(const std::string& mapping, const std::string& pc_id, const std::string& key) {
-  SqliteStatement s(db_, "DELETE FROM held_actions WHERE mapping=? AND pc_id=? AND key=?");
+  SqliteStatement s(*statements_, "DELETE FROM held_actions WHERE mapping=? AND pc_id=? AND key=?");
   s.bind(mapping, pc_id, key);
   s.run();
 }
@@ -154,13 +162,13 @@ std::vector<HeldAction> read_holds(SqliteStatement& s) {
 }  // namespace
 
 std::vector<HeldAction> StateStore::holds(const std::string& mapping, const std::string& pc_id) const {
-  SqliteStatement s(db_, "SELECT mapping, pc_id, key, until, reason FROM held_actions WHERE mapping=? AND pc_id=?");
+  SqliteStatement s(*statements_, "SELECT mapping, pc_id, key, until, reason FROM held_actions WHERE mapping=? AND pc_id=?");
   s.bind(mapping, pc_id);
   return read_holds(s);
 }
 
 std::vector<HeldAction> StateStore::due_holds(const std::string& mapping, const std::string& now) const {
-  SqliteStatement s(db_,
+  SqliteStatement s(*statements_,
                     "SELECT mapping, pc_id, key, until, reason FROM held_actions WHERE mapping=? AND until<=? "
                     "ORDER BY until");
   s.bind(mapping, now);
@@ -168,20 +176,20 @@ std::vector<HeldAction> StateStore::due_holds(const std::string& mapping, const 
 }
 
 bool StateStore::is_tombstoned(const std::string& mapping, const std::string& pc_id) const {
-  SqliteStatement s(db_, "SELECT 1 FROM tombstones WHERE mapping=? AND pc_id=?");
+  SqliteStatement s(*statements_, "SELECT 1 FROM tombstones WHERE mapping=? AND pc_id=?");
   s.bind(mapping, pc_id);
   return s.step();
 }
 
 std::optional<std::string> StateStore::cursor(const std::string& mapping, const std::string& side) const {
-  SqliteStatement s(db_, "SELECT value FROM cursors WHERE mapping=? AND side=?");
+  SqliteStatement s(*statements_, "SELECT value FROM cursors WHERE mapping=? AND side=?");
   s.bind(mapping, side);
   if (!s.step()) return std::nullopt;
   return s.text(0);
 }
 
 void StateStore::set_cursor(const std::string& mapping, const std::string& side, const std::string& value) {
-  SqliteStatement s(db_,
+  SqliteStatement s(*statements_,
                     "INSERT INTO cursors (mapping, side, value) VALUES (?,?,?) ON CONFLICT(mapping, side) DO UPDATE "
                     "SET value=excluded.value, updated_at=strftime('%Y-%m-%dT%H:%M:%fZ','now')");
   s.bind(mapping, side, value);
@@ -190,7 +198,7 @@ void StateStore::set_cursor(const std::string& mapping, const std::string& side,
 
 void StateStore::add_pending_create(const std::string& mapping, const std::string& side, const std::string& key,
                                     const nlohmann::json& intent) {
-  SqliteStatement s(db_,
+  SqliteStatement s(*statements_,
                     "INSERT INTO pending_creates (mapping, side, key, intent) VALUES (?,?,?,?) "
                     "ON CONFLICT(mapping, side, key) DO UPDATE SET intent=excluded.intent");
   s.bind(mapping, side, key, intent.dump());
@@ -199,7 +207,7 @@ void StateStore::add_pending_create(const std::string& mapping, const std::strin
 
 std::optional<nlohmann::json> StateStore::pending_create(const std::string& mapping, const std::string& side,
                                                          const std::string& key) const {
-  SqliteStatement s(db_, "SELECT intent FROM pending_creates WHERE mapping=? AND side=? AND key=?");
+  SqliteStatement s(*statements_, "SELECT intent FROM pending_creates WHERE mapping=? AND side=? AND key=?");
   s.bind(mapping, side, key);
   if (!s.step()) return std::nullopt;
   auto intent = nlohmann::json::parse(s.text(0), nullptr, false);
@@ -207,13 +215,13 @@ std::optional<nlohmann::json> StateStore::pending_create(const std::string& mapp
 }
 
 void StateStore::remove_pending_create(const std::string& mapping, const std::string& side, const std::string& key) {
-  SqliteStatement s(db_, "DELETE FROM pending_creates WHERE mapping=? AND side=? AND key=?");
+  SqliteStatement s(*statements_, "DELETE FROM pending_creates WHERE mapping=? AND side=? AND key=?");
   s.bind(mapping, side, key);
   s.run();
 }
 
 std::vector<std::string> StateStore::pending_creates(const std::string& mapping, const std::string& side) const {
-  SqliteStatement s(db_, "SELECT key FROM pending_creates WHERE mapping=? AND side=? ORDER BY created_at");
+  SqliteStatement s(*statements_, "SELECT key FROM pending_creates WHERE mapping=? AND side=? ORDER BY created_at");
   s.bind(mapping, side);
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
@@ -222,7 +230,7 @@ std::vector<std::string> StateStore::pending_creates(const std::string& mapping,
 
 int StateStore::quarantine(const std::string& mapping, const std::string& side, const std::string& record_id,
                            const std::string& reason, const std::string& request_id, const std::string& next_retry) {
-  SqliteStatement s(db_, quarantine_sql::kUpsert);
+  SqliteStatement s(*statements_, quarantine_sql::kUpsert);
   s.bind(mapping, side, record_id, reason, request_id, next_retry);
   int attempts = s.step() ? static_cast<int>(s.integer(0)) : 1;
   s.run();
@@ -231,7 +239,7 @@ int StateStore::quarantine(const std::string& mapping, const std::string& side, 
 
 int StateStore::quarantine_attempts(const std::string& mapping, const std::string& side,
                                     const std::string& record_id) const {
-  SqliteStatement s(db_, quarantine_sql::kAttempts);
+  SqliteStatement s(*statements_, quarantine_sql::kAttempts);
   s.bind(mapping, side, record_id);
   return s.step() ? static_cast<int>(s.integer(0)) : 0;
 }
@@ -246,7 +254,7 @@ QuarantineEntry read_quarantine(const SqliteStatement& s) {
 }  // namespace
 
 std::vector<QuarantineEntry> StateStore::due_quarantine(const std::string& mapping, const std::string& now) const {
-  SqliteStatement s(db_, quarantine_sql::kDue.c_str());
+  SqliteStatement s(*statements_, quarantine_sql::kDue.c_str());
   s.bind(mapping, now);
   std::vector<QuarantineEntry> out;
   while (s.step()) out.push_back(read_quarantine(s));
@@ -254,14 +262,14 @@ std::vector<QuarantineEntry> StateStore::due_quarantine(const std::string& mappi
 }
 
 bool StateStore::retry_quarantine_now(long long id) {
-  SqliteStatement s(db_, "UPDATE quarantine SET next_retry='' WHERE id=?");
+  SqliteStatement s(*statements_, "UPDATE quarantine SET next_retry='' WHERE id=?");
   s.bind(id);
   s.run();
   return sqlite3_changes(db_) > 0;
 }
 
 bool StateStore::drop_quarantine(long long id) {
-  SqliteStatement s(db_, "DELETE FROM quarantine WHERE id=?");
+  SqliteStatement s(*statements_, "DELETE FROM quarantine WHERE id=?");
   s.bind(id);
   s.run();
   return sqlite3_changes(db_) > 0;
@@ -270,7 +278,7 @@ bool StateStore::drop_quarantine(long long id) {
 void StateStore::retry_all_quarantine_now() { exec("UPDATE quarantine SET next_retry=''"); }
 
 void StateStore::add_audit(const AuditEntry& e) {
-  SqliteStatement s(db_,
+  SqliteStatement s(*statements_,
                     "INSERT INTO audit (at, mapping, pc_id, crm_id, field, old_value, new_value, origin, kind, detail, "
                     "request_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)");
   s.bind(e.at, e.mapping, e.pc_id, e.crm_id, e.field, e.old_value.dump(), e.new_value.dump(), e.origin, e.kind,
@@ -279,7 +287,7 @@ void StateStore::add_audit(const AuditEntry& e) {
 }
 
 std::vector<AuditEntry> StateStore::audit(const std::string& mapping, std::size_t limit) const {
-  SqliteStatement s(db_,
+  SqliteStatement s(*statements_,
                     "SELECT at, mapping, pc_id, crm_id, field, old_value, new_value, origin, kind, detail, request_id "
                     "FROM audit WHERE mapping=? ORDER BY id DESC LIMIT ?");
   s.bind(mapping, static_cast<long long>(limit));
@@ -295,14 +303,14 @@ std::vector<AuditEntry> StateStore::audit(const std::string& mapping, std::size_
 }
 
 int StateStore::prune_audit(const std::string& before) {
-  SqliteStatement s(db_, "DELETE FROM audit WHERE at < ?");
+  SqliteStatement s(*statements_, "DELETE FROM audit WHERE at < ?");
   s.bind(before);
   s.run();
   return sqlite3_changes(db_);
 }
 
 void StateStore::record_cycle(const CycleRecord& c) {
-  SqliteStatement s(db_,
+  SqliteStatement s(*statements_,
                     "INSERT INTO cycles (mapping, finished_at, result, duration_ms, summary) VALUES (?,?,?,?,?) "
                     "ON CONFLICT(mapping) DO UPDATE SET finished_at=excluded.finished_at, result=excluded.result, "
                     "duration_ms=excluded.duration_ms, summary=excluded.summary");
@@ -311,7 +319,7 @@ void StateStore::record_cycle(const CycleRecord& c) {
 }
 
 std::vector<CycleRecord> StateStore::cycles() const {
-  SqliteStatement s(db_, "SELECT mapping, finished_at, result, duration_ms, summary FROM cycles ORDER BY mapping");
+  SqliteStatement s(*statements_, "SELECT mapping, finished_at, result, duration_ms, summary FROM cycles ORDER BY mapping");
   std::vector<CycleRecord> out;
   while (s.step())
     out.push_back({s.text(0), s.text(1), s.text(2), s.integer(3), nlohmann::json::parse(s.text(4), nullptr, false)});
@@ -319,13 +327,13 @@ std::vector<CycleRecord> StateStore::cycles() const {
 }
 
 std::size_t StateStore::pending_create_count() const {
-  SqliteStatement s(db_, "SELECT count(*) FROM pending_creates");
+  SqliteStatement s(*statements_, "SELECT count(*) FROM pending_creates");
   s.step();
   return static_cast<std::size_t>(s.integer(0));
 }
 
 void StateStore::release_quarantine(const std::string& mapping, const std::string& side, const std::string& record_id) {
-  SqliteStatement s(db_, quarantine_sql::kRelease);
+  SqliteStatement s(*statements_, quarantine_sql::kRelease);
   s.bind(mapping, side, record_id);
   s.run();
 }
@@ -335,11 +343,13 @@ bool StateStore::is_quarantined(const std::string& mapping, const std::string& s
 }
 
 std::vector<QuarantineEntry> StateStore::quarantined() const {
-  SqliteStatement s(db_, (std::string("SELECT ") + quarantine_sql::kColumns + " FROM quarantine ORDER BY id").c_str());
+  SqliteStatement s(*statements_, (std::string("SELECT ") + quarantine_sql::kColumns + " FROM quarantine ORDER BY id").c_str());
   std::vector<QuarantineEntry> out;
   while (s.step()) out.push_back(read_quarantine(s));
   return out;
 }
+
+long long StateStore::total_changes() const { return sqlite3_total_changes64(db_); }
 
 StateStore::SqlScope::SqlScope(StateStore& store, const char* open, const char* close, const char* undo)
     : store_(store), close_(close), undo_(undo) {

@@ -12,6 +12,8 @@ struct sqlite3;
 
 namespace cosync {
 
+class StatementCache;
+
 struct Link {
   std::string mapping;
   std::string pc_id;
@@ -176,10 +178,15 @@ class StateStore {
     void release() { finish(); }
   };
 
+  // Rows inserted, updated or deleted through this store since it opened (sqlite3_total_changes):
+  // how much a cycle wrote, for tests and the bench.
+  long long total_changes() const;
+
  private:
   void exec(const char* sql) const;
   void migrate();
   sqlite3* db_ = nullptr;
+  std::unique_ptr<StatementCache> statements_;  // prepared once per store (sqlite_statement.hpp)
 };
 
 }  // namespace cosync
