@@ -4,6 +4,7 @@
 #include <map>
 
 #include "connectors/api_error.hpp"
+#include "connectors/concurrently.hpp"
 #include "daemon/auth/authorized_send.hpp"
 #include "daemon/util/json_path.hpp"
 #include "daemon/util/remote_json.hpp"
@@ -246,6 +247,20 @@ net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::send_patch(const 
   // 204 carries no body: read the referral back for its new eTag.
   ObjectSpec any;
   co_return co_await get(any, current.id);
+}
+
+net::awaitable<std::vector<Expected<RemoteRecord>>> PartnerCenterConnector::update_many(
+    const ObjectSpec& spec, const std::vector<UpdateRequest>& requests) {
+  std::vector<std::optional<Expected<RemoteRecord>>> done(requests.size());
+  auto patch_one = [&](std::size_t i) -> net::awaitable<void> {
+    auto result = co_await update(spec, requests[i].current, requests[i].changes);
+    done[i].emplace(std::move(result));
+  };
+  co_await for_each_concurrently(requests.size(), client_.max_in_flight_per_host(), patch_one);
+  std::vector<Expected<RemoteRecord>> results;
+  results.reserve(done.size());
+  for (auto& result : done) results.push_back(std::move(*result));
+  co_return results;
 }
 
 net::awaitable<Expected<std::optional<RemoteRecord>>> PartnerCenterConnector::find_by_external_id(

@@ -41,6 +41,10 @@ class PartnerCenterConnector final : public Connector {
                                                         const std::vector<FieldChange>& changes) override;
   boost::asio::awaitable<Expected<RemoteRecord>> upsert(const ObjectSpec& spec, const std::string& external_id,
                                                         const std::vector<FieldChange>& fields) override;
+  // Partner Center has no batch write: the PATCHes go out concurrently, up to the HTTP client's
+  // per-host limit, each with its own If-Match; results in request order, a 412 on one alone.
+  boost::asio::awaitable<std::vector<Expected<RemoteRecord>>> update_many(
+      const ObjectSpec& spec, const std::vector<UpdateRequest>& requests) override;
   std::size_t api_calls() const override { return client_.requests_sent(); }
 
   // The referral whose externalReferenceId is `external_id`, or nullopt when there is none.
