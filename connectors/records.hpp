@@ -56,6 +56,9 @@ struct ObjectSpec {
   std::vector<std::string> fields;    // field paths the mapping reads
   std::string external_id_field;      // field that holds the other side's id
   std::optional<ParentLookup> parent{};  // resolved on create (Opportunity -> Account)
+  // Pull records whose external-id field is empty too: the mapping shares CRM records that have
+  // no referral yet (co-sell sharing). Otherwise a pull may skip them.
+  bool unlinked_records = false;
 };
 
 struct FieldChange {

@@ -124,7 +124,7 @@ std::string build_pull_soql(const ObjectSpec& spec, const std::string& since) {
   std::vector<std::string> where;
   if (!since.empty()) where.push_back("SystemModstamp >= " + since);
   // Only records tied to Partner Center belong to a mapping that has an external-id field.
-  if (!spec.external_id_field.empty()) where.push_back(spec.external_id_field + " != null");
+  if (!spec.external_id_field.empty() && !spec.unlinked_records) where.push_back(spec.external_id_field + " != null");
   for (size_t i = 0; i < where.size(); ++i) soql += (i ? " AND " : " WHERE ") + where[i];
   soql += " ORDER BY SystemModstamp, Id";
   return soql;
@@ -366,6 +366,17 @@ net::awaitable<Expected<ObjectMetadata>> SalesforceConnector::describe_object(co
 }
 
 net::awaitable<Expected<RemoteRecord>> SalesforceConnector::get(const ObjectSpec& spec, const std::string& id) {
+  // Fields of related records ("Account.Name") come only through a SOQL relationship query.
+  bool related = std::any_of(spec.fields.begin(), spec.fields.end(),
+                             [](const std::string& f) { return f.find('.') != std::string::npos; });
+  if (related) {
+    const std::vector<std::string> ids = {id};  // named: GCC 12 cannot take a braced temporary here
+    auto found = co_await read_by_ids(spec, ids, true);
+    if (!found) co_return found.failure();
+    auto it = found->find(id);
+    if (it == found->end()) co_return Failure{FailureKind::not_found, spec.object + " " + id + " does not exist", 404, ""};
+    co_return std::move(it->second);
+  }
   auto res = co_await call(http::Method::get, sobject_path(spec, id));
   if (!res) co_return res.failure();
   if (res->status != 200) co_return api_failure(*res, "GET " + spec.object + " " + id, kRequestIdHeader);

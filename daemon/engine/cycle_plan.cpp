@@ -65,6 +65,18 @@ std::vector<PlannedChange> describe(const CyclePlan& plan, const mapping::Mappin
                      json_at(c.item->pc->fields, m.pc_link_field), "(id of the new CRM record)",
                      "link the referral to the new record"});
   }
+  for (const auto& s : plan.shares) {
+    std::string reason = s.held ? *s.held
+                                : std::string("selected by share.when, as a ") + mapping::to_string(s.deal_type) + " deal";
+    if (s.held) {
+      out.push_back({m.name, "", s.crm.id, "share held", "(record)", nullptr, nullptr, reason});
+      continue;
+    }
+    for (const auto& [field, value] : s.referral.items())
+      out.push_back({m.name, "", s.crm.id, "share to Partner Center", field, nullptr, value, reason});
+    out.push_back({m.name, "", s.crm.id, "update CRM", m.crm_link_field, json_at(s.crm.fields, m.crm_link_field),
+                   "(id of the new referral)", "link the record to its referral"});
+  }
   for (const auto& p : plan.updates) describe_update(p, m, out);
   return out;
 }
@@ -75,6 +87,7 @@ CycleStats planned_stats(const CyclePlan& plan) {
   s.pulled_crm = plan.pulled_crm;
   s.pull_failed = plan.pull_failed;
   s.created = plan.creates.size();
+  for (const auto& share : plan.shares) s.shared += share.held ? 0 : 1;
   for (const auto& f : plan.failures) {
     if (f.failure.kind == FailureKind::rejected) ++s.quarantined;
     else if (f.failure.kind == FailureKind::not_found) ++s.orphaned;

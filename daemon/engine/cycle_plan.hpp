@@ -42,6 +42,17 @@ struct PlannedCreate {
   nlohmann::json intent;  // the canonical values the create sends (journaled before sending)
 };
 
+// A CRM record the mapping's `share:` selects, with no referral yet: created in Partner Center
+// (found first by externalReferenceId = the CRM id, so a crash after the POST never shares twice).
+struct PlannedShare {
+  connectors::RemoteRecord crm;  // read afresh with its related fields (crm_share_spec)
+  nlohmann::json referral;       // the body to POST
+  mapping::DealType deal_type = mapping::DealType::co_sell;
+  // Set when the share waits (require_consent without the customer's consent): held, not sent.
+  std::optional<std::string> held;
+  bool resumed = false;  // a share sent before whose answer a crash lost: found again, not re-posted
+};
+
 // A CRM record that already holds the referral id (a create whose link a crash lost, or a record
 // a person tied to it): linked instead of created over.
 struct PlannedLink {
@@ -90,16 +101,19 @@ struct CyclePlan {
   std::vector<PlannedDeletion> deletions;
   std::vector<PlannedLink> links;
   std::vector<PlannedCreate> creates;
+  std::vector<PlannedShare> shares;
   std::vector<PlannedUpdate> updates;
   // Referral id -> the linked CRM record whose link field a person retyped to it. That record's
   // field is restored this cycle; the referral's create waits, or its upsert would land on it.
   std::map<std::string, std::string> retyped;
+  std::vector<connectors::RemoteRecord> share_candidates;  // unlinked CRM records the share may select
 };
 
 struct CycleStats {
   std::size_t pulled_pc = 0;
   std::size_t pulled_crm = 0;
   std::size_t created = 0;
+  std::size_t shared = 0;      // CRM records shared to Partner Center as new referrals
   std::size_t updated_pc = 0;
   std::size_t updated_crm = 0;
   std::size_t conflicts = 0;

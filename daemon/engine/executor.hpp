@@ -29,6 +29,11 @@ class Executor {
   void link_existing(WorkItem& item);
   boost::asio::awaitable<void> create(std::vector<PlannedCreate>& creates, CycleStats& stats);
   void link_created(WorkItem& item, connectors::RemoteRecord& created, CycleStats& stats);
+  // Co-sell sharing (share_execution.cpp): shares go out one by one after a pending row each;
+  // each shared pair joins `replan` so that its first merge writes the referral id to the CRM.
+  boost::asio::awaitable<void> share(CyclePlan& plan, std::vector<WorkItem*>& replan, CycleStats& stats);
+  void hold_share(const PlannedShare& share);
+  void link_shared(WorkItem& item, const PlannedShare& share, CycleStats& stats);
   // Merge rounds: writes of each side in one batched call, re-planning what a precondition failed for.
   boost::asio::awaitable<bool> update(std::vector<PlannedUpdate> planned, std::vector<WorkItem*> replan,
                                       CycleStats& stats, const std::atomic<bool>& stop);

@@ -69,6 +69,15 @@ net::awaitable<CyclePlan> Planner::plan() {
     }
   }
   add_due(plan);
+  for (auto& candidate : plan.share_candidates) {
+    std::optional<std::string> error;
+    try {
+      co_await plan_share(candidate, plan);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    if (error) plan.failures.push_back(contain("crm", candidate.id, *error));
+  }
   for (auto& [id, item] : plan.items) {
     std::optional<std::string> error;
     try {
@@ -138,7 +147,7 @@ void Planner::pair_crm_record(RemoteRecord& r, CyclePlan& plan) {
     }
   } else {
     auto ref = json_at(r.fields, mapping_.crm_link_field);
-    if (!ref.is_string() || ref.get<std::string>().empty()) return;
+    if (!ref.is_string() || ref.get<std::string>().empty()) return consider_share(r, plan);
     pc_id = ref.get<std::string>();
     if (auto other = store_.link_by_pc(mapping_.name, pc_id); other && other->crm_id != r.id) {
       log_->warn("mapping={} {} {} claims referral {} which is linked to {}: left alone", mapping_.name,
@@ -232,7 +241,8 @@ net::awaitable<void> Planner::plan_item(WorkItem& item, CyclePlan& plan) {
     auto failed = co_await read_side(item, Side::pc, item.pc_id);
     if (failed) co_return plan.failures.push_back(std::move(*failed));
   }
-  if (!mapping_.selects(item.pc->fields, clock_.now()) || store_.is_tombstoned(mapping_.name, item.pc_id)) {
+  if (!mapping_.selects(item.pc->fields, clock_.now()) || store_.is_tombstoned(mapping_.name, item.pc_id) ||
+      is_own_share(*item.pc)) {
     item.done = true;
     co_return;
   }

@@ -50,6 +50,12 @@ class Planner {
   // Reads one side's record afresh into the item; the failure when it cannot.
   boost::asio::awaitable<std::optional<RecordFailure>> read_side(WorkItem& item, Side side, const std::string& id);
   PlannedCreate plan_create(WorkItem& item) const;
+  // Co-sell sharing (share_planning.cpp): an unlinked CRM record the share selects (or whose
+  // share a crash interrupted) becomes a candidate; read afresh with its related fields, it is
+  // planned as a share, a share held for consent, or a failure.
+  void consider_share(connectors::RemoteRecord& record, CyclePlan& plan) const;
+  boost::asio::awaitable<void> plan_share(connectors::RemoteRecord& candidate, CyclePlan& plan);
+  bool is_own_share(const connectors::RemoteRecord& referral) const;
   PlannedUpdate merge_item(WorkItem& item, Link link) const;
   // Asks the rules about a merged pair, one at a time, each seeing the writes planned so far.
   void apply_rules(PlannedUpdate& p) const;

@@ -26,16 +26,17 @@ void SyncEngine::summarize(const char* kind, const char* outcome, CycleStats& st
   stats.crm_api_usage = crm_.api_usage();
   stats.duration = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
   log_->info(
-      "{} mapping={} result={} pulled_pc={} pulled_crm={} created={} updated_pc={} updated_crm={} conflicts={} "
+      "{} mapping={} result={} pulled_pc={} pulled_crm={} created={} shared={} updated_pc={} updated_crm={} conflicts={} "
       "quarantined={} orphaned={} failed={} api_calls={} crm_api_usage={} duration_ms={}",
-      kind, mapping_.name, outcome, stats.pulled_pc, stats.pulled_crm, stats.created, stats.updated_pc,
+      kind, mapping_.name, outcome, stats.pulled_pc, stats.pulled_crm, stats.created, stats.shared, stats.updated_pc,
       stats.updated_crm, stats.conflicts, stats.quarantined, stats.orphaned, stats.failed, stats.api_calls,
       stats.crm_api_usage.empty() ? "n/a" : stats.crm_api_usage, stats.duration.count());
 }
 
 void SyncEngine::record(const char* outcome, const CycleStats& stats) {
   nlohmann::json summary = {{"pulled_pc", stats.pulled_pc},     {"pulled_crm", stats.pulled_crm},
-                            {"created", stats.created},         {"updated_pc", stats.updated_pc},
+                            {"created", stats.created},         {"shared", stats.shared},
+                            {"updated_pc", stats.updated_pc},
                             {"updated_crm", stats.updated_crm}, {"conflicts", stats.conflicts},
                             {"quarantined", stats.quarantined}, {"orphaned", stats.orphaned},
                             {"failed", stats.failed},           {"api_calls", stats.api_calls}};

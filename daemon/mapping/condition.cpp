@@ -228,6 +228,19 @@ std::optional<TimePoint> Condition::next_time_change(const ConditionInput& input
 bool Condition::always_true() const { return root_->kind == Node::Kind::all && root_->children.empty(); }
 
 namespace {
+void collect_paths(const Condition::Node& node, bool crm, std::vector<std::string>& out) {
+  if (node.kind == Condition::Node::Kind::leaf && node.crm == crm) out.push_back(node.path);
+  for (const auto& child : node.children) collect_paths(child, crm, out);
+}
+}  // namespace
+
+std::vector<std::string> Condition::paths(bool crm) const {
+  std::vector<std::string> out;
+  collect_paths(*root_, crm, out);
+  return out;
+}
+
+namespace {
 
 // Compiles YAML into nodes, refusing anything it cannot evaluate exactly as written.
 class Compiler {

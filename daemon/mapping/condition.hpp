@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -58,6 +59,8 @@ class Condition {
   // One line for people: "pc.status in [New, Active] and pc.details.dealValue >= 50000".
   std::string describe() const;
   bool always_true() const;
+  // The paths its leaves read on one side (crm. paths without the prefix), e.g. to pull them.
+  std::vector<std::string> paths(bool crm) const;
 
  private:
   std::shared_ptr<const Node> root_;

@@ -1,5 +1,7 @@
 #include "daemon/mapping/mapping.hpp"
 
+#include <algorithm>
+
 #include "daemon/mapping/field_transform.hpp"
 #include "daemon/util/json_path.hpp"
 
@@ -47,8 +49,33 @@ connectors::ObjectSpec Mapping::pc_spec() const {
 connectors::ObjectSpec Mapping::crm_spec() const {
   connectors::ObjectSpec spec{crm_object, {}, crm_link_field};
   for (const auto& f : fields) spec.fields.push_back(f.crm_field);
+  spec.unlinked_records = share.has_value();
+  if (share)
+    for (const auto& f : share->own_fields())
+      if (std::find(spec.fields.begin(), spec.fields.end(), f) == spec.fields.end()) spec.fields.push_back(f);
   if (account) spec.parent = account->lookup();
   return spec;
+}
+
+connectors::ObjectSpec Mapping::crm_share_spec() const {
+  auto spec = crm_spec();
+  if (share)
+    for (const auto& f : share->crm_paths())
+      if (std::find(spec.fields.begin(), spec.fields.end(), f) == spec.fields.end()) spec.fields.push_back(f);
+  return spec;
+}
+
+nlohmann::json Mapping::pc_share_body(const nlohmann::json& crm_record, const std::string& crm_id) const {
+  nlohmann::json body = share ? share->referral(crm_record, crm_id) : nlohmann::json::object();
+  for (const auto& f : fields) {
+    if (!f.flows_to_pc()) continue;
+    auto canonical = canonical_from_crm(f, crm_record);
+    if (!canonical || canonical->is_null()) continue;
+    for (auto& c : pc_changes(f, *canonical))
+      if (c.path != "status" && c.path != "substatus" && c.path != "statusReason" && !c.value.is_null())
+        json_set(body, c.path, c.value);
+  }
+  return body;
 }
 
 std::optional<std::size_t> FieldRule::pc_text_limit() const {

@@ -15,6 +15,7 @@
 
 #include "connectors/records.hpp"
 #include "daemon/mapping/condition.hpp"
+#include "daemon/mapping/share_rule.hpp"
 
 namespace cosync::mapping {
 
@@ -116,11 +117,15 @@ struct Mapping {
   DeletePolicy on_crm_delete = DeletePolicy::ignore;
   // statusReason of a referral closed as Lost because its CRM record was deleted (on_crm_delete: close).
   std::string close_reason = "Deleted in CRM";
+  std::optional<ShareRule> share;  // `share:`: CRM records that become referrals (co-sell sharing)
 
   // Whether the referral belongs to the mapping (`select:`), at `now` (the engine's clock).
   bool selects(const nlohmann::json& referral, TimePoint now) const;
   connectors::ObjectSpec pc_spec() const;
   connectors::ObjectSpec crm_spec() const;
+  // crm_spec plus every field a share reads, related ones too ("Account.Name"): a record about to
+  // be shared is read with it.
+  connectors::ObjectSpec crm_share_spec() const;
 
   // Canonical value of a field read from either side; nullopt when a value map has no entry
   // for what the record holds (logged by the caller, never written anywhere).
@@ -140,6 +145,9 @@ struct Mapping {
   connectors::UpsertRequest crm_create_request(const nlohmann::json& referral) const;
   // The plain fields of that create: every field that flows to the CRM, and the create templates.
   std::vector<connectors::FieldChange> crm_fields_for_create(const nlohmann::json& referral) const;
+  // The referral a CRM record is shared as: the share block's body plus every mapped field that
+  // flows to Partner Center (status fields excepted: a referral starts New; the merge moves it on).
+  nlohmann::json pc_share_body(const nlohmann::json& crm_record, const std::string& crm_id) const;
   // What `plan` lists for a create request: its fields, plus the account lookup as one readable
   // line (AccountId: "match Name = 'Contoso' (create if none)").
   std::vector<connectors::FieldChange> crm_create_preview(const connectors::UpsertRequest& request) const;

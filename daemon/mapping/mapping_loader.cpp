@@ -179,7 +179,7 @@ AccountRule read_account(const YamlNode& node) {
 Mapping load_mapping(const std::string& path) {
   auto root = YamlNode::load_file(path);
   root.expect_map().allow_only({"name", "crm", "pc", "select", "create", "fields", "on_crm_delete",
-                                "close_reason"});
+                                "close_reason", "share"});
   Mapping m;
   m.file = path;
   m.name = root.string("name");
@@ -234,6 +234,8 @@ Mapping load_mapping(const std::string& path) {
       m.create_lines[field] = text.line();
     }
   }
+
+  if (auto share = root.find("share")) m.share = load_share(*share);
 
   std::set<std::string> names, crm_fields;
   for (const auto& node : root.get("fields").items()) {

@@ -378,6 +378,38 @@ FakeResponse FakePartnerCenter::list(const FakeRequest& request) {
   return FakeResponse::json(200, body);
 }
 
+namespace {
+
+// What "Create a referral" (https://learn.microsoft.com/en-us/partner-center/developer/create-a-referral)
+// marks Required (ReferralType, CustomerProfile, Consent, Details) and the enums the published
+// contract lists (ReferralType Independent/Shared; InviteContext.assistanceRequestCode), as
+// {message, target}; empty when the body is acceptable.
+std::pair<std::string, std::string> create_problem(const json& body) {
+  auto type = body.value("type", json());
+  if (!type.is_string() || (type != "Independent" && type != "Shared"))
+    return {"The referral type is required: Independent or Shared", "type"};
+  for (auto part : {"customerProfile", "consent", "details"})
+    if (!body.contains(part) || !body[part].is_object()) return {std::string(part) + " is required", part};
+  auto customer = body["customerProfile"].value("name", json());
+  if (!customer.is_string() || customer.get<std::string>().empty()) return {"The customer name is required", "customerProfile.name"};
+  for (const auto& [key, value] : body["consent"].items())
+    if (!value.is_boolean()) return {"consent." + key + " must be a boolean", "consent." + key};
+  static const std::set<std::string> codes = {"Unknown", "GeneralOrOther", "CustomerTechnicalArchitecture",
+                                              "ProofOfConceptOrDemo", "QuotesOrLicensing", "PostSalesCustomerSuccess",
+                                              "WorkloadSpecificValueProposition"};
+  if (body.contains("inviteContext")) {
+    auto code = body["inviteContext"].value("assistanceRequestCode", json());
+    if (!code.is_null() && (!code.is_string() || !codes.contains(code.get<std::string>())))
+      return {"Invalid assistanceRequestCode", "inviteContext.assistanceRequestCode"};
+  }
+  if (body.contains("customerProfile") && body["customerProfile"].contains("team"))
+    for (const auto& member : body["customerProfile"]["team"])
+      if (!member.is_object()) return {"customerProfile.team holds members", "customerProfile.team"};
+  return {};
+}
+
+}  // namespace
+
 FakeResponse FakePartnerCenter::create(const FakeRequest& request) {
   json body = json::parse(request.body, nullptr, false);
   if (!body.is_object()) return pc_error(400, "BadRequest", "The request body must be a referral object");
@@ -385,6 +417,8 @@ FakeResponse FakePartnerCenter::create(const FakeRequest& request) {
     return pc_error(400, "BadRequest", "null is not a valid value", at);
   if (!body.contains("name") || !body["name"].is_string() || body["name"].get<std::string>().empty())
     return pc_error(400, "BadRequest", "The referral name is required", "name");
+  if (auto problem = create_problem(body); !problem.first.empty())
+    return pc_error(400, "BadRequest", problem.first, problem.second);
   for (auto field : {"id", "eTag", "createdDateTime", "updatedDateTime"}) body.erase(field);
   if (!body.contains("direction")) body["direction"] = "Outgoing";  // the partner shares it
   json before = {{"status", "New"}, {"substatus", "Pending"}};

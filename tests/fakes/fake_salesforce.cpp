@@ -160,9 +160,42 @@ json FakeSalesforce::project(const Table& table, const json& row, const std::vec
     for (const auto& f : table.schema.fields) out[f] = row.value(f, json());
     for (auto it = row.begin(); it != row.end(); ++it) out[it.key()] = it.value();
   } else {
-    for (const auto& f : fields) out[f] = row.contains(f) ? row[f] : json();
+    for (const auto& f : fields) {
+      auto dot = f.find('.');
+      if (dot == std::string::npos) {
+        out[f] = row.contains(f) ? row[f] : json();
+        continue;
+      }
+      // SOQL relationship query ("Relationship Queries", SOQL and SOSL Reference): the parent's
+      // fields come nested under the relationship name, with its attributes; null when unset.
+      std::string rel = f.substr(0, dot), field = f.substr(dot + 1);
+      auto lookup = lookup_field(table, rel);
+      const json* parent = lookup && row.contains(*lookup) && row[*lookup].is_string()
+                               ? related_row(row[*lookup].get<std::string>()) : nullptr;
+      if (!parent) {
+        if (!out.contains(rel)) out[rel] = json();
+        continue;
+      }
+      if (!out[rel].is_object()) out[rel] = {{"attributes", {{"type", rel}}}};
+      out[rel][field] = parent->contains(field) ? (*parent)[field] : json();
+    }
   }
   return out;
+}
+
+std::optional<std::string> FakeSalesforce::lookup_field(const Table& table, const std::string& relationship) const {
+  // Standard lookups drop "Id" (AccountId -> Account); custom ones swap __c for __r.
+  std::string field = relationship.ends_with("__r") ? relationship.substr(0, relationship.size() - 3) + "__c"
+                                                     : relationship + "Id";
+  if (!table.declared) return field;
+  return table.schema.resolve(field);
+}
+
+const json* FakeSalesforce::related_row(const std::string& id) const {
+  for (const auto& [name, table] : tables_)
+    for (const auto& row : table.rows)
+      if (row.value("Id", "") == id) return &row;
+  return nullptr;
 }
 
 std::optional<FakeSalesforce::Error> FakeSalesforce::check_fields(const Table& table, json& fields, bool create,
@@ -498,6 +531,14 @@ FakeResponse FakeSalesforce::query(const FakeRequest& request, bool include_dele
   if (!table) return sf_error(400, "INVALID_TYPE", "sObject type '" + q.object + "' is not supported.");
   if (table->declared)
     for (auto* field : q.field_refs()) {
+      if (auto dot = field->find('.'); dot != std::string::npos) {
+        if (!lookup_field(*table, field->substr(0, dot)))
+          return sf_error(400, "INVALID_FIELD", "Didn't understand relationship '" + field->substr(0, dot) +
+                                                    "' in field path. If you are attempting to use a custom "
+                                                    "relationship, be sure to append the '__r' after the custom "
+                                                    "relationship name.");
+        continue;
+      }
       auto resolved = table->schema.resolve(*field);
       if (!resolved)
         return sf_error(400, "INVALID_FIELD", "No such column '" + *field + "' on entity '" + table->name +

@@ -107,6 +107,10 @@ class FakeSalesforce {
   nlohmann::json* find_row(Table& table, const std::string& id);
   std::string url_of(const Table& table, const std::string& id) const;
   nlohmann::json project(const Table& table, const nlohmann::json& row, const std::vector<std::string>& fields) const;
+  // A relationship field of a SOQL query ("Account.Name", "Owner.Email", "Custom__r.Field"): the
+  // row its lookup points to, as Salesforce nests it; null when the lookup is empty.
+  std::optional<std::string> lookup_field(const Table& table, const std::string& relationship) const;
+  const nlohmann::json* related_row(const std::string& id) const;
   std::optional<Error> check_fields(const Table& table, nlohmann::json& fields, bool create, const std::string& self_id,
                                     bool check_unique) const;
   std::variant<Saved, Error> create_row(Table& table, nlohmann::json fields, bool check_unique = true);

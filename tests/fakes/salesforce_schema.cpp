@@ -44,7 +44,8 @@ SObjectSchema default_opportunity_schema() {
   SObjectSchema s;
   s.key_prefix = "006";
   s.fields = {"Name",      "AccountId", "Amount",   "CloseDate", "StageName", "Probability", "Description",
-              "LeadSource", "Type",     "NextStep", "OwnerId",   "CurrencyIsoCode", "PartnerCenterReferralId__c"};
+              "LeadSource", "Type",     "NextStep", "OwnerId",   "CurrencyIsoCode", "PartnerCenterReferralId__c",
+              "ContactId"};
   s.required = {"Name", "StageName", "CloseDate"};
   s.lengths = {{"Name", 120}, {"Description", 32000}};
   s.picklists["StageName"] = {"Prospecting",        "Qualification",          "Needs Analysis",

@@ -227,11 +227,43 @@ TEST_CASE("fake PC holds Won for 72 hours and registers deals only when Won", "[
             .status == 400);
 }
 
+TEST_CASE("fake PC refuses a POST without what \"Create a referral\" marks Required, or with a value outside an enum",
+          "[fakes][pc]") {
+  PcFixture f;
+  json good = {{"name", "Contoso deal"},
+               {"type", "Shared"},
+               {"customerProfile", {{"name", "Contoso"}}},
+               {"consent", {{"consentToShareReferralWithMicrosoftSellers", true}}},
+               {"details", json::object()},
+               {"inviteContext", {{"assistanceRequestCode", "GeneralOrOther"}}}};
+  auto post = [&](const json& body) {
+    return f.client.request("POST", f.pc.base_url() + "/referrals", f.headers(), body.dump()).status;
+  };
+  for (auto required : {"type", "customerProfile", "consent", "details"}) {
+    json body = good;
+    body.erase(required);
+    INFO(required);
+    CHECK(post(body) == 400);
+  }
+  for (auto [path, value] : std::vector<std::pair<std::string, json>>{
+           {"/type", "Private"}, {"/inviteContext/assistanceRequestCode", "PleaseHelp"},
+           {"/consent/consentToContact", "yes"}, {"/customerProfile/name", ""}}) {
+    json body = good;
+    body[json::json_pointer(path)] = value;
+    INFO(path);
+    CHECK(post(body) == 400);
+  }
+  CHECK(post(good) == 201);
+}
+
 TEST_CASE("fake PC creates referrals with POST", "[fakes][pc]") {
   PcFixture f;
   auto created = f.client.request("POST", f.pc.base_url() + "/referrals", f.headers(),
                                   json{{"name", "Contoso | Azure | US | 006xx"},
+                                       {"type", "Independent"},
                                        {"customerProfile", {{"name", "Contoso"}}},
+                                       {"consent", {{"consentToShareReferralWithMicrosoftSellers", false}}},
+                                       {"details", json::object()},
                                        {"externalReferenceId", "006xx"}}
                                       .dump());
   REQUIRE(created.status == 201);

@@ -54,6 +54,7 @@ TEST_CASE_METHOD(PcWrites, "partner center: upsert creates a referral once and f
   pc_fake.add_referral({{"externalReferenceId", "other"}});
   std::vector<connectors::FieldChange> fields = {{"name", "Contoso | Azure | EMEA | 006X"},
                                                  {"customerProfile.name", "Contoso"},
+                                                 {"consent.consentToShareReferralWithMicrosoftSellers", false},
                                                  {"details.dealValue", 1000},
                                                  {"details.notes", json()},
                                                  {"_kind", "co_sell_opportunity"}};
@@ -81,7 +82,8 @@ TEST_CASE_METHOD(PcWrites, "partner center: upsert creates a referral once and f
     CHECK(requests("POST").empty());
     CHECK(requests("PATCH").empty());  // nothing changed
     auto changed = fields;
-    changed[2].value = 2000;
+    for (auto& f : changed)
+      if (f.path == "details.dealValue") f.value = 2000;
     auto updated = run(restarted.upsert(spec, "006X", changed));
     REQUIRE(updated.ok());
     CHECK(requests("POST").empty());
