@@ -52,6 +52,7 @@ net::awaitable<bool> Executor::execute(CyclePlan& plan, CycleStats& stats, const
   co_await create(plan.creates, stats);
   for (auto& c : plan.creates)
     if (!c.item->done) replan.push_back(c.item);
+  co_await share(plan, replan, stats);
   bool finished = co_await update(std::move(plan.updates), std::move(replan), stats, stop);
   co_return finished;
 }
