@@ -267,7 +267,7 @@ void Executor::settle_rule_actions(PlannedUpdate& p) {
       store_.hold({mapping_.name, p.item->pc_id, a.key, format_iso8601(a.until), a.reason});
       held_now.insert(a.key);
     } else if (a.kind == RuleAction::Kind::event) {
-      journal_.audit(p.link, a.key, nullptr, nullptr, origin, "event", a.reason);
+      journal_.event(p.link, a.key, origin, a.reason, p.item->pc, p.item->crm);
       log_->info("mapping={} referral={} event {}: {}", mapping_.name, p.item->pc_id, a.key, a.reason);
     } else if (a.kind == RuleAction::Kind::write) {
       for (const auto& c : a.changes) journal_.audit(p.link, c.path, nullptr, c.value, origin, "rule", a.reason);
