@@ -1,6 +1,7 @@
 #pragma once
 // What the executor records about records besides their links: quarantine (with backoff),
 // orphaned links, transient failures, and the audit trail. Each entry is logged as it is written.
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +29,10 @@ class Journal {
   void contain(const std::string& side, const std::string& id, const std::string& what, CycleStats& stats);
   void audit(const Link& link, const std::string& field, const nlohmann::json& old_value,
              const nlohmann::json& new_value, Origin origin, const std::string& kind, const std::string& detail);
+  // A rule's event: audited, and written to the notification outbox in the caller's transaction
+  // (the one that commits the change that caused it), with the records and their people.
+  void event(const Link& link, const std::string& key, Origin origin, const std::string& reason,
+             const std::optional<connectors::RemoteRecord>& pc, const std::optional<connectors::RemoteRecord>& crm);
 
  private:
   // One side answered 404 for a linked record: the pair gets no more writes.

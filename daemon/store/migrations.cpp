@@ -114,6 +114,34 @@ const std::vector<const char*>& schema_migrations() {
       );
       CREATE INDEX held_actions_due ON held_actions (mapping, until);
       )sql",
+      // 9: the notification outbox: events committed with the change that caused them, and a
+      // delivery per event and notification rule with its retry state (README "Notifications").
+      R"sql(
+      CREATE TABLE outbox (
+        id         INTEGER PRIMARY KEY,
+        at         TEXT NOT NULL,
+        mapping    TEXT NOT NULL,
+        pc_id      TEXT NOT NULL,
+        crm_id     TEXT NOT NULL,
+        event      TEXT NOT NULL,
+        payload    TEXT NOT NULL,
+        dispatched INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX outbox_undispatched ON outbox (dispatched, id);
+      CREATE TABLE deliveries (
+        id           INTEGER PRIMARY KEY,
+        event_id     INTEGER NOT NULL REFERENCES outbox (id) ON DELETE CASCADE,
+        rule         TEXT NOT NULL,
+        message_id   TEXT NOT NULL,
+        status       TEXT NOT NULL DEFAULT 'pending',
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT NOT NULL DEFAULT '',
+        last_error   TEXT NOT NULL DEFAULT '',
+        sent_at      TEXT NOT NULL DEFAULT '',
+        UNIQUE (event_id, rule)
+      );
+      CREATE INDEX deliveries_due ON deliveries (status, next_attempt);
+      )sql",
   };
   return migrations;
 }

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/store/outbox.hpp"
+
 struct sqlite3;
 
 namespace cosync {
@@ -143,6 +145,23 @@ class StateStore {
   void record_cycle(const CycleRecord& cycle);
   std::vector<CycleRecord> cycles() const;
   std::size_t pending_create_count() const;
+
+  // The notification outbox (daemon/store/outbox.cpp). add_event belongs in the transaction of
+  // the change that caused the event.
+  long long add_event(const OutboxEvent& event);
+  std::vector<OutboxEvent> undispatched_events(std::size_t limit) const;
+  // The event's deliveries (one per rule that wants it; ignored when already there), and the
+  // event marked dispatched, in one transaction.
+  void dispatch_event(long long event_id, const std::vector<std::pair<std::string, std::string>>& rule_message_ids);
+  std::vector<Delivery> due_deliveries(const std::string& now, std::size_t limit) const;
+  std::vector<Delivery> deliveries(const std::string& status) const;  // "" for all, newest first
+  void mark_sent(long long delivery_id, const std::string& at);
+  // One more failed attempt: retried at `next_attempt`, or `failed` when `give_up`.
+  void mark_attempt_failed(long long delivery_id, const std::string& error, const std::string& next_attempt,
+                           bool give_up);
+  bool retry_delivery_now(long long delivery_id);  // false when no such delivery
+  bool drop_delivery(long long delivery_id);
+  std::vector<OutboxEvent> events() const;  // every event kept, oldest first (reports)
 
   // An SQL scope: `open` runs at once, finish() runs `close`; destroyed before finish(), `undo` runs.
   class SqlScope {

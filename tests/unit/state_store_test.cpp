@@ -174,3 +174,41 @@ TEST_CASE("state store: a savepoint undoes one record's writes and keeps the res
   CHECK_FALSE(store.cursor("m", "crm"));
   CHECK(store.link_by_pc("m", "ref-1"));
 }
+
+TEST_CASE("state store: the outbox keeps events until dispatched, and deliveries with their retry state") {
+  testing::TempDir dir;
+  StateStore store(dir.file("state.db"));
+  auto id = store.add_event({0, "2026-01-01T00:00:00Z", "m", "ref-1", "00Q1", "accepted", {{"referral_id", "ref-1"}}});
+  auto events = store.undispatched_events(10);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].id == id);
+  CHECK(events[0].payload["referral_id"] == "ref-1");
+  store.dispatch_event(id, {{"intro", "<a@cosync>"}, {"teams", "<b@cosync>"}});
+  store.dispatch_event(id, {{"intro", "<other@cosync>"}});  // already there: ignored
+  CHECK(store.undispatched_events(10).empty());
+  auto due = store.due_deliveries("2026-01-01T00:00:00Z", 10);
+  REQUIRE(due.size() == 2);
+  CHECK(due[0].rule == "intro");
+  CHECK(due[0].message_id == "<a@cosync>");
+  CHECK(due[0].event.event == "accepted");
+  CHECK(due[0].event.pc_id == "ref-1");
+
+  store.mark_sent(due[0].id, "2026-01-01T00:00:01Z");
+  store.mark_attempt_failed(due[1].id, "connection refused", "2026-01-01T00:01:00Z", false);
+  CHECK(store.due_deliveries("2026-01-01T00:00:30Z", 10).empty());
+  auto later = store.due_deliveries("2026-01-01T00:01:00Z", 10);
+  REQUIRE(later.size() == 1);
+  CHECK(later[0].attempts == 1);
+  CHECK(later[0].last_error == "connection refused");
+  store.mark_attempt_failed(due[1].id, "connection refused", "2026-01-01T00:03:00Z", true);
+  CHECK(store.due_deliveries("2030-01-01T00:00:00Z", 10).empty());
+  REQUIRE(store.deliveries("failed").size() == 1);
+  CHECK(store.deliveries("").size() == 2);
+
+  CHECK(store.retry_delivery_now(due[1].id));
+  CHECK_FALSE(store.retry_delivery_now(due[0].id));  // sent: nothing to retry
+  CHECK(store.due_deliveries("2026-01-01T00:00:00Z", 10).size() == 1);
+  CHECK(store.drop_delivery(due[1].id));
+  CHECK_FALSE(store.drop_delivery(due[1].id));
+  CHECK(store.deliveries("pending").empty());
+}
