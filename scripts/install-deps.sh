@@ -8,6 +8,8 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev
   libssl-dev nlohmann-json3-dev libspdlog-dev libyaml-cpp-dev libsqlite3-dev catch2
   sqlite3 python3 ca-certificates
+  # The Debian package (scripts/package.sh): lintian checks it; man-db formats its man page.
+  lintian man-db
   # The fuzz harnesses (scripts/fuzz.sh): clang with the libFuzzer and sanitizer runtimes, which
   # clang-14 only recommends, and llvm-14 for llvm-symbolizer (readable stacks of findings).
   clang-14 libclang-rt-14-dev llvm-14
