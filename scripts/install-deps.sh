@@ -8,6 +8,9 @@ packages=(
   libboost1.81-dev libboost-url1.81-dev
   libssl-dev nlohmann-json3-dev libspdlog-dev libyaml-cpp-dev libsqlite3-dev catch2
   sqlite3 python3 ca-certificates
+  # Notifications: libcurl's SMTP client (STARTTLS and implicit TLS with verified certificates,
+  # AUTH) instead of a hand-written protocol, and aiosmtpd, the SMTP server the tests send to.
+  libcurl4-openssl-dev python3-aiosmtpd
   # The Debian package (scripts/package.sh): lintian checks it; man-db formats its man page.
   lintian man-db
   # The fuzz harnesses (scripts/fuzz.sh): clang with the libFuzzer and sanitizer runtimes, which

@@ -42,6 +42,8 @@ int command_status(const Config& config, OutputFormat format, std::ostream& out)
   auto quarantine = store->quarantined();
   nlohmann::json status = {{"state_db", config.state_db_path()},
                            {"pending_creates", store->pending_create_count()},
+                           {"notifications", {{"pending", store->deliveries("pending").size()},
+                                              {"failed", store->deliveries("failed").size()}}},
                            {"mappings", nlohmann::json::array()}};
   for (const auto& m : config.mappings) {
     auto links = store->links(m.name);
@@ -74,6 +76,8 @@ int command_status(const Config& config, OutputFormat format, std::ostream& out)
   }
   print_table(out, rows);
   out << "pending creates: " << status["pending_creates"].get<size_t>() << "\n";
+  out << "notifications: " << status["notifications"]["pending"].get<size_t>() << " pending, "
+      << status["notifications"]["failed"].get<size_t>() << " failed (cosyncd notifications list)\n";
   return 0;
 }
 

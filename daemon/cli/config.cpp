@@ -235,7 +235,7 @@ void use_parent_lookup(const Config& c, mapping::Mapping& m) {
 Config load_config(const std::string& path) {
   auto root = YamlNode::load_file(path);
   root.expect_map().allow_only({"state_dir", "poll_interval", "audit_retention", "log", "http", "partner_center",
-                                "connections", "mappings"});
+                                "connections", "mappings", "notifications"});
   Config c;
   c.file = path;
   c.state_dir = resolve_path(path, root.string("state_dir"));
@@ -291,6 +291,7 @@ Config load_config(const std::string& path) {
     c.mappings.push_back(std::move(mapping));
   }
   if (c.mappings.empty()) mappings.fail("must list at least one mapping file");
+  if (auto n = root.find("notifications")) c.notifications = notify::read_notifications(*n);
   return c;
 }
 

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "daemon/cli/metadata_validation.hpp"
+#include "daemon/cli/notify/sender.hpp"
 #include "daemon/cli/systemd_notify.hpp"
 #include "daemon/engine/sync_engine.hpp"
 #include "daemon/rules/standard_rules.hpp"
@@ -115,6 +116,7 @@ struct Runtime::Impl {
   std::unique_ptr<Setup> setup;
   Setup* reloading = nullptr;  // a new configuration being checked against the CRMs
   std::unique_ptr<StateStore> store;
+  std::unique_ptr<notify::Sender> sender;  // the notification outbox (README "Notifications")
   std::atomic<bool> stop{false};
   bool reload_requested = false;
   net::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
@@ -144,6 +146,7 @@ struct Runtime::Impl {
     stop = true;
     sleep.cancel();
     watchdog_timer.cancel();
+    if (sender) sender->stop();
     stop_grace.expires_after(kStopGrace);
     stop_grace.async_wait([this](const boost::system::error_code& ec) {
       if (ec) return;
@@ -158,6 +161,7 @@ struct Runtime::Impl {
     stop = true;
     signals.cancel();
     sleep.cancel();
+    if (sender) sender->stop();
     watchdog_timer.cancel();
     stop_grace.cancel();
   }
@@ -196,6 +200,7 @@ struct Runtime::Impl {
     std::filesystem::create_directories(config().state_dir);
     ::chmod(config().state_dir.c_str(), 0700);
     store = std::make_unique<StateStore>(config().state_db_path());
+    sender = std::make_unique<notify::Sender>(config().notifications, *store, io.get_executor(), config().http, clock, log);
   }
 
   void make_engines(Setup& s) {
@@ -277,6 +282,7 @@ struct Runtime::Impl {
           log->warn("reload: log settings take effect at the next restart");
         make_engines(*candidate);
         setup = std::move(candidate);
+        sender->configure(setup->config.notifications);
         log->info("configuration reloaded from {}: {} mapping(s)", path, setup->syncs.size());
       }
     } catch (const ConfigError& e) {
@@ -296,6 +302,10 @@ struct Runtime::Impl {
   net::awaitable<int> loop() {
     bool started = co_await start();
     if (!started) co_return kExitConfig;
+    // Beside the cycles, never inside one; io.run() returns only once it has finished (joined).
+    net::co_spawn(io, sender->run(stop), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
     systemd_notify("READY=1");
     log->info("cosyncd running: {} mapping(s), poll interval {}s", setup->syncs.size(),
               config().poll_interval.count());
@@ -341,6 +351,7 @@ int Runtime::run_once() {
     bool started = co_await impl.start();
     if (!started) co_return kExitConfig;
     int status = co_await impl.cycle();
+    co_await impl.sender->deliver_due();  // what this cycle caused, once
     co_return status;
   };
   return impl_->run(once(*impl_));
