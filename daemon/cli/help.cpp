@@ -45,6 +45,11 @@ const std::vector<CommandHelp>& commands() {
        "to enter there, waits for the sign-in and stores the refresh token (mode 0600) in the state "
        "directory, where the daemon finds and rotates it.",
        {"--config FILE"}},
+      {"backup", "FILE [--config FILE]", "copy the state database to FILE, consistently, while cosyncd runs",
+       "Copies the state database with SQLite's online backup API: the copy is one consistent snapshot "
+       "even while the daemon is writing. FILE must not exist yet; it is created with mode 0600. To "
+       "restore, stop cosyncd and put the copy in place of state.db in the state directory.",
+       {"--config FILE"}},
       {"version", "", "print the version", "Prints cosyncd's version.", {}},
       {"help", "[COMMAND | --man]", "print this help, a command's help, or the man page",
        "Without an argument prints every command; with one, that command's help (also: cosyncd COMMAND "
@@ -185,7 +190,7 @@ void print_usage(std::ostream& out) {
          "commands:\n";
   for (const auto& c : commands()) {
     std::string name(c.name);
-    out << "  " << name << std::string(12 - name.size(), ' ') << c.summary << "\n";
+    out << "  " << name << std::string(name.size() < 15 ? 15 - name.size() : 1, ' ') << c.summary << "\n";
   }
   out << "options:\n";
   print_entries(out, global_options());

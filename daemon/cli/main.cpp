@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/cli/backup.hpp"
 #include "daemon/cli/commands.hpp"
 #include "daemon/cli/config.hpp"
 #include "daemon/cli/help.hpp"
@@ -67,6 +68,7 @@ bool parse(int argc, char** argv, CommandLine& cl) {
     else if (command == "help" && cl.help_topic.empty() && !arg.starts_with("-")) cl.help_topic = arg;
     else if (command == "login" && cl.login_target.empty() && !arg.starts_with("-")) cl.login_target = arg;
     else if (command == "quarantine") cl.args.push_back(arg);
+    else if (command == "backup" && cl.args.empty() && !arg.starts_with("-")) cl.args.push_back(arg);
     else {
       std::cerr << "cosyncd: unexpected argument '" << arg << "'\n";
       cosync::app::print_usage(std::cerr);
@@ -104,6 +106,7 @@ std::optional<int> offline_command(cosync::app::Config& config, const CommandLin
     if (command == "quarantine")
       return cosync::app::command_quarantine(config, cl.args, cl.format, std::cout, std::cerr);
     if (command == "plan") return cosync::app::command_plan(std::move(config), cl.format, std::cout);
+    if (command == "backup") return cosync::app::command_backup(config, cl.args.at(0), std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "cosyncd: " << command << ": " << e.what() << "\n";
     return 1;
@@ -142,6 +145,10 @@ int main(int argc, char** argv) {
   }
   if (command == "login" && cl.login_target != "partner-center") {
     std::cerr << "cosyncd: login takes the system to sign in to: cosyncd login partner-center\n";
+    return kExitUsage;
+  }
+  if (command == "backup" && cl.args.empty()) {
+    std::cerr << "cosyncd: backup needs the file to write: cosyncd backup FILE\n";
     return kExitUsage;
   }
   if (!cosync::app::find_command(command)) {
