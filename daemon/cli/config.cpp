@@ -235,7 +235,7 @@ void use_parent_lookup(const Config& c, mapping::Mapping& m) {
 Config load_config(const std::string& path) {
   auto root = YamlNode::load_file(path);
   root.expect_map().allow_only({"state_dir", "poll_interval", "audit_retention", "log", "http", "partner_center",
-                                "connections", "mappings", "notifications"});
+                                "connections", "mappings", "notifications", "metrics"});
   Config c;
   c.file = path;
   c.state_dir = resolve_path(path, root.string("state_dir"));
@@ -292,6 +292,7 @@ Config load_config(const std::string& path) {
   }
   if (c.mappings.empty()) mappings.fail("must list at least one mapping file");
   if (auto n = root.find("notifications")) c.notifications = notify::read_notifications(*n);
+  if (auto m = root.find("metrics")) c.metrics = read_metrics(*m);
   return c;
 }
 

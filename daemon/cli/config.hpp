@@ -12,6 +12,7 @@
 #include "daemon/auth/client_credentials.hpp"
 #include "daemon/auth/jwt_bearer.hpp"
 #include "daemon/auth/refresh_token.hpp"
+#include "daemon/cli/metrics_config.hpp"
 #include "daemon/cli/notify/notify_config.hpp"
 #include "daemon/mapping/mapping.hpp"
 
@@ -47,6 +48,7 @@ struct Config {
   std::map<std::string, SalesforceConfig> salesforce;  // by connection name
   std::map<std::string, DataverseConfig> dataverse;    // by connection name
   std::vector<mapping::Mapping> mappings;
+  MetricsOptions metrics;  // `metrics.listen` (off when absent)
   notify::NotificationConfig notifications;  // `notifications:` (README "Notifications")
   // Valid but worth fixing ("file:line: key: message", e.g. a deprecated key); logged at start.
   std::vector<std::string> warnings;

@@ -15,6 +15,8 @@
 #include <utility>
 
 #include "daemon/cli/metadata_validation.hpp"
+#include "daemon/cli/metrics.hpp"
+#include "daemon/cli/metrics_server.hpp"
 #include "daemon/cli/notify/sender.hpp"
 #include "daemon/cli/systemd_notify.hpp"
 #include "daemon/engine/sync_engine.hpp"
@@ -117,6 +119,8 @@ struct Runtime::Impl {
   Setup* reloading = nullptr;  // a new configuration being checked against the CRMs
   std::unique_ptr<StateStore> store;
   std::unique_ptr<notify::Sender> sender;  // the notification outbox (README "Notifications")
+  Metrics metrics;
+  std::unique_ptr<MetricsServer> metrics_server;  // metrics.listen, in `run` only
   std::atomic<bool> stop{false};
   bool reload_requested = false;
   net::signal_set signals{io, SIGINT, SIGTERM, SIGHUP};
@@ -162,6 +166,7 @@ struct Runtime::Impl {
     signals.cancel();
     sleep.cancel();
     if (sender) sender->stop();
+    if (metrics_server) metrics_server->stop();
     watchdog_timer.cancel();
     stop_grace.cancel();
   }
@@ -240,15 +245,18 @@ struct Runtime::Impl {
       try {
         bool may_sync = co_await ready(sync);
         if (!may_sync) {
+          metrics.record_failed_cycle(sync.mapping->name, clock.now());
           status = 1;
           continue;
         }
         auto stats = co_await sync.engine->run_cycle(stop);
+        metrics.record_cycle(sync.mapping->name, sync.mapping->crm_connection, stats, clock.now());
         if (stats.failed || stats.pull_failed) status = 1;
         else if (stats.quarantined && status == 0) status = 3;
       } catch (const std::exception& e) {
         log->error("mapping={} cycle aborted by an unexpected error: {}; retried next cycle", sync.mapping->name,
                    e.what());
+        metrics.record_failed_cycle(sync.mapping->name, clock.now());
         status = 1;
       }
     }
@@ -299,9 +307,24 @@ struct Runtime::Impl {
     }
   }
 
+  // /metrics and /readyz read the running configuration and the state database when asked.
+  void start_metrics() {
+    if (!config().metrics.enabled) return;
+    auto names = [this] {
+      std::vector<std::string> out;
+      for (const auto& sync : setup->syncs) out.push_back(sync.mapping->name);
+      return out;
+    };
+    MetricsEndpoints endpoints{
+        [this, names] { return metrics.render(read_gauges(*store, names()), store->pending_create_count(), clock.now()); },
+        [this, names](std::string& why) { return metrics.ready(names(), 3 * config().poll_interval, clock.now(), why); }};
+    metrics_server = std::make_unique<MetricsServer>(io, config().metrics, std::move(endpoints), log);
+  }
+
   net::awaitable<int> loop() {
     bool started = co_await start();
     if (!started) co_return kExitConfig;
+    start_metrics();
     // Beside the cycles, never inside one; io.run() returns only once it has finished (joined).
     net::co_spawn(io, sender->run(stop), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
