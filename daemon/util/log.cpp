@@ -29,17 +29,39 @@ int journald_priority(spdlog::level::level_enum level) {
   }
 }
 
-// One JSON object per line: {"time":..,"level":..,"msg":..}. The message is escaped properly,
-// which a pattern string cannot do.
+// The message's `key=value` words (mapping=pc-sf-leads referral=0fdd...), as the log lines
+// write them, each as a field of its own so that a log query can select on it.
+void add_message_fields(std::string_view text, nlohmann::json& line) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view word = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!word.empty() && word.front() == '(') word.remove_prefix(1);
+    size_t eq = word.find('=');
+    if (eq == 0 || eq == std::string_view::npos) continue;
+    std::string_view key = word.substr(0, eq), value = word.substr(eq + 1);
+    if (!std::all_of(key.begin(), key.end(), [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; })) continue;
+    while (!value.empty() && std::string_view(",;:)").find(value.back()) != std::string_view::npos) value.remove_suffix(1);
+    std::string name(key);
+    if (value.empty() || line.contains(name)) continue;  // never over ts, level, msg or an earlier one
+    line[name] = std::string(value);
+  }
+}
+
+// One JSON object per line: {"ts":..,"level":..,"msg":..} and the message's key=value fields.
+// The message is escaped properly, which a pattern string cannot do.
 class JsonFormatter final : public spdlog::formatter {
  public:
   explicit JsonFormatter(bool journald) : journald_(journald) {}
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     nlohmann::json line;
-    line["time"] = format_iso8601(msg.time);
+    line["ts"] = format_iso8601(msg.time);
     line["level"] = std::string(spdlog::level::to_string_view(msg.level).data(),
                                 spdlog::level::to_string_view(msg.level).size());
     line["msg"] = std::string(msg.payload.data(), msg.payload.size());
+    add_message_fields(std::string_view(msg.payload.data(), msg.payload.size()), line);
     std::string text = (journald_ ? "<" + std::to_string(journald_priority(msg.level)) + ">" : "") +
                        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
     dest.append(text.data(), text.data() + text.size());
@@ -126,19 +148,33 @@ bool is_valid_log_level(const std::string& level) {
   return spdlog::level::from_str(level) != spdlog::level::off || level == "off";
 }
 
-Log make_stderr_logger(const LogOptions& options) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  bool journald = std::getenv("JOURNAL_STREAM") != nullptr;
+namespace {
+
+// The daemon's line format on `sink`: JSON or text, with journald priorities under systemd.
+Log formatted_logger(const std::string& name, std::shared_ptr<spdlog::sinks::sink> sink, const LogOptions& options,
+                     bool journald) {
   if (options.format == LogFormat::json) {
     sink->set_formatter(std::make_unique<JsonFormatter>(journald));
   } else {
     // Under journald the timestamp is the journal's own; elsewhere print it.
     sink->set_formatter(text_formatter(journald ? "%*%l %v" : "%Y-%m-%dT%H:%M:%S.%e %l %v"));
   }
-  auto log = std::make_shared<spdlog::logger>("cosync", sink);
+  auto log = std::make_shared<spdlog::logger>(name, std::move(sink));
   log->set_level(spdlog::level::from_str(options.level));
   log->flush_on(spdlog::level::trace);
   return log;
+}
+
+}  // namespace
+
+Log make_stderr_logger(const LogOptions& options) {
+  return formatted_logger("cosync", std::make_shared<spdlog::sinks::stderr_sink_mt>(), options,
+                          std::getenv("JOURNAL_STREAM") != nullptr);
+}
+
+CapturedLog make_capturing_logger(const LogOptions& options, bool journald) {
+  auto text = std::make_shared<std::string>();
+  return {formatted_logger("test", std::make_shared<StringSink>(text), options, journald), text};
 }
 
 CapturedLog make_capturing_logger(const std::string& level) {

@@ -27,6 +27,8 @@ struct CapturedLog {
   std::shared_ptr<std::string> text;  // all lines so far
 };
 CapturedLog make_capturing_logger(const std::string& level = "debug");
+// The same, formatted as make_stderr_logger formats (`journald`: as if JOURNAL_STREAM were set).
+CapturedLog make_capturing_logger(const LogOptions& options, bool journald);
 // A logger that discards everything.
 Log null_logger();
 
