@@ -40,6 +40,18 @@ const std::vector<CommandHelp>& commands() {
        "retry ID (or retry --all) retries it in the next cycle instead of after its backoff. drop ID "
        "forgets the entry: the record syncs again when it changes.",
        {"--config FILE", "--json"}},
+      {"notifications", "list | retry ID | drop ID [--config FILE] [--json]",
+       "list, resend or drop the notifications of the outbox",
+       "list prints every notification (newest first) with its status (pending, sent, failed), rule, event, "
+       "referral, attempts, next attempt, last error and Message-ID. retry ID sends a pending or failed one "
+       "at the next pass with its attempts reset; drop ID deletes it unsent. See README \"Notifications\".",
+       {"--config FILE", "--json"}},
+      {"report", "pipeline | shared [--format table|csv|json] [--config FILE]", "print a co-sell report",
+       "pipeline: co-sell deals by referral status, CRM stage, offering and region with counts and values, "
+       "from what the last sync left in the state database. shared: the deals shared with Microsoft, their "
+       "deal type, when, and Microsoft's response. --format csv is RFC 4180 (CRLF lines), json an array of "
+       "objects. See README \"Reports\".",
+       {"--config FILE"}},
       {"login", "partner-center [--config FILE]", "sign in to Partner Center (device code)",
        "Runs the OAuth device-code flow against Partner Center's Entra ID tenant: prints a URL and a code "
        "to enter there, waits for the sign-in and stores the refresh token (mode 0600) in the state "

@@ -10,6 +10,8 @@
 #include "daemon/cli/config.hpp"
 #include "daemon/cli/help.hpp"
 #include "daemon/cli/login.hpp"
+#include "daemon/cli/notifications_command.hpp"
+#include "daemon/cli/report.hpp"
 #include "daemon/cli/runtime.hpp"
 #include "daemon/util/yaml_reader.hpp"
 
@@ -67,7 +69,7 @@ bool parse(int argc, char** argv, CommandLine& cl) {
     else if (command == "help" && arg == "--man") cl.man = true;
     else if (command == "help" && cl.help_topic.empty() && !arg.starts_with("-")) cl.help_topic = arg;
     else if (command == "login" && cl.login_target.empty() && !arg.starts_with("-")) cl.login_target = arg;
-    else if (command == "quarantine") cl.args.push_back(arg);
+    else if (command == "quarantine" || command == "notifications" || command == "report") cl.args.push_back(arg);
     else if (command == "backup" && cl.args.empty() && !arg.starts_with("-")) cl.args.push_back(arg);
     else {
       std::cerr << "cosyncd: unexpected argument '" << arg << "'\n";
@@ -106,6 +108,16 @@ std::optional<int> offline_command(cosync::app::Config& config, const CommandLin
     if (command == "quarantine")
       return cosync::app::command_quarantine(config, cl.args, cl.format, std::cout, std::cerr);
     if (command == "plan") return cosync::app::command_plan(std::move(config), cl.format, std::cout);
+    bool json = cl.format == cosync::app::OutputFormat::json;
+    if (command == "notifications")
+      return cosync::app::command_notifications(config, cl.args, json ? cosync::app::ReportFormat::json
+                                                                      : cosync::app::ReportFormat::table,
+                                                std::cout, std::cerr);
+    if (command == "report") {
+      auto args = cl.args;
+      if (json) args.push_back("--format=json");
+      return cosync::app::command_report(config, args, std::cout, std::cerr);
+    }
     if (command == "backup") return cosync::app::command_backup(config, cl.args.at(0), std::cout, std::cerr);
   } catch (const std::exception& e) {
     std::cerr << "cosyncd: " << command << ": " << e.what() << "\n";

@@ -1,0 +1,119 @@
+#include "daemon/cli/report.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "daemon/util/remote_json.hpp"
+
+namespace cosync::app {
+namespace {
+
+constexpr int kExitUsage = 64;
+
+// A shadow value as one cell: [Active, Accepted] -> "Active/Accepted", nothing -> "-".
+std::string shown(const nlohmann::json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_array()) {
+    std::string out;
+    for (const auto& part : v) out += (out.empty() ? "" : "/") + shown(part);
+    return out;
+  }
+  if (v.is_null()) return "-";
+  return v.dump();
+}
+
+// What the last sync left for the first mapped field that reads one of `pc_paths` or writes one
+// of `crm_fields`; null when the mapping syncs none of them.
+nlohmann::json synced(const mapping::Mapping& m, const Link& link, const std::set<std::string>& pc_paths,
+                      const std::set<std::string>& crm_fields) {
+  for (const auto& f : m.fields) {
+    bool reads = std::any_of(f.pc_paths.begin(), f.pc_paths.end(), [&](const auto& p) { return pc_paths.contains(p); });
+    if (reads || crm_fields.contains(f.crm_field)) return remote_json::member(link.shadow, f.name);
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+ReportTable pipeline_report(const Config& config, const StateStore& store, TimePoint) {
+  using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+  std::map<Key, std::pair<long long, double>> groups;
+  for (const auto& m : config.mappings)
+    for (const auto& link : store.links(m.name)) {
+      if (link.orphaned()) continue;
+      Key key{m.name, shown(synced(m, link, {"status", "substatus"}, {})),
+              shown(synced(m, link, {"salesStage"}, {"StageName", "salesstage", "stepname"})),
+              shown(synced(m, link, {"details.requirements.solutions", "details.requirements.offers"}, {})),
+              shown(synced(m, link, {"customerProfile.address.region", "customerProfile.address.country"}, {}))};
+      auto value = synced(m, link, {"details.dealValue"}, {"Amount", "estimatedvalue"});
+      auto& group = groups[key];
+      ++group.first;
+      if (value.is_number()) group.second += value.get<double>();
+    }
+  ReportTable t{{"mapping", "status", "stage", "offering", "region", "count", "value"}, {}};
+  for (const auto& [k, g] : groups)
+    t.rows.push_back({std::get<0>(k), std::get<1>(k), std::get<2>(k), std::get<3>(k), std::get<4>(k), g.first, g.second});
+  return t;
+}
+
+ReportTable shared_report(const Config&, const StateStore& store, TimePoint) {
+  // Microsoft's answer to a shared deal is the latest accepted/declined event of that referral.
+  std::map<std::pair<std::string, std::string>, std::string> answers;
+  auto events = store.events();
+  for (const auto& e : events)
+    if (e.event == "accepted" || e.event == "declined") answers[{e.mapping, e.pc_id}] = e.event + " " + e.at;
+  ReportTable t{{"mapping", "referral", "crm_record", "deal_type", "shared_on", "microsoft_response"}, {}};
+  for (const auto& e : events) {
+    if (e.event != "shared") continue;
+    const auto& pc = remote_json::member(e.payload, "pc");
+    std::string type = remote_json::string_or(pc, "_kind", remote_json::string_or(pc, "type", "-"));
+    auto answer = answers.find({e.mapping, e.pc_id});
+    t.rows.push_back({e.mapping, e.pc_id, e.crm_id, type, e.at, answer == answers.end() ? "pending" : answer->second});
+  }
+  return t;
+}
+
+const std::vector<Report>& reports() {
+  static const std::vector<Report> all = {
+      {"pipeline", "co-sell deals by status, stage, offering and region: counts and values", pipeline_report},
+      {"shared", "deals shared with Microsoft: deal type, shared on, Microsoft's response", shared_report},
+  };
+  return all;
+}
+
+int command_report(const Config& config, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  auto usage = [&] {
+    err << "usage: cosyncd report NAME [--format table|csv|json]\nreports:\n";
+    for (const auto& r : reports()) err << "  " << r.name << "  " << r.description << "\n";
+    return kExitUsage;
+  };
+  std::string name;
+  auto format = ReportFormat::table;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string value;
+    if (a == "--format" && i + 1 < args.size()) value = args[++i];
+    else if (a.starts_with("--format=")) value = a.substr(9);
+    else if (name.empty() && !a.starts_with("-")) {
+      name = a;
+      continue;
+    } else return usage();
+    auto parsed = parse_report_format(value);
+    if (!parsed) return usage();
+    format = *parsed;
+  }
+  for (const auto& r : reports()) {
+    if (name != r.name) continue;
+    if (!std::filesystem::exists(config.state_db_path()))
+      throw std::runtime_error("no state database at " + config.state_db_path() + " yet: cosyncd has not run");
+    StateStore store(config.state_db_path());
+    write_report(out, r.build(config, store, std::chrono::system_clock::now()), format);
+    return 0;
+  }
+  return usage();
+}
+
+}  // namespace cosync::app
