@@ -5,7 +5,9 @@
 #include "daemon/cli/help.hpp"
 #include "tests/e2e/child_process.hpp"
 
-using namespace cosync::app;
+// Inside a namespace of its own: the unity build compiles this file with others.
+namespace cosync::app::help_test {
+
 using cosync::testing::run_command;
 
 namespace {
@@ -73,3 +75,5 @@ TEST_CASE("help: the man page is roff that groff formats without a warning") {
   CHECK_THAT(text.output, Catch::Contains("--config FILE"));
   CHECK_THAT(text.output, Catch::Contains("EXIT STATUS"));
 }
+
+}  // namespace cosync::app::help_test
