@@ -25,6 +25,14 @@ notify::SinkConfig webhook_sink(const std::string& url, const std::string& forma
   return s;
 }
 
+// A Graph sink sending as cosync@contoso.com with the token server's client "app".
+notify::SinkConfig graph_sink(const fakes::FakeTokenServer& tokens, const fakes::HttpTestServer& graph) {
+  notify::SinkConfig mail;
+  mail.type = notify::SinkType::graph;
+  mail.graph = {"cosync@contoso.com", graph.base_url() + "/v1.0", {tokens.url(), "app", "secret", "", 3600s}};
+  return mail;
+}
+
 }  // namespace
 
 TEST_CASE_METHOD(testing::NotifyFixture, "notify: an event reaches a Teams webhook once, with its Message-ID") {
@@ -114,10 +122,7 @@ TEST_CASE_METHOD(testing::NotifyFixture, "notify: a mail whose recipients are al
   tokens.add_client("app", "secret");
   fakes::HttpTestServer graph([](const fakes::FakeRequest&) { return fakes::FakeResponse{202, {}, ""}; });
   notify::NotificationConfig config;
-  notify::SinkConfig mail;
-  mail.type = notify::SinkType::graph;
-  mail.graph = {"cosync@contoso.com", graph.base_url() + "/v1.0", {tokens.url(), "app", "secret", "", 3600s}};
-  config.sinks["mail"] = mail;
+  config.sinks["mail"] = graph_sink(tokens, graph);
   config.rules.push_back(rule("mail", {"{crm.NoSuchField}"}));
   auto s = sender(config);
   store.add_event(testing::accepted_event());
@@ -140,10 +145,7 @@ TEST_CASE_METHOD(testing::NotifyFixture,
     return fakes::FakeResponse{202, {}, ""};
   });
   notify::NotificationConfig config;
-  notify::SinkConfig mail;
-  mail.type = notify::SinkType::graph;
-  mail.graph = {"cosync@contoso.com", graph.base_url() + "/v1.0", {tokens.url(), "app", "secret", "", 3600s}};
-  config.sinks["mail"] = mail;
+  config.sinks["mail"] = graph_sink(tokens, graph);
   config.rules.push_back(rule("mail", {"{people.crm_owner.Email}", "alliances@example.com"}));
   config.rules.back().cc = {"{pc.team.email}"};
   auto s = sender(config);

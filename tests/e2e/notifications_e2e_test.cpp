@@ -1,0 +1,64 @@
+// End to end: the real cosyncd sends the introduction notification when a seller accepts a lead
+// in Salesforce, once, to a Teams-shaped webhook; status, notifications and report show it.
+#include <catch2/catch.hpp>
+
+#include "tests/e2e/e2e_checks.hpp"
+#include "tests/fakes/http_test_server.hpp"
+
+using namespace cosync;
+using nlohmann::json;
+
+TEST_CASE("e2e notifications: accepting a lead in Salesforce posts the introduction to Teams once") {
+  testing::E2eHarness h;
+  fakes::HttpTestServer teams([](const fakes::FakeRequest&) { return fakes::FakeResponse{200, {}, "1"}; });
+  h.dir.write("introduction.txt", "Subject: Introduction: {pc.customerProfile.name}\n\nReferral {referral_id} ({reason}).\n");
+  h.write_config("notifications:\n"
+                 "  sinks:\n"
+                 "    teams: { type: webhook, url: \"" + teams.base_url() + "/hook\", format: teams }\n"
+                 "  rules:\n"
+                 "    - { name: introduction, on: accepted, sink: teams, template: introduction.txt }\n");
+  auto id = h.add_incoming_lead("Fabrikam");
+  testing::check_once(h);
+  CHECK(teams.count("POST") == 0);  // created: nothing accepted yet
+
+  h.edit_crm_record(id, {{"Status", "Working - Contacted"}});
+  auto run = testing::check_once(h);
+  INFO(run.output);
+  auto posts = teams.requests("POST", "/hook");
+  REQUIRE(posts.size() == 1);
+  auto card = json::parse(posts[0].body);
+  CHECK(card["@type"] == "MessageCard");
+  CHECK(card["title"] == "Introduction: Fabrikam");
+  CHECK(card["text"] == "Referral " + id + " (referral " + id + ": New -> Active/Accepted).\n");
+  testing::check_once(h);
+  CHECK(teams.count("POST") == 1);  // once
+
+  auto list = h.cosyncd("notifications list", "--json");
+  INFO(list.output);
+  REQUIRE(list.exit_status == 0);
+  auto sent = json::parse(list.output);
+  REQUIRE(sent.size() == 1);
+  CHECK(sent[0]["status"] == "sent");
+  CHECK(sent[0]["referral"] == id);
+  CHECK(posts[0].header("Idempotency-Key") == sent[0]["message_id"]);
+  CHECK_THAT(h.cosyncd("status").output, Catch::Contains("notifications: 0 pending, 0 failed"));
+  auto report = h.cosyncd("report pipeline", "--format csv");
+  INFO(report.output);
+  CHECK(report.exit_status == 0);
+  CHECK_THAT(report.output, Catch::StartsWith("mapping,status,stage,offering,region,count,value\r\n"));
+}
+
+TEST_CASE("e2e notifications: with the receiver down the cycles still succeed, and the message waits") {
+  testing::E2eHarness h;
+  h.dir.write("introduction.txt", "Subject: Introduction: {pc.customerProfile.name}\n\nHello\n");
+  h.write_config("notifications:\n"
+                 "  sinks:\n"
+                 "    teams: { type: webhook, url: \"http://127.0.0.1:1/hook\", format: teams }\n"
+                 "  rules:\n"
+                 "    - { name: introduction, on: accepted, sink: teams, template: introduction.txt }\n");
+  auto id = h.add_incoming_lead("Contoso");
+  testing::check_once(h);
+  h.edit_crm_record(id, {{"Status", "Working - Contacted"}});
+  testing::check_once(h);  // exit 0: a notification that cannot be sent fails no cycle
+  CHECK_THAT(h.cosyncd("status").output, Catch::Contains("notifications: 1 pending, 0 failed"));
+}
