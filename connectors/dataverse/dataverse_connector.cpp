@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdio>
 #include <limits>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -388,6 +389,23 @@ std::string DataverseConnector::select(const ObjectSpec& spec) const {
   return list;
 }
 
+std::string DataverseConnector::expand(const ObjectSpec& spec) const {
+  // Columns of related rows ("parentaccountid.name"): the lookup's single-valued navigation
+  // property expanded with its own $select ("Retrieve related table rows by expanding navigation
+  // properties"). Only a single row's read asks for them: change tracking takes no $expand.
+  std::map<std::string, std::vector<std::string>> related;
+  for (const auto& f : spec.fields)
+    if (auto dot = f.find('.'); dot != std::string::npos && f.find('.', dot + 1) == std::string::npos)
+      related[f.substr(0, dot)].push_back(f.substr(dot + 1));
+  std::string out;
+  for (const auto& [navigation, columns] : related) {
+    out += (out.empty() ? "" : ",") + navigation + "($select=";
+    for (std::size_t i = 0; i < columns.size(); ++i) out += (i ? "," : "") + columns[i];
+    out += ")";
+  }
+  return out;
+}
+
 std::string DataverseConnector::row_url(const ObjectSpec& spec, const std::string& id) const {
   return service_root() + "/" + spec.object + "(" + encode(id) + ")?$select=" + select(spec);
 }
@@ -532,7 +550,9 @@ net::awaitable<Expected<PullResult>> DataverseConnector::pull(const ObjectSpec& 
 net::awaitable<Expected<RemoteRecord>> DataverseConnector::get(const ObjectSpec& spec, const std::string& id) {
   auto table = co_await table_columns(spec.object);
   if (!table) co_return table.failure();
-  auto res = co_await call(http::Method::get, row_url(spec, id));
+  std::string url = row_url(spec, id);
+  if (std::string related = expand(spec); !related.empty()) url += "&$expand=" + encode(related);
+  auto res = co_await call(http::Method::get, url);
   if (!res) co_return res.failure();
   if (res->status != 200) co_return api_failure(*res, "GET " + spec.object + "(" + id + ")", kRequestIdHeader);
   co_return written_record(spec, table->option_columns, res->status, res->headers, res->body,

@@ -140,6 +140,7 @@ class DataverseConnector final : public Connector {
   Expected<std::string> delta_link_url(const std::string& link) const;
   std::string service_root() const;  // https://org/api/data/v9.2
   std::string select(const ObjectSpec& spec) const;
+  std::string expand(const ObjectSpec& spec) const;  // related columns of a row read
   std::string row_url(const ObjectSpec& spec, const std::string& id) const;
   std::string key_segment(const ObjectSpec& spec, const std::string& external_id) const;  // leads(key='v')
   std::string key_url(const ObjectSpec& spec, const std::string& external_id) const;

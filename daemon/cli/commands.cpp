@@ -54,6 +54,10 @@ int command_status(const Config& config, OutputFormat format, std::ostream& out)
                             {"cursor_crm", store->cursor(m.name, "crm").value_or("")},
                             {"quarantined", std::count_if(quarantine.begin(), quarantine.end(),
                                                           [&](const auto& q) { return q.mapping == m.name; })}};
+    entry["shared"] = store->audit_count(m.name, "share");
+    entry["held"] = nlohmann::json::array();
+    for (const auto& h : store->all_holds(m.name))
+      entry["held"].push_back({{"record", h.pc_id}, {"key", h.key}, {"until", h.until}, {"reason", h.reason}});
     for (const auto& c : cycles)
       if (c.mapping == m.name)
         entry["last_cycle"] = {{"finished_at", c.finished_at}, {"result", c.result}, {"duration_ms", c.duration_ms},
@@ -75,6 +79,15 @@ int command_status(const Config& config, OutputFormat format, std::ostream& out)
                     m["cursor_pc"], m["cursor_crm"]});
   }
   print_table(out, rows);
+  for (const auto& m : status["mappings"]) {
+    if (m["shared"].get<long long>() > 0) out << m["mapping"].get<std::string>() << ": shared " << m["shared"] << " (audit kept)\n";
+    for (const auto& h : m["held"]) {
+      // A hold that only remembers a refusal or a wait for consent is never due by time.
+      std::string until = h["until"].get<std::string>() > "2100" ? "until the record changes" : "until " + h["until"].get<std::string>();
+      out << m["mapping"].get<std::string>() << ": held " << h["key"].get<std::string>() << " for "
+          << h["record"].get<std::string>() << " " << until << ": " << h["reason"].get<std::string>() << "\n";
+    }
+  }
   out << "pending creates: " << status["pending_creates"].get<size_t>() << "\n";
   out << "notifications: " << status["notifications"]["pending"].get<size_t>() << " pending, "
       << status["notifications"]["failed"].get<size_t>() << " failed (cosyncd notifications list)\n";

@@ -30,6 +30,9 @@ net::awaitable<void> Executor::share(CyclePlan& plan, std::vector<WorkItem*>& re
     for (const auto& [key, value] : s.referral.items()) body.push_back({key, value});
     auto created = co_await pc_.upsert(planner_.pc_spec(), s.crm.id, body);
     if (!created) {
+      // Refused (4xx): nothing was created, so the next try is a new share, checked afresh
+      // against `when` and consent. Otherwise the answer may be lost: the row stays.
+      if (created.failure().kind == FailureKind::rejected) store_.remove_pending_create(mapping_.name, "pc", s.crm.id);
       journal_.fail({"crm", s.crm.id, created.failure()}, stats);
       continue;
     }
@@ -70,12 +73,11 @@ void Executor::link_shared(WorkItem& item, const PlannedShare& s, CycleStats& st
   store_.remove_pending_create(mapping_.name, "pc", item.crm->id);
   store_.release_holds(mapping_.name, held_share_key(item.crm->id));
   journal_.audit(link, "(record)", nullptr, item.pc_id, Origin::crm, "share",
-                 std::string("shared ") + mapping_.crm_object + " as a " + mapping::to_string(s.deal_type) +
-                     " referral" + (s.resumed ? " (found again after an interrupted share)" : ""));
+                 std::string("shared ") + mapping_.crm_object + " as a " + mapping::to_string(s.deal_type) + " referral");
   tx.commit();
   ++stats.shared;
-  log_->info("mapping={} shared {} {} as {} referral {}", mapping_.name, mapping_.crm_object, item.crm->id,
-             mapping::to_string(s.deal_type), item.pc_id);
+  log_->info("mapping={} shared {} {} as {} referral {}{}", mapping_.name, mapping_.crm_object, item.crm->id,
+             mapping::to_string(s.deal_type), item.pc_id, s.resumed ? " (found again after an interrupted share)" : "");
 }
 
 }  // namespace cosync::engine

@@ -116,6 +116,14 @@ MetadataCheck check_against_metadata(const Mapping& m, const connectors::ObjectM
                   "'" + text + "' is not an active value of the picklist " + m.crm_object + "." + name + " in this org");
   }
   if (m.account) check_account(m, *m.account, meta, parent, check);
+  if (m.share) {
+    // What the share reads of the record itself (fields of related records are the org's
+    // relationships: a wrong one fails the share's read, quarantining the record with the reason).
+    for (const auto& name : m.share->own_fields()) check.field(meta, name, m.share->line, "share");
+    if (const auto* link = find_field(meta, m.crm_link_field))
+      check.must_update(meta, *link, m.crm_link_field_line, "crm.link_field",
+                        "a shared record gets the new referral's id in it");
+  }
   return out;
 }
 

@@ -159,12 +159,20 @@ void read_solutions(const YamlNode& node, ShareRule& s) {
   for (auto& [value, id] : node.get("values").entries()) s.solutions[value] = id.as_string();
 }
 
+// A team member from its templates; the keys whose value renders empty are left out.
+nlohmann::json rendered(const std::map<std::string, std::string>& member, const nlohmann::json& crm) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [key, text] : member)
+    if (std::string value = render(text, crm); !value.empty()) out[key] = value;
+  return out;
+}
+
 bool no_text(const nlohmann::json& v) { return v.is_null() || (v.is_string() && v.get<std::string>().empty()); }
 
 }  // namespace
 
 ShareRule load_share(const YamlNode& node) {
-  node.expect_map().allow_only({"when", "name", "name_limit", "deal_type", "help", "consent", "contact", "body",
+  node.expect_map().allow_only({"when", "name", "name_limit", "deal_type", "help", "consent", "contact", "team", "body",
                                 "solutions", "tags"});
   ShareRule s;
   s.line = node.line();
@@ -180,6 +188,7 @@ ShareRule load_share(const YamlNode& node) {
     if (s.consent_field.empty()) c->fail("a customer contact is sent only with consent: add consent.field");
     read_templates(*c, s.contact, &kContactKeys);
   }
+  if (auto t = node.find("team")) read_templates(*t, s.team, &kContactKeys);
   if (auto b = node.find("body")) read_templates(*b, s.body, nullptr);
   if (auto sol = node.find("solutions")) read_solutions(*sol, s);
   if (auto tags = node.find("tags"))
@@ -196,6 +205,7 @@ std::vector<std::string> ShareRule::crm_paths() const {
   add(name);
   add(help_notes);
   for (const auto& [k, t] : contact) add(t);
+  for (const auto& [k, t] : team) add(t);
   for (const auto& [k, t] : body) add(t);
   for (const auto& t : tags) add(t);
   for (const auto& f : own_fields()) paths.insert(f);
@@ -253,11 +263,10 @@ nlohmann::json ShareRule::referral(const nlohmann::json& crm, const std::string&
     r["inviteContext"] = {{"assistanceRequestCode", help_code}};
     if (std::string notes = render(help_notes, crm); !notes.empty()) r["inviteContext"]["notes"] = notes;
   }
-  nlohmann::json member = nlohmann::json::object();
   if (consent)
-    for (const auto& [key, text] : contact)
-      if (std::string value = render(text, crm); !value.empty()) member[key] = value;
-  if (!member.empty()) r["customerProfile"]["team"] = nlohmann::json::array({member});
+    if (auto member = rendered(contact, crm); !member.empty())
+      r["customerProfile"]["team"] = nlohmann::json::array({member});
+  if (auto seller = rendered(team, crm); !seller.empty()) r["team"] = nlohmann::json::array({seller});
   if (!solution_field.empty()) {
     auto v = first_value_at(crm, solution_field);
     auto it = v.is_string() ? solutions.find(v.get<std::string>()) : solutions.end();

@@ -46,6 +46,7 @@ struct ShareRule {
   std::string consent_field;
   bool require_consent = false;  // no consent: the share waits instead of going without contact
   std::map<std::string, std::string> contact;  // team member key (firstName, email...) -> template
+  std::map<std::string, std::string> team;     // the partner's seller (the CRM owner): `team`
   std::map<std::string, std::string> body;     // referral path -> template (customerProfile.name...)
   std::string solution_field;                  // CRM field whose value names the offering
   std::map<std::string, std::string> solutions;  // its value -> Partner Center solution id

@@ -175,6 +175,19 @@ std::vector<HeldAction> StateStore::due_holds(const std::string& mapping, const 
   return read_holds(s);
 }
 
+std::vector<HeldAction> StateStore::all_holds(const std::string& mapping) const {
+  SqliteStatement s(*statements_,
+                    "SELECT mapping, pc_id, key, until, reason FROM held_actions WHERE mapping=? ORDER BY until");
+  s.bind(mapping);
+  return read_holds(s);
+}
+
+long long StateStore::audit_count(const std::string& mapping, const std::string& kind) const {
+  SqliteStatement s(*statements_, "SELECT COUNT(*) FROM audit WHERE mapping=? AND kind=?");
+  s.bind(mapping, kind);
+  return s.step() ? s.integer(0) : 0;
+}
+
 bool StateStore::is_tombstoned(const std::string& mapping, const std::string& pc_id) const {
   SqliteStatement s(*statements_, "SELECT 1 FROM tombstones WHERE mapping=? AND pc_id=?");
   s.bind(mapping, pc_id);

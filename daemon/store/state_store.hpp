@@ -134,6 +134,9 @@ class StateStore {
   void release_hold(const std::string& mapping, const std::string& pc_id, const std::string& key);
   void release_holds(const std::string& mapping, const std::string& pc_id);  // all of a referral's (unlinked, orphaned)
   std::vector<HeldAction> holds(const std::string& mapping, const std::string& pc_id) const;
+  std::vector<HeldAction> all_holds(const std::string& mapping) const;  // for `status`, soonest first
+  // Audit entries of one kind ("share", "create", ...) kept for `mapping`, for `status`.
+  long long audit_count(const std::string& mapping, const std::string& kind) const;
   // Held actions of `mapping` whose time has come (`now` as ISO-8601).
   std::vector<HeldAction> due_holds(const std::string& mapping, const std::string& now) const;
 

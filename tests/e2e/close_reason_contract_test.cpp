@@ -2,7 +2,6 @@
 // published contract, so status, substatus and statusReason are checked against it, not only
 // against the fake. Skipped (and reported so) where the specs or Prism are missing.
 #include <catch2/catch.hpp>
-#include <iostream>
 
 #include "tests/e2e/e2e_checks.hpp"
 #include "tests/e2e/e2e_harness.hpp"
@@ -12,12 +11,7 @@ using namespace cosync;
 
 TEST_CASE("partner center contract: closing a referral after a CRM delete sends a valid statusReason",
           "[contract][e2e]") {
-  if (auto why = testing::contract_check_unavailable(); !why.empty()) {
-    std::string line = "COSYNC-TEST-SKIPPED: Partner Center contract check skipped: " + why;
-    WARN(line);
-    std::cout << line << std::endl;
-    return;
-  }
+  if (testing::skipped_without_contract_check()) return;
   unsigned short port = testing::free_loopback_port();
   testing::E2eHarness h(testing::Crm::salesforce, "", "http://127.0.0.1:" + std::to_string(port));
   testing::PrismProxy prism(testing::partner_center_contract_path(), h.pc.base_url(), port, h.dir.file("prism.log"));

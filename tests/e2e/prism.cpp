@@ -1,5 +1,8 @@
 #include "tests/e2e/prism.hpp"
 
+#include <catch2/catch.hpp>
+#include <iostream>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -80,6 +83,15 @@ PrismProxy::PrismProxy(const std::string& contract, const std::string& upstream,
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   startup_time_ = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+}
+
+bool skipped_without_contract_check() {
+  auto why = contract_check_unavailable();
+  if (why.empty()) return false;
+  std::string line = "COSYNC-TEST-SKIPPED: Partner Center contract check skipped: " + why;
+  WARN(line);
+  std::cout << line << std::endl;
+  return true;
 }
 
 }  // namespace cosync::testing

@@ -17,6 +17,9 @@ std::string partner_center_contract_path();
 std::string prism_executable();
 // Why the contract check cannot run here ("" when it can).
 std::string contract_check_unavailable();
+// True when the contract check cannot run here, after reporting the test skipped with the reason
+// (CTest counts it skipped through SKIP_REGULAR_EXPRESSION, never passed).
+bool skipped_without_contract_check();
 // A TCP port on 127.0.0.1 that was free a moment ago.
 unsigned short free_loopback_port();
 

@@ -187,3 +187,17 @@ TEST_CASE_METHOD(ShareFixture, "share: private to partner-led is sent as consent
   auto held = store.holds(mapping.name, id);
   CHECK(std::any_of(held.begin(), held.end(), [](const HeldAction& h) { return h.key == "share_downgrade_refused"; }));
 }
+
+TEST_CASE_METHOD(ShareFixture, "share: a POST Partner Center refuses is quarantined and leaves no pending row, so the next try is checked afresh") {
+  auto opp = opportunity();
+  pc_fake.refuse_next_create("The customer's address is not valid");
+  auto stats = cycle();
+  CHECK(stats.quarantined == 1);
+  CHECK(store.is_quarantined(mapping.name, "crm", opp));
+  CHECK(store.pending_creates(mapping.name, "pc").empty());
+  CHECK(referral_of(opp).empty());
+  // The seller takes the flag off before the record comes back: it is not shared.
+  sf_fake.edit("Opportunity", opp, {{"Share_with_Microsoft__c", false}});
+  CHECK(cycle().shared == 0);
+  CHECK(posts() == 1);  // the refused one only
+}

@@ -107,6 +107,20 @@ std::string render_http_part(const Result& r, const std::string& content_id) {
   return out;
 }
 
+std::vector<std::string> expand_select(const std::string& expand, const std::string& navigation);
+
+// "a($select=x,y),b" -> {"a($select=x,y)", "b"}: the items of an $expand, commas inside () kept.
+std::vector<std::string> expand_items(const std::string& text) {
+  std::vector<std::string> out(1);
+  int depth = 0;
+  for (char c : text) {
+    depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+    if (c == ',' && depth == 0) out.emplace_back();
+    else out.back() += c;
+  }
+  return out;
+}
+
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
   size_t pos = 0;
@@ -194,9 +208,35 @@ FakeDataverse::Table opportunity_table() {
   t.columns["actualclosedate"] = col("DateTime");
   t.columns["closeprobability"] = col("Integer");
   t.columns["salesstage"] = options_col("Picklist", {{0, "Qualify"}, {1, "Develop"}, {2, "Propose"}, {3, "Close"}});
+  // Lookups: read as _<name>_value, written as <name>@odata.bind; $expand=<name>(...) reads the row.
+  t.columns["_parentaccountid_value"] = col("Lookup", false);
+  t.columns["_parentcontactid_value"] = col("Lookup", false);
+  // A partner's own columns for co-sell sharing (the shipped mapping's share: block).
+  t.columns["cosync_sharewithmicrosoft"] = col("Boolean");
+  t.columns["cosync_customerconsent"] = col("Boolean");
+  t.columns["cosync_cosell_type"] = col("String");
+  t.columns["cosync_offering"] = col("String");
   t.columns["statecode"] = state_col({{0, "Open"}, {1, "Won"}, {2, "Lost"}});
   t.columns["statuscode"] = status_col({{1, "In Progress"}, {2, "On Hold"}, {3, "Won"}, {4, "Canceled"}, {5, "Out-Sold"}},
                                        {{1, 0}, {2, 0}, {3, 1}, {4, 2}, {5, 2}});
+  return t;
+}
+
+// The related tables a share reads through lookups (Web API: single-valued navigation properties
+// parentaccountid and parentcontactid of opportunity).
+FakeDataverse::Table account_table() {
+  auto t = table_with_common_columns("accounts", "account", "accountid");
+  for (const char* c : {"name", "address1_city", "address1_country", "websiteurl"}) t.columns[c] = col("String");
+  t.columns["statecode"] = state_col({{0, "Active"}, {1, "Inactive"}});
+  t.columns["statuscode"] = status_col({{1, "Active"}, {2, "Inactive"}}, {{1, 0}, {2, 1}});
+  return t;
+}
+
+FakeDataverse::Table contact_table() {
+  auto t = table_with_common_columns("contacts", "contact", "contactid");
+  for (const char* c : {"firstname", "lastname", "emailaddress1", "telephone1"}) t.columns[c] = col("String");
+  t.columns["statecode"] = state_col({{0, "Active"}, {1, "Inactive"}});
+  t.columns["statuscode"] = status_col({{1, "Active"}, {2, "Inactive"}}, {{1, 0}, {2, 1}});
   return t;
 }
 
@@ -214,6 +254,8 @@ FakeDataverse::FakeDataverse(FakeDataverseOptions options)
       server_([this](const FakeRequest& r) { return handle(r); }, options_.port) {
   tables_["leads"] = lead_table();
   tables_["opportunities"] = opportunity_table();
+  tables_["accounts"] = account_table();
+  tables_["contacts"] = contact_table();
 }
 
 void FakeDataverse::emit(const std::string& line) const {
@@ -262,6 +304,12 @@ std::optional<Result> FakeDataverse::check_columns(const Table& table, const jso
       return error(400, "0x80040203", "The property '" + it.key() + "' of '" + table.logical_name + "' is read-only.");
     const json& v = it.value();
     if (v.is_null()) continue;
+    if (column.type == "Boolean") {
+      if (!v.is_boolean())
+        return error(400, "0x80048d19", "Error identified in Payload provided by the user for Entity :'" +
+                                            table.entity_set + "', Property '" + it.key() + "': a boolean was expected.");
+      continue;
+    }
     bool numeric = column.type == "Money" || column.type == "Integer" || column.type == "BigInt" ||
                    column.type == "Picklist" || column.type == "State" || column.type == "Status";
     if (numeric && !v.is_number())
@@ -308,6 +356,28 @@ json FakeDataverse::project(const Table& table, const json& row, const std::vect
     out[table.key] = row[table.key];
   }
   return out;
+}
+
+// "Retrieve related table rows by expanding navigation properties" (Dataverse Web API): a
+// single-valued navigation property expands to the related row (its $select columns), or null.
+std::optional<Result> FakeDataverse::expand_lookups(const Table& table, const json& row, const std::string& expand,
+                                                    json& out) {
+  for (const auto& item : expand_items(expand)) {
+    std::string navigation = item.substr(0, item.find('('));
+    if (!table.columns.count("_" + navigation + "_value"))
+      return error(400, "0x80060888", "Could not find a property named '" + navigation + "' on type 'Microsoft.Dynamics.CRM." +
+                                          table.logical_name + "'.");
+    auto id = row.value("_" + navigation + "_value", json());
+    out[navigation] = nullptr;
+    if (!id.is_string()) continue;
+    for (auto& [set, other] : tables_)
+      if (json* related = find_row(other, id.get<std::string>())) {
+        std::vector<std::string> columns = expand_select(item, navigation);
+        out[navigation] = project(other, *related, columns);
+        out[navigation].erase("@odata.etag");
+      }
+  }
+  return std::nullopt;
 }
 
 std::string FakeDataverse::insert(const std::string& entity_set, json columns) {
@@ -765,7 +835,10 @@ Result FakeDataverse::execute(const std::string& method, const std::string& path
   std::string if_none_match = header_of(headers, "If-None-Match");
   if (method == "GET") {
     if (!row) return error(404, "0x80040217", table->logical_name + " With Id = " + key + " Does Not Exist");
-    return json_result(200, project(*table, *row, select));
+    json out = project(*table, *row, select);
+    if (query.count("$expand"))
+      if (auto e = expand_lookups(*table, *row, query.at("$expand"), out)) return *e;
+    return json_result(200, out);
   }
   if (method == "DELETE") {
     if (!row) return error(404, "0x80040217", table->logical_name + " With Id = " + key + " Does Not Exist");

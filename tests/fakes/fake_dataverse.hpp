@@ -125,6 +125,8 @@ class FakeDataverse {
                                       const nlohmann::json* existing) const;
   void stamp(Table& table, nlohmann::json& row);
   nlohmann::json project(const Table& table, const nlohmann::json& row, const std::vector<std::string>& select) const;
+  std::optional<Result> expand_lookups(const Table& table, const nlohmann::json& row, const std::string& expand,
+                                       nlohmann::json& out);
   std::string url(const std::string& path_and_query) const;
   void emit(const std::string& line) const;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <utility>
 
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
@@ -411,6 +412,13 @@ std::pair<std::string, std::string> create_problem(const json& body) {
 }  // namespace
 
 FakeResponse FakePartnerCenter::create(const FakeRequest& request) {
+  {
+    std::lock_guard lock(mu_);
+    if (refuse_next_create_) {
+      auto message = std::exchange(refuse_next_create_, std::nullopt);
+      return pc_error(400, "BadRequest", *message);
+    }
+  }
   json body = json::parse(request.body, nullptr, false);
   if (!body.is_object()) return pc_error(400, "BadRequest", "The request body must be a referral object");
   if (auto at = find_null(body); !at.empty())

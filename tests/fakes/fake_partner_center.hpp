@@ -74,6 +74,11 @@ class FakePartnerCenter {
     faults_.fail_next(count, status, retry_after_seconds, std::move(body));
   }
   void serve_malformed_next(int count) { faults_.serve_malformed_next(count); }
+  // The next POST /referrals is refused with 400, as the service refuses a body it cannot take.
+  void refuse_next_create(std::string message) {
+    std::lock_guard lock(mu_);
+    refuse_next_create_ = std::move(message);
+  }
 
   HttpTestServer& server() { return server_; }
 
@@ -102,6 +107,7 @@ class FakePartnerCenter {
   std::map<std::string, std::function<void(nlohmann::json&)>> interference_;  // by referral id
   std::uint64_t next_seq_ = 0;
   int writes_ = 0;
+  std::optional<std::string> refuse_next_create_;
   HttpTestServer server_;  // last: stops before the state above goes away
 };
 

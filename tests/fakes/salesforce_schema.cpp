@@ -45,7 +45,8 @@ SObjectSchema default_opportunity_schema() {
   s.key_prefix = "006";
   s.fields = {"Name",      "AccountId", "Amount",   "CloseDate", "StageName", "Probability", "Description",
               "LeadSource", "Type",     "NextStep", "OwnerId",   "CurrencyIsoCode", "PartnerCenterReferralId__c",
-              "ContactId"};
+              "ContactId", "Share_with_Microsoft__c", "CoSell_Type__c", "Customer_Consent__c", "Offering__c",
+              "Region__c"};
   s.required = {"Name", "StageName", "CloseDate"};
   s.lengths = {{"Name", 120}, {"Description", 32000}};
   s.picklists["StageName"] = {"Prospecting",        "Qualification",          "Needs Analysis",
@@ -60,7 +61,7 @@ SObjectSchema default_opportunity_schema() {
 SObjectSchema default_account_schema() {
   SObjectSchema s;
   s.key_prefix = "001";
-  s.fields = {"Name", "BillingCountry", "Website", "Industry", "Phone", "OwnerId", "Description"};
+  s.fields = {"Name", "BillingCity", "BillingCountry", "Website", "Industry", "Phone", "OwnerId", "Description"};
   s.required = {"Name"};
   s.lengths = {{"Description", 32000}};
   s.defaults = {{"OwnerId", "005000000000001AAA"}};

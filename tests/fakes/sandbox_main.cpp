@@ -87,6 +87,21 @@ void seed_partner_center(FakePartnerCenter& pc) {
                    {"details", {{"dealValue", 30000}, {"currency", "USD"}, {"notes", "Partner-created; do not sync."}}}});
 }
 
+// An opportunity a seller flagged for co-sell: the shipped opportunity mapping's share: block
+// turns it into a referral (README "Sharing co-sell opportunities").
+void seed_dataverse(FakeDataverse& dv) {
+  auto account = dv.insert("accounts", {{"name", "Wide World Importers"}, {"address1_city", "Seattle"},
+                                        {"address1_country", "United States"}});
+  dv.insert("opportunities", {{"name", "Wide World Importers: Azure data platform"},
+                              {"estimatedvalue", 95000},
+                              {"_parentaccountid_value", account},
+                              {"cosync_offering", "Contoso Cloud Platform"},
+                              {"cosync_cosell_type", "Co-sell"},
+                              {"cosync_customerconsent", false},
+                              {"cosync_sharewithmicrosoft", true},
+                              {"stepname", "Architecture workshop booked"}});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,6 +169,7 @@ int main(int argc, char** argv) {
       dv_options.validate_token = tokens.validator();
       dv_options.on_event = print_line;
       dataverse = std::make_unique<FakeDataverse>(dv_options);
+      seed_dataverse(*dataverse);
     }
 
     print_line("fake-token-server: " + tokens.url());
