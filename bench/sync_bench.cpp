@@ -1,0 +1,213 @@
+// A bulk sync and the quiet cycle after it, timed against the project's fakes with a round-trip
+// time injected on every request (issue 18): N new Microsoft leads into an empty Salesforce by
+// one `cosyncd once`, then a second `cosyncd once` with nothing new. Prints one JSON object.
+//   build/bench/sync_bench --records N [--rtt-ms 20] [--in-flight 4]
+// The daemon's CPU and peak RSS come from wait4(); the fakes run in this process, and their CPU
+// share (this process's CPU during the cycle / the cycle's wall time) shows whether they were
+// the bottleneck. bench/run.sh runs it for several N and prints the table.
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sqlite3.h>
+
+#include "tests/e2e/e2e_harness.hpp"
+#include "tests/e2e/e2e_helpers.hpp"
+#include "tests/fakes/fake_partner_center.hpp"
+
+namespace {
+
+using cosync::testing::E2eHarness;
+using Clock = std::chrono::steady_clock;
+extern "C" char** environ;
+
+struct Usage {
+  double wall_s = 0;
+  double cpu_s = 0;         // user + system of the daemon
+  double peak_rss_mib = 0;  // its maximum resident set
+  double fakes_cpu_s = 0;   // this process (the fakes) meanwhile
+  int exit_status = -1;
+};
+
+double seconds(const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; }
+
+double self_cpu() {
+  rusage self{};
+  getrusage(RUSAGE_SELF, &self);
+  return seconds(self.ru_utime) + seconds(self.ru_stime);
+}
+
+// Runs `argv` with its output to `log`, and measures it.
+Usage measure(const std::vector<std::string>& argv, const std::string& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  Usage u;
+  double cpu_before = self_cpu();
+  auto start = Clock::now();
+  pid_t pid = 0;
+  if (posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) != 0)
+    throw std::runtime_error("cannot start " + argv[0]);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  rusage child{};
+  if (wait4(pid, &status, 0, &child) != pid) throw std::runtime_error("wait4 failed");
+  u.wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  u.fakes_cpu_s = self_cpu() - cpu_before;
+  u.cpu_s = seconds(child.ru_utime) + seconds(child.ru_stime);
+  u.peak_rss_mib = static_cast<double>(child.ru_maxrss) / 1024.0;  // KiB on Linux
+  u.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return u;
+}
+
+struct Calls {
+  std::size_t pc = 0, crm = 0, token = 0, writes = 0;
+};
+
+Calls calls(E2eHarness& h, cosync::fakes::FakePartnerCenter& pc) {
+  Calls c;
+  c.pc = pc.server().requests().size();
+  c.crm = h.sf().server().requests().size();
+  c.token = h.tokens.server().requests().size();
+  c.writes = h.crm_write_calls();
+  for (const auto& r : pc.server().requests()) c.writes += r.method != "GET";
+  return c;
+}
+
+void clear(E2eHarness& h, cosync::fakes::FakePartnerCenter& pc) {
+  h.clear_requests();
+  pc.server().clear_requests();
+  h.tokens.server().clear_requests();
+}
+
+// An incoming, Independent, New/Pending lead from Microsoft, as the e2e tests seed them.
+nlohmann::json incoming_lead(const std::string& company, double deal_value) {
+  return {{"name", company},
+          {"type", "Independent"},
+          {"direction", "Incoming"},
+          {"status", "New"},
+          {"substatus", "Pending"},
+          {"customerProfile", {{"name", company}, {"address", {{"country", "US"}}}}},
+          {"details", {{"dealValue", deal_value}, {"currency", "USD"}, {"notes", "from Microsoft"}}}};
+}
+
+// Link rows written (inserted or updated) at or after `since` (the store's own UTC clock format).
+long long links_written_since(const std::string& db_path, const std::string& since) {
+  sqlite3* db = nullptr;
+  long long n = -1;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM links WHERE updated_at >= ?", -1, &s, nullptr) == SQLITE_OK) {
+      sqlite3_bind_text(s, 1, since.c_str(), -1, SQLITE_TRANSIENT);
+      if (sqlite3_step(s) == SQLITE_ROW) n = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+std::string utc_now() {
+  char text[96];
+  auto now = std::chrono::system_clock::now();
+  std::time_t t = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(ms));
+  return text;
+}
+
+nlohmann::json usage_json(const Usage& u) {
+  return {{"wall_s", u.wall_s},         {"daemon_cpu_s", u.cpu_s},         {"peak_rss_mib", u.peak_rss_mib},
+          {"fakes_cpu_s", u.fakes_cpu_s}, {"exit_status", u.exit_status}};
+}
+
+int arg_int(int argc, char** argv, const std::string& name, int fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (argv[i] == name) return std::atoi(argv[i + 1]);
+  return fallback;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int records = arg_int(argc, argv, "--records", 1000);
+  const int rtt_ms = arg_int(argc, argv, "--rtt-ms", 20);
+  const int in_flight = arg_int(argc, argv, "--in-flight", 4);
+  try {
+    E2eHarness h;
+    // Info, as in production: a debug line per record would be the daemon's main cost.
+    h.write_config("http: { timeout: 60s, max_attempts: 3, max_in_flight_per_host: " + std::to_string(in_flight) + " }\n");
+    cosync::testing::replace_in_file(h.config_path(), "log: { level: debug }", "log: { level: info }");
+    // Our own Partner Center fake, without the 14-day expiry: that check reads every referral on
+    // every request, and would make the fake, not cosyncd, the bottleneck at 10,000.
+    cosync::fakes::FakePartnerCenterOptions pc_options;
+    pc_options.validate_token = h.tokens.validator();
+    pc_options.expire_after = std::chrono::hours(0);
+    cosync::fakes::FakePartnerCenter pc(pc_options);
+    cosync::testing::replace_in_file(h.config_path(), "base_url: " + h.pc.base_url(), "base_url: " + pc.base_url());
+    for (int i = 0; i < records; ++i) pc.add_referral(incoming_lead("Company " + std::to_string(i), 1000 + i));
+    for (auto* server : {&pc.server(), &h.sf().server(), &h.tokens.server()}) server->delay_next(INT_MAX, rtt_ms);
+    const std::vector<std::string> once = {COSYNC_BINARY_DIR "/cosyncd", "once", "--config", h.config_path()};
+
+    clear(h, pc);
+    Usage bulk = measure(once, h.dir.file("bulk.log"));
+    Calls bulk_calls = calls(h, pc);
+    std::size_t crm_records = h.crm_records().size();
+
+    clear(h, pc);
+    std::string quiet_start = utc_now();
+    Usage quiet = measure(once, h.dir.file("quiet.log"));
+    Calls quiet_calls = calls(h, pc);
+    long long quiet_links = links_written_since(h.dir.file("state/state.db"), quiet_start);
+
+    // What the API allows at best: each connector's calls, `in_flight` at a time, one RTT each.
+    double rtt = rtt_ms / 1000.0;
+    double api_bound_s = (static_cast<double>(bulk_calls.pc + bulk_calls.token) / in_flight +
+                          static_cast<double>(bulk_calls.crm) / in_flight) * rtt;
+    double n = records > 0 ? records : 1;
+    nlohmann::json out = {
+        {"records", records},
+        {"rtt_ms", rtt_ms},
+        {"in_flight", in_flight},
+        {"crm_records_after", crm_records},
+        {"bulk", usage_json(bulk)},
+        {"bulk_api_bound_s", api_bound_s},
+        {"bulk_ratio", api_bound_s > 0 ? bulk.wall_s / api_bound_s : 0.0},
+        {"bulk_calls", {{"partner_center", bulk_calls.pc}, {"crm", bulk_calls.crm}, {"token", bulk_calls.token},
+                        {"writes", bulk_calls.writes}}},
+        {"pc_calls_per_record", static_cast<double>(bulk_calls.pc) / n},
+        {"crm_calls_per_record", static_cast<double>(bulk_calls.crm) / n},
+        {"daemon_cpu_us_per_record", bulk.cpu_s * 1e6 / n},
+        {"fakes_cpu_share", bulk.wall_s > 0 ? bulk.fakes_cpu_s / bulk.wall_s : 0.0},
+        {"quiet", usage_json(quiet)},
+        {"quiet_calls", quiet_calls.pc + quiet_calls.crm + quiet_calls.token},
+        {"quiet_writes", quiet_calls.writes},
+        {"quiet_link_rows_written", quiet_links},
+        {"machine_cores", sysconf(_SC_NPROCESSORS_ONLN)},
+    };
+    std::cout << out.dump() << "\n";
+    return bulk.exit_status == 0 && quiet.exit_status == 0 ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "sync_bench: " << e.what() << "\n";
+    return 2;
+  }
+}
