@@ -72,8 +72,9 @@ void Executor::link_shared(WorkItem& item, const PlannedShare& s, CycleStats& st
   store_.save_link(link);
   store_.remove_pending_create(mapping_.name, "pc", item.crm->id);
   store_.release_holds(mapping_.name, held_share_key(item.crm->id));
-  journal_.audit(link, "(record)", nullptr, item.pc_id, Origin::crm, "share",
-                 std::string("shared ") + mapping_.crm_object + " as a " + mapping::to_string(s.deal_type) + " referral");
+  std::string what = std::string("shared ") + mapping_.crm_object + " as a " + mapping::to_string(s.deal_type) + " referral";
+  journal_.audit(link, "(record)", nullptr, item.pc_id, Origin::crm, "share", what);
+  journal_.event(link, "co_sell_shared", Origin::crm, what, item.pc, item.crm);  // notifications, same transaction
   tx.commit();
   ++stats.shared;
   log_->info("mapping={} shared {} {} as {} referral {}{}", mapping_.name, mapping_.crm_object, item.crm->id,

@@ -97,6 +97,8 @@ TEST_CASE_METHOD(ShareFixture, "share: a flagged opportunity becomes one referra
   CHECK(posts() == 1);
   auto audit = store.audit(mapping.name, 20);
   CHECK(std::any_of(audit.begin(), audit.end(), [](const AuditEntry& a) { return a.kind == "share"; }));
+  auto events = store.events();
+  CHECK(std::any_of(events.begin(), events.end(), [](const auto& e) { return e.event == "co_sell_shared"; }));
 
   int writes_before = writes();
   CHECK(cycle().ok());
