@@ -37,12 +37,20 @@ StateStore::StateStore(const std::string& path) {
     sqlite3_close(db_);
     throw std::runtime_error("cannot open state database " + path + ": " + message);
   }
-  statements_ = std::make_unique<StatementCache>(db_);
-  sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL");
-  exec("PRAGMA synchronous=NORMAL");
-  exec("PRAGMA foreign_keys=ON");
-  migrate();
+  try {
+    statements_ = std::make_unique<StatementCache>(db_);
+    sqlite3_busy_timeout(db_, 5000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec("PRAGMA foreign_keys=ON");
+    migrate();
+  } catch (...) {
+    // No destructor runs for an object whose constructor threw (a database newer than this
+    // cosyncd, a failed migration): the connection is closed here, or it leaks.
+    statements_.reset();
+    sqlite3_close(db_);
+    throw;
+  }
 }
 
 StateStore::~StateStore() {

@@ -114,7 +114,7 @@ TEST_CASE("e2e: a share whose commit a SIGKILL cut short leaves one referral, li
   testing::check_quiet_cycle(s.h);
 }
 
-TEST_CASE("e2e: without consent the contact is absent; an upgrade reaches Partner Center, a downgrade is refused once") {
+TEST_CASE("e2e: without consent the contact is absent: an upgrade reaches Partner Center, a downgrade is refused once") {
   SharedOpportunity s("Private", false);
   testing::check_once(s.h);
   auto referrals = s.shared();

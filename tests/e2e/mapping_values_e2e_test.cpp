@@ -9,7 +9,7 @@
 using namespace cosync;
 using nlohmann::json;
 
-TEST_CASE("mapping e2e: a Lead status with the referral's status sends nothing; another status still flows") {
+TEST_CASE("mapping e2e: a Lead status with the referral's status sends nothing: another status still flows") {
   testing::E2eHarness h;
   auto schema = fakes::default_lead_schema();
   schema.picklists["Status"].insert("Open - Contacted");

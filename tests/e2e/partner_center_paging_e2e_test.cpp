@@ -31,7 +31,7 @@ std::map<std::string, json> leads_by_referral(const testing::E2eHarness& h) {
 
 }  // namespace
 
-TEST_CASE("e2e: 250 new referrals are 250 Leads and links after one cycle; 150 edited in PC are all mirrored by the next") {
+TEST_CASE("e2e: 250 new referrals are 250 Leads and links after one cycle: 150 edited in PC are all mirrored by the next") {
   testing::E2eHarness h;
   // Created over the last hours, so that the edits below are well past the cursor and its overlap.
   TimePoint start = std::chrono::system_clock::now() - 3h;
@@ -75,7 +75,7 @@ TEST_CASE("e2e: 250 new referrals are 250 Leads and links after one cycle; 150 e
   CHECK(leads.size() == 250);
 }
 
-TEST_CASE("e2e: a referral with nulls, wrong types, a control character in its id or a date past 2262 is quarantined; cosyncd run keeps syncing the rest") {
+TEST_CASE("e2e: a referral with nulls, wrong types, a control character in its id or a date past 2262 is quarantined: cosyncd run keeps syncing the rest") {
   testing::E2eHarness h;
   auto good = h.add_incoming_lead("Contoso");
   auto null_substatus = h.add_incoming_lead("Null Substatus");

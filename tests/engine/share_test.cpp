@@ -164,7 +164,7 @@ TEST_CASE_METHOD(ConsentRequired, "share: require_consent holds the share until 
   CHECK(store.holds(mapping.name, "crm:" + opp).empty());
 }
 
-TEST_CASE_METHOD(ShareFixture, "share: private to partner-led is sent as consent; a downgrade is refused and said once") {
+TEST_CASE_METHOD(ShareFixture, "share: private to partner-led is sent as consent: a downgrade is refused and said once") {
   auto opp = opportunity({{"CoSell_Type__c", "Private"}});
   REQUIRE(cycle().shared == 1);
   auto id = referral_of(opp);

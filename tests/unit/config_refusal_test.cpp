@@ -149,7 +149,7 @@ TEST_CASE("config refusal: a private key file is checked when the config loads")
                                     Catch::Contains("cannot read the file"));
 }
 
-TEST_CASE("config refusal: a client_secret written inline is refused; ${ENV} is not inline") {
+TEST_CASE("config refusal: a client_secret written inline is refused: ${ENV} is not inline") {
   Files f;
   auto path = f.config("", "client_secret: s3cret");
   CHECK_THAT(error_of(path), Catch::StartsWith(path + ":14: connections.salesforce.auth.client_secret: secrets are never written inline"));

@@ -44,7 +44,7 @@ TEST_CASE("help: every command has its help, and `help SUB` and `SUB --help` pri
   }
 }
 
-TEST_CASE("help: --help lists every command; an unknown one is a usage error") {
+TEST_CASE("help: --help lists every command: an unknown one is a usage error") {
   auto usage = run_command(kCosyncd + " --help");
   CHECK(usage.exit_status == 0);
   for (const auto& c : commands()) CHECK_THAT(usage.output, Catch::Contains("  " + std::string(c.name) + " "));

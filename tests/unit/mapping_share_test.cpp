@@ -148,7 +148,7 @@ TEST_CASE("share: the name is cut to its limit and keeps the CRM id whole at the
   CHECK(mapping::text_length(name) == mapping::kDefaultShareNameLimit);
 }
 
-TEST_CASE("share: `when` selects by CRM fields; a record without a customer name cannot be shared") {
+TEST_CASE("share: `when` selects by CRM fields: a record without a customer name cannot be shared") {
   testing::MappingFile file;
   auto m = file.load(kShareHead + kFields);
   auto crm = opportunity();

@@ -73,7 +73,7 @@ struct HostileFixture : testing::ConnectorFixture {
 
 }  // namespace
 
-TEST_CASE_METHOD(HostileFixture, "partner center: nulls and wrong types in a referral never throw; the bad ones come back malformed with their reason") {
+TEST_CASE_METHOD(HostileFixture, "partner center: nulls and wrong types in a referral never throw: the bad ones come back malformed with their reason") {
   TimePoint t = clock.now();
   json null_substatus = good_referral("null-substatus", t);
   null_substatus["substatus"] = nullptr;

@@ -48,7 +48,7 @@ TEST_CASE("state store: saving a link unchanged writes no row, a changed one wri
   }
 }
 
-TEST_CASE("state store: a cached statement is reused, reset and unbound; one in use is not handed out twice", "[store]") {
+TEST_CASE("state store: a cached statement is reused, reset and unbound: one in use is not handed out twice", "[store]") {
   testing::TempDir dir;
   sqlite3* db = nullptr;
   REQUIRE(sqlite3_open(dir.file("cache.db").c_str(), &db) == SQLITE_OK);
