@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "daemon/mapping/field_transform.hpp"
+#include "daemon/mapping/template_text.hpp"
 #include "daemon/util/json_path.hpp"
 
 namespace cosync::mapping {
@@ -203,27 +204,7 @@ nlohmann::json first_value_at(const nlohmann::json& record, std::string_view pat
 }
 
 std::string render_template(const std::string& text, const nlohmann::json& referral) {
-  std::string out;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t open = text.find('{', i);
-    size_t close = open == std::string::npos ? std::string::npos : text.find('}', open);
-    if (close == std::string::npos) {
-      out += text.substr(i);
-      break;
-    }
-    out += text.substr(i, open - i);
-    std::string path = text.substr(open + 1, close - open - 1);
-    // "{details.closingDateTime|date}": the date part of a timestamp (Salesforce date fields).
-    bool date_only = path.ends_with("|date");
-    if (date_only) path.resize(path.size() - 5);
-    auto v = json_at(referral, path);
-    std::string value = v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
-    if (date_only && value.size() > 10 && value[10] == 'T') value.resize(10);
-    out += value;
-    i = close + 1;
-  }
-  return out;
+  return render_placeholders(text, [&](std::string_view path) { return json_at(referral, path); });
 }
 
 }  // namespace cosync::mapping

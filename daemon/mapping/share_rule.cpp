@@ -2,10 +2,10 @@
 
 #include <set>
 
-#include "daemon/mapping/country_codes.hpp"
 #include "daemon/mapping/field_transform.hpp"
 #include "daemon/mapping/mapping.hpp"
 #include "daemon/mapping/referral_paths.hpp"
+#include "daemon/mapping/template_text.hpp"
 #include "daemon/util/json_path.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/yaml_reader.hpp"
@@ -75,31 +75,9 @@ std::string crm_template(const YamlNode& node) {
   return text;
 }
 
-// Renders a CRM template; remote values are text or numbers, anything else reads as empty.
+// Renders a CRM template (related records read through relationship paths, arrays looked into).
 std::string render(const std::string& text, const nlohmann::json& crm) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    std::size_t open = text.find('{', i);
-    std::size_t close = open == std::string::npos ? std::string::npos : text.find('}', open);
-    if (close == std::string::npos) {
-      out += text.substr(i);
-      break;
-    }
-    out += text.substr(i, open - i);
-    std::string path = text.substr(open + 1, close - open - 1), filter;
-    if (auto bar = path.find('|'); bar != std::string::npos) {
-      filter = path.substr(bar + 1);
-      path.resize(bar);
-    }
-    auto v = first_value_at(crm, path);
-    std::string value = v.is_string() ? v.get<std::string>() : v.is_number() ? v.dump() : "";
-    if (filter == "date") value = remote_json::string_or(date_of(value), "");
-    if (filter == "country") value = iso_country_code(value).value_or("");
-    out += value;
-    i = close + 1;
-  }
-  return out;
+  return render_placeholders(text, [&](std::string_view path) { return first_value_at(crm, path); });
 }
 
 std::string crm_field_name(const YamlNode& node) {

@@ -1,6 +1,7 @@
 #include "daemon/cli/notify/message.hpp"
 
 #include "daemon/mapping/mapping.hpp"
+#include "daemon/mapping/template_text.hpp"
 
 namespace cosync::notify {
 namespace {
@@ -24,26 +25,7 @@ std::vector<std::string> recipients(const std::vector<std::string>& templates, c
 }  // namespace
 
 std::string render(const std::string& text, const nlohmann::json& payload) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    auto open = text.find('{', i);
-    auto close = open == std::string::npos ? std::string::npos : text.find('}', open);
-    if (close == std::string::npos) {
-      out += text.substr(i);
-      break;
-    }
-    out += text.substr(i, open - i);
-    std::string path = text.substr(open + 1, close - open - 1);
-    bool date_only = path.ends_with("|date");
-    if (date_only) path.resize(path.size() - 5);
-    auto v = mapping::first_value_at(payload, path);
-    std::string value = v.is_string() ? v.get<std::string>() : v.is_null() ? "" : v.dump();
-    if (date_only && value.size() > 10 && value[10] == 'T') value.resize(10);
-    out += value;
-    i = close + 1;
-  }
-  return out;
+  return mapping::render_placeholders(text, [&](std::string_view path) { return mapping::first_value_at(payload, path); });
 }
 
 Expected<Message> compose(const NotificationRule& rule, const Delivery& d, bool needs_recipients) {
