@@ -358,8 +358,9 @@ json FakeDataverse::project(const Table& table, const json& row, const std::vect
   return out;
 }
 
-// "Retrieve related table rows by expanding navigation properties" (Dataverse Web API): a
-// single-valued navigation property expands to the related row (its $select columns), or null.
+// "Retrieve related table rows by expanding navigation properties" (Dataverse Web API,
+// https://learn.microsoft.com/en-us/power-apps/developer/data-platform/webapi/retrieve-related-entities-expand-navigation-properties):
+// a single-valued navigation property expands to the related row (its $select columns), or null.
 std::optional<Result> FakeDataverse::expand_lookups(const Table& table, const json& row, const std::string& expand,
                                                     json& out) {
   for (const auto& item : expand_items(expand)) {

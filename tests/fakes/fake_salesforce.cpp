@@ -166,8 +166,9 @@ json FakeSalesforce::project(const Table& table, const json& row, const std::vec
         out[f] = row.contains(f) ? row[f] : json();
         continue;
       }
-      // SOQL relationship query ("Relationship Queries", SOQL and SOSL Reference): the parent's
-      // fields come nested under the relationship name, with its attributes; null when unset.
+      // SOQL relationship query ("Relationship Queries", SOQL and SOSL Reference,
+      // https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_relationships.htm):
+      // the parent's fields come nested under the relationship name, with its attributes; null when unset.
       std::string rel = f.substr(0, dot), field = f.substr(dot + 1);
       auto lookup = lookup_field(table, rel);
       const json* parent = lookup && row.contains(*lookup) && row[*lookup].is_string()
