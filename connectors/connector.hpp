@@ -62,6 +62,10 @@ class Connector {
     co_return Failure{FailureKind::fatal, std::string(system()) + " has no metadata to describe " + object, 0, ""};
   }
 
+  // The API's own clock (the Date header of its last answer, moved on by the host clock since);
+  // nullopt before any answer, or for an API whose timestamps no deadline is measured against.
+  virtual std::optional<TimePoint> remote_now() const { return std::nullopt; }
+
   // HTTP requests sent so far (token requests included), for the cycle summary.
   virtual std::size_t api_calls() const = 0;
   // The remote API's own usage report, e.g. "120/15000" (Salesforce api-usage); empty if none.

@@ -95,7 +95,9 @@ net::awaitable<Expected<http::Response>> PartnerCenterConnector::call(http::Requ
   request.headers.emplace_back("MS-CorrelationId", random_uuid());
   // Stable across the HttpClient's retries of this one call.
   request.headers.emplace_back("MS-RequestId", random_uuid());
-  co_return co_await auth::authorized_send(client_, tokens_, std::move(request));
+  auto response = co_await auth::authorized_send(client_, tokens_, std::move(request));
+  if (response) remote_clock_.observe(response->header("Date"), now());
+  co_return response;
 }
 
 net::awaitable<Expected<nlohmann::json>> PartnerCenterConnector::get_page(const std::string& url, const std::string& what) {

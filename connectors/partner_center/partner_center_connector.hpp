@@ -14,6 +14,7 @@
 #include "daemon/http/http_client.hpp"
 #include "daemon/http/next_page_links.hpp"
 #include "daemon/util/log.hpp"
+#include "daemon/util/remote_clock.hpp"
 
 namespace cosync::connectors {
 
@@ -46,6 +47,8 @@ class PartnerCenterConnector final : public Connector {
   boost::asio::awaitable<std::vector<Expected<RemoteRecord>>> update_many(
       const ObjectSpec& spec, const std::vector<UpdateRequest>& requests) override;
   std::size_t api_calls() const override { return client_.requests_sent(); }
+  // Partner Center's clock: the hold before a Won and the registration deadline are measured on it.
+  std::optional<TimePoint> remote_now() const override { return remote_clock_.now(now()); }
 
   // The referral whose externalReferenceId is `external_id`, or nullopt when there is none.
   boost::asio::awaitable<Expected<std::optional<RemoteRecord>>> find_by_external_id(const std::string& external_id);
@@ -75,6 +78,7 @@ class PartnerCenterConnector final : public Connector {
   auth::TokenProvider& tokens_;
   PartnerCenterOptions options_;
   Log log_;
+  RemoteClock remote_clock_;
 };
 
 // Reads a referral as returned by the API; nullopt with `reason` when what the sync cannot do

@@ -96,6 +96,7 @@ struct CyclePlan {
   bool pull_failed = false;
   std::size_t pulled_pc = 0;
   std::size_t pulled_crm = 0;
+  TimePoint pc_now{};  // Partner Center's clock after the pull (the host's if it never answered)
   std::map<std::string, WorkItem> items;  // by referral id; the plans below point into it
   std::vector<RecordFailure> failures;
   std::vector<PlannedDeletion> deletions;

@@ -38,10 +38,13 @@ void Planner::annotate(RemoteRecord& referral) const {
   RuleInput input{Trigger::pulled, mapping_};
   input.pc = &referral.fields;
   input.now = clock_.now();
+  input.pc_now = pc_now();
   for (const auto& a : ask_rules(input))
     if (a.kind == RuleAction::Kind::annotate)
       for (const auto& c : a.changes) referral.fields[c.path] = c.value;
 }
+
+TimePoint Planner::pc_now() const { return pc_.remote_now().value_or(clock_.now()); }
 
 RecordFailure Planner::contain(const std::string& side, const std::string& id, const std::string& what) const {
   // Last resort: handling one record threw (an input or a state nobody foresaw). It is
@@ -58,6 +61,7 @@ net::awaitable<CyclePlan> Planner::plan() {
   auto pc_pull = co_await pc_.pull(pc_spec_, pc_cursor);
   Expected<connectors::PullResult> crm_pull = connectors::PullResult{};
   if (pc_pull) crm_pull = co_await crm_.pull(crm_spec_, crm_cursor);
+  plan.pc_now = pc_now();
   if (!pull(plan, pc_pull, crm_pull)) co_return plan;
 
   for (auto& r : pc_pull->records) add_referral(r, plan);
@@ -165,6 +169,7 @@ void Planner::plan_deletion(const Link& link, const RemoteRecord& record, CycleP
   input.crm = &record.fields;
   input.link = &link;
   input.now = clock_.now();
+  input.pc_now = pc_now();
   PlannedDeletion d{link, {}, false, ""};
   for (auto& a : ask_rules(input)) {
     if (a.kind == RuleAction::Kind::write && a.side == Side::pc)
@@ -329,6 +334,7 @@ void Planner::apply_rules(PlannedUpdate& p) const {
   input.pc_writes = &p.pc_changes;
   input.crm_writes = &p.crm_changes;
   input.now = clock_.now();
+  input.pc_now = pc_now();
   // One rule at a time: each sees the writes the earlier ones added (the guard comes last).
   for (const auto& rule : rules_) {
     for (auto& a : rule->evaluate(input)) apply_rule_action(p, rule->name(), std::move(a));

@@ -63,6 +63,7 @@ class Planner {
   bool writes_mapped_field(Side side, const std::string& path) const;
   std::vector<RuleAction> ask_rules(const RuleInput& input) const;
   RecordFailure contain(const std::string& side, const std::string& id, const std::string& what) const;
+  TimePoint pc_now() const;  // Partner Center's clock, the host's until it has answered
 
   const mapping::Mapping& mapping_;
   connectors::Connector& pc_;

@@ -35,6 +35,10 @@ struct RuleInput {
   const std::vector<connectors::FieldChange>* pc_writes = nullptr;
   const std::vector<connectors::FieldChange>* crm_writes = nullptr;
   TimePoint now{};
+  // Partner Center's clock (the Date header of its answers, see daemon/util/remote_clock.hpp): a
+  // deadline on a referral's own timestamps is measured against it. The host clock until Partner
+  // Center has answered.
+  TimePoint pc_now{};
 };
 
 struct RuleAction {

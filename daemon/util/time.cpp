@@ -81,4 +81,42 @@ std::string format_iso8601(TimePoint t) {
   return buf;
 }
 
+namespace {
+constexpr const char* kWeekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+}  // namespace
+
+std::optional<TimePoint> parse_http_date(std::string_view s) {
+  // "Sun, 06 Nov 1994 08:49:37 GMT": fixed width, so each part is at a known offset.
+  if (s.size() != 29 || s.substr(3, 2) != ", " || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
+      s.substr(25) != " GMT")
+    return std::nullopt;
+  int month = 0;
+  for (int i = 0; i < 12; ++i)
+    if (s.substr(8, 3) == kMonths[i]) month = i + 1;
+  if (month == 0) return std::nullopt;
+  // The rest is an ISO-8601 date in another order: one parser checks the ranges.
+  std::string iso = std::string(s.substr(12, 4)) + "-" + (month < 10 ? "0" : "") + std::to_string(month) + "-" +
+                    std::string(s.substr(5, 2)) + "T" + std::string(s.substr(17, 8)) + "Z";
+  auto at = parse_iso8601(iso);
+  if (!at) return std::nullopt;
+  auto weekday = std::chrono::weekday(std::chrono::floor<std::chrono::days>(*at));
+  if (s.substr(0, 3) != kWeekdays[weekday.c_encoding()]) return std::nullopt;
+  return at;
+}
+
+std::string format_http_date(TimePoint t) {
+  using namespace std::chrono;
+  auto secs = floor<seconds>(t);
+  auto days = floor<std::chrono::days>(secs);
+  year_month_day ymd{days};
+  hh_mm_ss hms{secs - days};
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s, %02u %s %04d %02ld:%02ld:%02ld GMT", kWeekdays[weekday(days).c_encoding()],
+                static_cast<unsigned>(ymd.day()), kMonths[static_cast<unsigned>(ymd.month()) - 1],
+                static_cast<int>(ymd.year()), static_cast<long>(hms.hours().count()),
+                static_cast<long>(hms.minutes().count()), static_cast<long>(hms.seconds().count()));
+  return buf;
+}
+
 }  // namespace cosync

@@ -290,6 +290,9 @@ FakeResponse FakePartnerCenter::handle(const FakeRequest& request) {
     }
     return pc_error(404, "NotFound", "No route for " + request.path);
   }();
+  // Every HTTP answer carries the server's clock (RFC 9110 section 6.6.1); the fake's is `clock`,
+  // so that a test moving it moves Partner Center's time as cosyncd sees it.
+  response.headers.emplace_back("Date", format_http_date(clock_.now()));
   response.headers.emplace_back("MS-RequestId", random_guid());
   auto correlation = request.header("MS-CorrelationId");
   response.headers.emplace_back("MS-CorrelationId", correlation.empty() ? random_guid() : correlation);

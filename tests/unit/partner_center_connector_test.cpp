@@ -206,3 +206,19 @@ TEST_CASE_METHOD(PcFixture, "partner center: malformed referrals are reported, t
   CHECK(result->malformed[0].id == broken);
   CHECK_THAT(result->malformed[0].reason, Catch::Contains("no eTag"));
 }
+
+TEST_CASE_METHOD(PcFixture, "partner center: its clock is read from the Date header of its answers") {
+  // The fake's clock (the fixture's) runs days ahead of the host's: deadlines on referral timestamps
+  // are measured on Partner Center's clock, so the connector must report the fake's time.
+  CHECK_FALSE(pc.remote_now());
+  clock.advance(72h);
+  pc_fake.add_referral({});
+  auto result = run(pc.pull(spec, ""));
+  REQUIRE(result.ok());
+  auto pc_now = pc.remote_now();
+  REQUIRE(pc_now);
+  auto skew = *pc_now - clock.now();
+  CHECK(skew <= 1s);
+  CHECK(skew >= -5s);  // the header is whole seconds, stamped before the answer travelled
+  CHECK(std::chrono::abs(std::chrono::system_clock::now() - clock.now()) > 24h);
+}

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "daemon/util/remote_clock.hpp"
 #include "daemon/util/time.hpp"
 
 using namespace cosync;
@@ -32,4 +33,35 @@ TEST_CASE("time: absurd fields are nullopt") {
     INFO(text);
     CHECK_FALSE(parse_iso8601(text));
   }
+}
+
+TEST_CASE("time: the HTTP Date header's IMF-fixdate reads and writes") {
+  // RFC 9110 section 5.6.7's own example.
+  auto t = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT");
+  REQUIRE(t);
+  CHECK(format_iso8601(*t) == "1994-11-06T08:49:37.000Z");
+  CHECK(format_http_date(*t) == "Sun, 06 Nov 1994 08:49:37 GMT");
+  CHECK(format_http_date(*parse_iso8601("2026-12-07T17:05:09.999Z")) == "Mon, 07 Dec 2026 17:05:09 GMT");
+  for (const char* text : {"", "Sun, 06 Nov 1994 08:49:37 UTC", "Mon, 06 Nov 1994 08:49:37 GMT",
+                           "Sun, 06 Foo 1994 08:49:37 GMT", "Sun, 31 Nov 1994 08:49:37 GMT",
+                           "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "Sun, 06 Nov 1994 25:49:37 GMT",
+                           "Sun, 06 Nov 1994 08:49:37 GMT ", "Sun, 6 Nov 1994 08:49:37 GMT"}) {
+    INFO(text);
+    CHECK_FALSE(parse_http_date(text));
+  }
+}
+
+TEST_CASE("time: a remote clock follows the server's Date, moved on by the host clock") {
+  RemoteClock remote;
+  auto local = *parse_iso8601("2026-12-07T10:00:00.500Z");
+  CHECK_FALSE(remote.now(local));
+  remote.observe("garbage", local);
+  CHECK_FALSE(remote.now(local));
+  // The server runs 5 hours behind the host: its clock is the one that counts.
+  remote.observe("Mon, 07 Dec 2026 05:00:00 GMT", local);
+  REQUIRE(remote.now(local));
+  CHECK(format_iso8601(*remote.now(local)) == "2026-12-07T05:00:00.000Z");
+  CHECK(format_iso8601(*remote.now(local + std::chrono::minutes(90))) == "2026-12-07T06:30:00.000Z");
+  remote.observe("not a date", local);  // an unreadable header keeps what was learned
+  CHECK(format_iso8601(*remote.now(local)) == "2026-12-07T05:00:00.000Z");
 }
