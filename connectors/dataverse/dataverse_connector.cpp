@@ -875,18 +875,27 @@ net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::update_m
 }
 
 net::awaitable<std::vector<Expected<RemoteRecord>>> DataverseConnector::upsert_many(
-    const ObjectSpec& spec, const std::vector<UpsertRequest>& requests) {
+    const ObjectSpec& spec, const std::vector<UpsertRequest>& requests_in) {
   auto table = co_await table_columns(spec.object);
-  if (!table) co_return repeated<RemoteRecord>(table.failure(), requests.size());
+  if (!table) co_return repeated<RemoteRecord>(table.failure(), requests_in.size());
+  // The account of each create first: found or created, then bound (dataverse_parent_lookup.cpp).
+  std::vector<UpsertRequest> requests = requests_in;
+  std::vector<std::optional<Expected<RemoteRecord>>> settled(requests.size());
+  const ParentLookup parent = with_dataverse_defaults(spec.parent.value_or(ParentLookup{}));  // named: GCC 12
+  co_await resolve_parents(parent, requests, settled);
   std::vector<RecordParts> records;
   for (std::size_t i = 0; i < requests.size(); ++i) {
+    if (settled[i]) continue;  // its account could not be settled
     RecordParts record;
     record.request = i;
     record.parts = upsert_parts(spec, requests[i].external_id, requests[i].fields, *table);
     record.what = "upsert " + spec.object + " by " + spec.external_id_field + " in $batch";
     records.push_back(std::move(record));
   }
-  co_return co_await send_records(spec, table->option_columns, std::move(records), requests.size());
+  auto results = co_await send_records(spec, table->option_columns, std::move(records), requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i)
+    if (settled[i]) results[i] = std::move(*settled[i]);
+  co_return results;
 }
 
 }  // namespace cosync::connectors

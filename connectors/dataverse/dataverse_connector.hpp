@@ -17,6 +17,8 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "connectors/connector.hpp"
 #include "daemon/auth/token_provider.hpp"
@@ -51,11 +53,10 @@ class DataverseConnector final : public Connector {
   DataverseConnector(http::HttpClient& client, auth::TokenProvider& tokens, DataverseOptions options, Log log);
 
   const char* system() const override { return "dataverse"; }
-  // Describe, but no parent lookup: the Web API could set opportunity.parentaccountid with
-  // "parentaccountid@odata.bind": "/accounts(<id>)" on create (learn.microsoft.com/power-apps/
-  // developer/data-platform/webapi/create-entity-web-api, "Associate table rows on create"), but
-  // this connector neither finds nor creates the account, so crm.account is refused at load.
-  static Capabilities supported() { return Capabilities{std::nullopt, true}; }
+  // Describe, and the parent lookup: opportunity.parentaccountid -> the account by name or
+  // websiteurl domain, found with one $filter query per batch or created, bound on the create
+  // with "parentaccountid@odata.bind" (dataverse_parent_lookup.cpp).
+  static Capabilities supported();
   Capabilities capabilities() const override { return supported(); }
   // `cursor`: empty (first sync), an @odata.deltaLink, or "modifiedon:<ISO-8601>" when the table
   // has change tracking off.
@@ -95,6 +96,8 @@ class DataverseConnector final : public Connector {
     http::Headers headers;
     std::string body;
   };
+  // One distinct account a batch of creates looks for (dataverse_parent_lookup.cpp).
+  struct ParentAccount;
 
  private:
   boost::asio::awaitable<Expected<http::Response>> call(http::Method method, const std::string& url,
@@ -129,6 +132,18 @@ class DataverseConnector final : public Connector {
   // write does not answer it.
   std::vector<BatchPart> upsert_parts(const ObjectSpec& spec, const std::string& external_id,
                                       const std::vector<FieldChange>& fields, const TableColumns& table) const;
+  // Sets each request's parent lookup (`p`: opportunity.parentaccountid) with a bind to the one
+  // account matching its UpsertRequest::parent, found with one $filter query per batch or
+  // created; a request whose account cannot be settled gets its failure in `out` (several
+  // matches: rejected, naming them). Requests without a parent are left alone.
+  boost::asio::awaitable<void> resolve_parents(const ParentLookup& p, std::vector<UpsertRequest>& requests,
+                                               std::vector<std::optional<Expected<RemoteRecord>>>& out);
+  boost::asio::awaitable<void> find_parents(const ParentLookup& p, std::map<std::string, ParentAccount>& parents);
+  boost::asio::awaitable<void> create_parents(const ParentLookup& p, std::map<std::string, ParentAccount>& parents);
+  // The accounts whose match column equals (or contains, for domains) one of `literals`: id, value.
+  boost::asio::awaitable<Expected<std::vector<std::pair<std::string, std::string>>>> query_parents(
+      const ParentLookup& p, const std::vector<std::string>& literals);
+  std::string parent_query_url(const ParentLookup& p, const std::vector<std::string>& literals) const;
   // GET of a collection: its "value" array, or the service's error.
   boost::asio::awaitable<Expected<nlohmann::json>> get_values(const std::string& url, const std::string& what);
   // The table's definition with its columns (LogicalName, AttributeType, IsValidFor...).
@@ -166,6 +181,15 @@ nlohmann::json dataverse_body(const std::string& entity_set, const std::vector<F
                               const OptionColumns& option_columns);
 // The statecode a statuscode belongs to, for the lead and opportunity tables; nullopt otherwise.
 std::optional<int> dataverse_state_of(const std::string& entity_set, int statuscode);
+// An OData string literal: quoted, a single quote doubled ("O'Brien" -> 'O''Brien').
+std::string odata_quote(std::string_view text);
+// A $filter expression as it goes into the query string: URL-encoded (& + ' # and spaces too).
+std::string odata_filter_value(std::string_view filter);
+// The @odata.bind value of a row: /accounts(<guid>).
+std::string dataverse_bind(const std::string& entity_set, const std::string& id);
+// `p` with what it leaves empty taken from DataverseConnector::supported(): parentaccountid,
+// accounts, name (or websiteurl when matching domains).
+ParentLookup with_dataverse_defaults(ParentLookup p);
 // Builds a multipart/mixed $batch body.
 std::string build_batch_body(const std::vector<DataverseConnector::BatchPart>& parts, const std::string& boundary);
 // Parses a $batch answer into the results of each top-level part: a change set answers all its

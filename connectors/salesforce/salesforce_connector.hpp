@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "connectors/connector.hpp"
+#include "connectors/web_domain.hpp"  // web_domain, used by callers of the account lookup
 #include "daemon/util/printable_text.hpp"
 #include "daemon/auth/token_provider.hpp"
 #include "daemon/http/http_client.hpp"
@@ -127,9 +128,6 @@ std::string soql_quote(const std::string& text, bool like = false);
 // `p` with what it leaves empty taken from SalesforceConnector::supported(): AccountId, Account,
 // Name (or Website when matching domains).
 ParentLookup with_salesforce_defaults(ParentLookup p);
-// The web domain in a URL, e-mail address or bare host name, lower case and without "www."
-// ("https://www.Contoso.com/about" and "jane@contoso.com" -> "contoso.com"); empty if none.
-std::string web_domain(std::string_view text);
 // `SELECT <fields> FROM <object> WHERE Id IN ('a','b')`.
 std::string build_ids_soql(const ObjectSpec& spec, const std::vector<std::string>& ids, bool all_fields);
 // DescribeSObjectResult -> ObjectMetadata (inactive picklist values are not allowed values).

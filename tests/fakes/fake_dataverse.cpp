@@ -1,6 +1,7 @@
 #include "tests/fakes/fake_dataverse.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <functional>
@@ -108,6 +109,79 @@ std::string render_http_part(const Result& r, const std::string& content_id) {
 }
 
 std::vector<std::string> expand_select(const std::string& expand, const std::string& navigation);
+
+// One comparison of a string $filter: `<column> eq '<value>'` or `contains(<column>,'<value>')`.
+struct StringTerm {
+  std::string column;
+  bool contains = false;
+  std::string value;
+};
+
+// A $filter of string comparisons joined by `or`, as "Filter rows using OData" describes them
+// (https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/filter-rows):
+// eq and contains(), a single quote inside a literal doubled ('O''Brien'). nullopt with `why`
+// for anything else, as the service refuses a malformed literal (an undoubled quote) with 400.
+std::optional<std::vector<StringTerm>> parse_string_filter(const std::string& f, std::string& why) {
+  std::vector<StringTerm> terms;
+  std::size_t i = 0;
+  auto skip_spaces = [&] {
+    while (i < f.size() && f[i] == ' ') ++i;
+  };
+  auto identifier = [&] {
+    std::string name;
+    while (i < f.size() && (std::isalnum(static_cast<unsigned char>(f[i])) || f[i] == '_')) name += f[i++];
+    return name;
+  };
+  auto literal = [&]() -> std::optional<std::string> {
+    if (i >= f.size() || f[i] != '\'') return std::nullopt;
+    std::string value;
+    for (++i; i < f.size(); ++i) {
+      if (f[i] != '\'') value += f[i];
+      else if (i + 1 < f.size() && f[i + 1] == '\'') value += f[i++];
+      else return ++i, value;
+    }
+    return std::nullopt;  // unterminated
+  };
+  while (true) {
+    skip_spaces();
+    StringTerm t;
+    if (f.compare(i, 9, "contains(") == 0) {
+      i += 9;
+      t.contains = true;
+      t.column = identifier();
+      if (i >= f.size() || f[i++] != ',') return why = "expected ',' at position " + std::to_string(i), std::nullopt;
+      auto v = literal();
+      if (!v || i >= f.size() || f[i++] != ')') return why = "bad literal near position " + std::to_string(i), std::nullopt;
+      t.value = *v;
+    } else {
+      t.column = identifier();
+      skip_spaces();
+      if (f.compare(i, 3, "eq ") != 0) return why = "expected 'eq' at position " + std::to_string(i), std::nullopt;
+      i += 3;
+      skip_spaces();
+      auto v = literal();
+      if (!v) return why = "bad literal near position " + std::to_string(i), std::nullopt;
+      t.value = *v;
+    }
+    if (t.column.empty()) return why = "expected a property name", std::nullopt;
+    terms.push_back(std::move(t));
+    skip_spaces();
+    if (i == f.size()) return terms;
+    if (f.compare(i, 3, "or ") != 0) return why = "expected 'or' at position " + std::to_string(i), std::nullopt;
+    i += 3;
+  }
+}
+
+// Whether a row satisfies one of the terms, comparing as the service does: ignoring case.
+bool matches_any(const std::vector<StringTerm>& terms, const json& row) {
+  for (const auto& t : terms) {
+    const auto& v = row.contains(t.column) ? row[t.column] : json();
+    if (!v.is_string()) continue;
+    std::string text = lower(v.get<std::string>()), wanted = lower(t.value);
+    if (t.contains ? text.find(wanted) != std::string::npos : text == wanted) return true;
+  }
+  return false;
+}
 
 // "a($select=x,y),b" -> {"a($select=x,y)", "b"}: the items of an $expand, commas inside () kept.
 std::vector<std::string> expand_items(const std::string& text) {
@@ -519,10 +593,19 @@ Result FakeDataverse::list(Table& table, const std::map<std::string, std::string
       tracking = true;
     } else {
       std::vector<json> rows = table.rows;
-      if (!filter.empty()) {
-        static const std::regex re(R"(modifiedon (ge|gt) (\S+))");
-        std::smatch m;
-        if (!std::regex_search(filter, m, re)) return error(400, "0x80060888", "Unsupported $filter in this fake: " + filter);
+      static const std::regex re(R"(modifiedon (ge|gt) (\S+))");
+      std::smatch m;
+      if (!filter.empty() && !std::regex_search(filter, m, re)) {
+        // A lookup by string columns (the account lookup: name eq '...' or ...).
+        std::string why;
+        auto terms = parse_string_filter(filter, why);
+        if (!terms) return error(400, "0x80060888", "Syntax error in $filter: " + why);
+        for (const auto& t : *terms)
+          if (!table.columns.count(t.column))
+            return error(400, "0x80060888", "Could not find a property named '" + t.column +
+                                                "' on type 'Microsoft.Dynamics.CRM." + table.logical_name + "'.");
+        std::erase_if(rows, [&](const json& r) { return !matches_any(*terms, r); });
+      } else if (!filter.empty()) {
         auto since = parse_iso8601(m[2].str());
         if (!since) return error(400, "0x80060888", "The query parameter $filter has an invalid value: " + m[2].str());
         bool strict = m[1] == "gt";
@@ -610,6 +693,16 @@ bool expands(const std::string& expand, const std::string& navigation) {
   return false;
 }
 
+// A column as the table definition names it: a lookup read as _parentaccountid_value is the
+// attribute parentaccountid, which a create or update sets through its @odata.bind (the
+// opportunity definition: https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/opportunity).
+std::pair<std::string, FakeDataverse::Column> as_attribute(const std::string& name, const FakeDataverse::Column& c) {
+  if (c.type != "Lookup" || !name.starts_with("_") || !name.ends_with("_value")) return {name, c};
+  FakeDataverse::Column attribute = c;
+  attribute.valid_for_create = attribute.valid_for_update = true;
+  return {name.substr(1, name.size() - 7), attribute};
+}
+
 }  // namespace
 
 json FakeDataverse::attribute_definition(const std::string& name, const Column& c, const std::vector<std::string>& select,
@@ -650,8 +743,10 @@ json FakeDataverse::entity_definition(const Table& table, const std::vector<std:
   if (selected(select, "ChangeTrackingEnabled")) e["ChangeTrackingEnabled"] = table.change_tracking;
   if (expands(expand, "Attributes")) {
     e["Attributes"] = json::array();
-    for (const auto& [name, c] : table.columns)
+    for (const auto& [column, definition] : table.columns) {
+      const auto [name, c] = as_attribute(column, definition);
       e["Attributes"].push_back(attribute_definition(name, c, expand_select(expand, "Attributes"), ""));
+    }
   }
   return e;
 }
@@ -688,7 +783,8 @@ Result FakeDataverse::entity_definitions(const std::string& rest, const std::map
   if (!cast.empty() && !cast.ends_with("AttributeMetadata"))
     return error(400, "0x80060888", "The type 'Microsoft.Dynamics.CRM." + cast + "' is not an attribute metadata type.");
   json value = json::array();
-  for (const auto& [name, c] : table->columns) {
+  for (const auto& [column, definition] : table->columns) {
+    const auto [name, c] = as_attribute(column, definition);
     // A cast keeps the attributes of that type (EnumAttributeMetadata: every option set).
     bool of_type = cast.empty() || cast == metadata_type(c.type) || (cast == "EnumAttributeMetadata" && !c.options.empty());
     if (!of_type) continue;
@@ -796,6 +892,7 @@ Result FakeDataverse::execute(const std::string& method, const std::string& path
     if (method != "POST") return error(405, "0x80060888", "Method not allowed.");
     auto columns = json::parse(body, nullptr, false);
     if (auto e = check_columns(*table, columns, true, nullptr)) return *e;
+    if (auto e = bind_lookups(*table, columns)) return *e;
     json row = columns;
     std::string id = random_guid();
     row[table->key] = id;
@@ -858,6 +955,7 @@ Result FakeDataverse::execute(const std::string& method, const std::string& path
     if (!if_match.empty() && if_match != "*" && if_match != etag)
       return error(412, "0x80060882", "The version of the existing record doesn't match the RowVersion property provided.");
     if (auto e = check_columns(*table, columns, true, row)) return *e;
+    if (auto e = bind_lookups(*table, columns)) return *e;
     if (alternate && columns.contains(table->alternate_key) && columns[table->alternate_key] != *alternate)
       return error(400, "0x80060888", "The alternate key value in the body differs from the one in the URL.");
     for (auto it = columns.begin(); it != columns.end(); ++it) (*row)[it.key()] = it.value();
@@ -872,6 +970,7 @@ Result FakeDataverse::execute(const std::string& method, const std::string& path
   // No such row: PATCH creates it (upsert), unless If-Match asks for an update only.
   if (!if_match.empty()) return error(404, "0x80040217", table->logical_name + " With Id = " + key + " Does Not Exist");
   if (auto e = check_columns(*table, columns, true, nullptr)) return *e;
+    if (auto e = bind_lookups(*table, columns)) return *e;
   json created = columns;
   std::string id = alternate ? random_guid() : lower(key);
   created[table->key] = id;
@@ -885,6 +984,38 @@ Result FakeDataverse::execute(const std::string& method, const std::string& path
   emit("created " + table->logical_name + " " + id + (alternate ? " for " + table->alternate_key + "=" + *alternate : ""));
   if (prefer.representation) return json_result(201, project(*table, created, select));
   return Result{204, {{"OData-EntityId", url(set + "(" + id + ")")}}, ""};
+}
+
+// "<navigation>@odata.bind": "/accounts(<guid>)" on a create or update sets the lookup, read back
+// as _<navigation>_value ("Associate table rows on create", Create a table row using the Web API:
+// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/create-entity-web-api;
+// "Associate with a single-valued navigation property" on update). The row bound to must exist.
+std::optional<Result> FakeDataverse::bind_lookups(const Table& table, json& columns) {
+  if (!columns.is_object()) return std::nullopt;
+  static const std::regex target(R"(^(?:https?://[^/]+/api/data/v[0-9.]+)?/?([a-z_]+)\(([0-9a-fA-F-]{36})\)$)");
+  std::vector<std::string> binds;
+  for (auto it = columns.begin(); it != columns.end(); ++it)
+    if (it.key().ends_with("@odata.bind")) binds.push_back(it.key());
+  for (const auto& key : binds) {
+    const std::string navigation = key.substr(0, key.size() - std::string_view("@odata.bind").size());
+    const std::string lookup = "_" + navigation + "_value";
+    if (!table.columns.count(lookup))
+      return error(400, "0x80060888", "An undeclared property '" + navigation +
+                                          "' which only has property annotations in the payload but no property value "
+                                          "was found in the payload.");
+    const json& value = columns[key];
+    std::smatch m;
+    const std::string text = value.is_string() ? value.get<std::string>() : std::string();
+    if (!std::regex_match(text, m, target))
+      return error(400, "0x80060888", "The value '" + value.dump() + "' of " + key + " is not a valid entity reference.");
+    Table* related = table_by_set(m[1].str());
+    if (!related || !find_row(*related, m[2].str()))
+      return error(404, "0x80040217", (related ? related->logical_name : m[1].str()) + " With Id = " + m[2].str() +
+                                          " Does Not Exist");
+    columns.erase(key);
+    columns[lookup] = lower(m[2].str());
+  }
+  return std::nullopt;
 }
 
 Result FakeDataverse::batch(const FakeRequest& request) {

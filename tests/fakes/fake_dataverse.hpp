@@ -19,6 +19,10 @@
 //    $expand=Attributes($select=...), .../Attributes and .../Attributes cast to
 //    Microsoft.Dynamics.CRM.{Picklist,Status,State}AttributeMetadata with OptionSet /
 //    GlobalOptionSet only when expanded; ChangeTrackingEnabled follows set_change_tracking;
+//  - accounts and contacts (the rows an opportunity's lookups point to): $filter on string
+//    columns (name eq '...' or contains(websiteurl,'...'), joined by or) as the account lookup
+//    asks; <lookup>@odata.bind on create / update stored as _<lookup>_value; table definitions
+//    name a lookup by its attribute (parentaccountid), valid for create and update;
 //  - errors {"error":{"code":"0x...","message":"..."}}; 429 with Retry-After on demand.
 #include <functional>
 #include <map>
@@ -123,6 +127,9 @@ class FakeDataverse {
   nlohmann::json* find_row(Table& table, const std::string& id);
   std::optional<Result> check_columns(const Table& table, const nlohmann::json& columns, bool api,
                                       const nlohmann::json* existing) const;
+  // Turns each <navigation>@odata.bind of a write into the lookup's _<navigation>_value, or the
+  // service's error (no such navigation property, no such row).
+  std::optional<Result> bind_lookups(const Table& table, nlohmann::json& columns);
   void stamp(Table& table, nlohmann::json& row);
   nlohmann::json project(const Table& table, const nlohmann::json& row, const std::vector<std::string>& select) const;
   std::optional<Result> expand_lookups(const Table& table, const nlohmann::json& row, const std::string& expand,

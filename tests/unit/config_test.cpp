@@ -247,7 +247,7 @@ TEST_CASE("mapping: crm.account mistakes are named") {
   CHECK(error_in("    match: name\n    from: customerProfile.name\n    create: false\n").empty());
 }
 
-TEST_CASE("config: crm.account needs a Salesforce connection") {
+TEST_CASE("config: crm.account on a Dataverse connection takes the Dataverse account names") {
   testing::TempDir dir;
   dir.write("leads.yaml", std::string(kMapping).replace(std::string(kMapping).find("  object: Lead\n"), 15,
                                                          "  object: Lead\n  account: { match: name, from: customerProfile.name }\n"));
@@ -255,6 +255,10 @@ TEST_CASE("config: crm.account needs a Salesforce connection") {
                        "    type: dataverse\n    url: https://org.crm.dynamics.com\n");
   text = replaced(text, "      token_url: http://127.0.0.1:2/token\n      client_id: sf-client",
                   "      token_url: http://127.0.0.1:2/token\n      client_id: dv-client");
-  CHECK_THAT(error_of(dir.write("c.yaml", text)), Catch::Contains("leads.yaml:5: crm.account: connection 'salesforce' is of type dataverse, whose connector "
-                                             "cannot look up or create a parent account"));
+  auto config = app::load_config(dir.write("c.yaml", text));
+  REQUIRE(config.mappings.size() == 1);
+  REQUIRE(config.mappings[0].account);
+  CHECK(config.mappings[0].account->lookup_field == "parentaccountid");
+  CHECK(config.mappings[0].account->object == "accounts");
+  CHECK(config.mappings[0].account->match_field() == "name");
 }
