@@ -53,6 +53,9 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # Depends: computed by dpkg-shlibdeps from the libraries cosyncd links (spdlog, yaml-cpp,
 # OpenSSL, SQLite, libstdc++...).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# Beside them: procps for /bin/kill, which the unit's ExecReload= runs (a minimal Debian root
+# lacks it and `systemctl reload` failed with 203/EXEC: tests/ops/systemd_test.sh).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "procps")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${PROJECT_SOURCE_DIR}/packaging/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 include(CPack)

@@ -13,6 +13,9 @@ packages=(
   libcurl4-openssl-dev python3-aiosmtpd
   # The Debian package (scripts/package.sh): lintian checks it; man-db formats its man page.
   lintian man-db
+  # The unit under a real systemd (tests/ops/systemd_test.sh): a debootstrapped Debian 12 root
+  # booted with systemd-nspawn.
+  systemd-container debootstrap
   # The fuzz harnesses (scripts/fuzz.sh): clang with the libFuzzer and sanitizer runtimes, which
   # clang-14 only recommends, and llvm-14 for llvm-symbolizer (readable stacks of findings).
   clang-14 libclang-rt-14-dev llvm-14

@@ -1,8 +1,10 @@
 #include "daemon/cli/runtime.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -321,6 +323,16 @@ struct Runtime::Impl {
     metrics_server = std::make_unique<MetricsServer>(io, config().metrics, std::move(endpoints), log);
   }
 
+  // Test-only fault switch (tests/ops/systemd_test.sh): COSYNC_TEST_STALL_LOOP=1 in the unit's
+  // environment blocks the event loop once READY=1 is sent, as a hung handler would. The
+  // WATCHDOG=1 pings run on this same loop, so they stop and WatchdogSec= must restart cosyncd.
+  // Never set by the shipped unit; signals do not end the stall (only SIGABRT/SIGKILL do).
+  void stall_if_testing_the_watchdog() const {
+    if (!std::getenv("COSYNC_TEST_STALL_LOOP")) return;
+    log->warn("COSYNC_TEST_STALL_LOOP is set: the event loop stalls now (watchdog test)");
+    for (;;) ::pause();
+  }
+
   net::awaitable<int> loop() {
     bool started = co_await start();
     if (!started) co_return kExitConfig;
@@ -330,6 +342,7 @@ struct Runtime::Impl {
       if (e) std::rethrow_exception(e);
     });
     systemd_notify("READY=1");
+    stall_if_testing_the_watchdog();
     log->info("cosyncd running: {} mapping(s), poll interval {}s", setup->syncs.size(),
               config().poll_interval.count());
     while (!stop) {
