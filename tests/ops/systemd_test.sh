@@ -18,6 +18,15 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 build=$(cd "${1:?usage: systemd_test.sh BUILD_DIR}" && pwd)
 skip() { echo "COSYNC-TEST-SKIPPED: $*"; exit 77; }
 fail() { echo "FAIL: $*"; dump_logs; exit 1; }
+leader=""  # the container's PID 1, once booted
+in_ct() { nsenter --target "$leader" --mount --uts --ipc --pid --net -- "$@"; }
+dump_logs() {
+  [ -n "$leader" ] || return 0
+  echo "--- journal of cosyncd.service (last 60 lines, without D-Bus and mount chatter)"
+  in_ct journalctl --no-pager -u cosyncd 2>/dev/null |
+    grep -v -e 'Sent message' -e 'Got message' -e '(cosyncd)\[' -e '(sd-' -e 'us connection' | tail -60 || true
+  echo "--- fakes"; tail -20 "$run/fakes.log"
+}
 note() { echo "[$(( $(date +%s) - t_begin ))s] $*"; }
 t_begin=$(date +%s)
 
@@ -26,7 +35,10 @@ for tool in systemd-nspawn debootstrap nsenter python3 sqlite3 cpack dpkg-deb; d
   command -v "$tool" >/dev/null 2>&1 || skip "$tool is not installed (scripts/install-deps.sh installs it)"
 done
 
-deb=$(bash "$root/scripts/package.sh" "$build" 2>/dev/null | tail -1)
+package_log=$(mktemp)
+deb=$(bash "$root/scripts/package.sh" "$build" 2>"$package_log" | tail -1) || { tail -20 "$package_log"; deb=""; }
+rm -f "$package_log"
+[ -f "$deb" ] || fail "scripts/package.sh could not build the package"
 cmake --build "$build" --target cosync-fakes >/dev/null
 note "package $(basename "$deb") and cosync-fakes built"
 
@@ -77,7 +89,6 @@ run=$(mktemp -d /var/tmp/cosync-systemd-test.XXXXXX)
 mkdir -p "$run/upper" "$run/work" "$run/merged" "$run/fakes-state"
 pids=()
 nspawn_pid=""
-leader=""
 cleanup() {
   set +e
   if [ -n "$nspawn_pid" ] && kill -0 "$nspawn_pid" 2>/dev/null; then
@@ -163,7 +174,6 @@ note "booting systemd in systemd-nspawn"
 systemd-nspawn --quiet --boot --register=no --keep-unit --directory="$m" --machine="cosync-test-$$" \
   --console=pipe </dev/null >"$run/console.log" 2>&1 &
 nspawn_pid=$!
-leader=""
 for _ in $(seq 300); do
   kill -0 "$nspawn_pid" 2>/dev/null || break
   for child in $(pgrep -P "$nspawn_pid" 2>/dev/null); do
@@ -173,7 +183,6 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 [ -n "$leader" ] || skip "systemd-nspawn cannot boot a container here: $(tail -5 "$run/console.log" | tr '\n' ' ')"
-in_ct() { nsenter --target "$leader" --mount --uts --ipc --pid --net -- "$@"; }
 # Until its manager listens, systemctl cannot connect and prints nothing: ask again.
 state=""
 for _ in $(seq 450); do
@@ -189,13 +198,6 @@ note "container booted ($state, $(in_ct systemctl --version | head -1))"
 # Debug level puts every sd_notify message the service sends in the journal.
 in_ct systemctl log-level debug
 
-dump_logs() {
-  [ -n "$leader" ] || return 0
-  echo "--- journal of cosyncd.service (last 60 lines)"
-  in_ct journalctl --no-pager -u cosyncd 2>/dev/null |
-    grep -v -e 'Sent message' -e 'Got message' -e '(cosyncd)\[' -e '(sd-' -e 'us connection' | tail -60 || true
-  echo "--- fakes"; tail -20 "$run/fakes.log"
-}
 show() { in_ct systemctl show -P "$1" cosyncd; }
 # wait_until SECONDS WHAT COMMAND...: polls COMMAND every 0.2 s; fails with WHAT when it runs out.
 wait_until() {
@@ -232,7 +234,8 @@ done
 cred_mode=$(in_ct stat -c '%a, owner uid %u' "$creds/salesforce_client_secret")
 [ "$(in_ct stat -c %u "$creds/salesforce_client_secret")" = "$(in_ct stat -c %u /proc/"$(show MainPID)")" ] ||
   fail "the credential is not owned by cosyncd's dynamic user"
-in_ct systemctl cat cosyncd | grep -q '^LoadCredential=salesforce_client_secret:' || fail "the unit has no LoadCredential="
+unit_text=$(in_ct systemctl cat cosyncd)
+grep -q '^LoadCredential=salesforce_client_secret:' <<<"$unit_text" || fail "the unit has no LoadCredential="
 wait_until 30 "a token issued for the secret" grep -q 'fake-token-server: issued access token' "$run/fakes.log"
 note "PASS 2: secrets through LoadCredential= ($creds/salesforce_client_secret: $cred_mode); the fake token endpoint accepted them"
 
