@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <sstream>
 
@@ -70,6 +71,20 @@ bool parse_usage(const std::string& text, double& used, double& max) {
   return true;
 }
 
+// HTTP attempts per connection by status class: 429s show as 4xx, an unreachable API as "none".
+void write_http_outcomes(TextWriter& w, const std::vector<ConnectionOutcomes>& connections) {
+  w.family("cosync_http_responses_total", "counter",
+           "HTTP attempts (retries included) per API connection, by status class (none: no response).");
+  using Outcomes = http::HttpClient::Outcomes;
+  static const std::pair<const char*, std::size_t Outcomes::*> classes[] = {
+      {"2xx", &Outcomes::status_2xx}, {"3xx", &Outcomes::status_3xx}, {"4xx", &Outcomes::status_4xx},
+      {"5xx", &Outcomes::status_5xx}, {"none", &Outcomes::no_response}};
+  for (const auto& c : connections)
+    for (const auto& [label, field] : classes)
+      w.sample("cosync_http_responses_total", {{"connection", c.connection}, {"connector", c.connector}, {"class", label}},
+               static_cast<double>(c.outcomes.*field));
+}
+
 }  // namespace
 
 void Metrics::record_cycle(const std::string& mapping, const std::string& crm, const engine::CycleStats& s,
@@ -112,7 +127,7 @@ void Metrics::record_failed_cycle(const std::string& mapping, TimePoint now) {
   m.last_ok = false;
 }
 
-std::string Metrics::render(const std::map<std::string, MappingGauges>& gauges, std::size_t pending_creates,
+std::string Metrics::render(const std::map<std::string, MappingGauges>& gauges, const DaemonGauges& daemon,
                             TimePoint now) const {
   TextWriter w;
   // One counter family per CycleStats field, each labelled by mapping (and side where it has one).
@@ -185,12 +200,23 @@ std::string Metrics::render(const std::map<std::string, MappingGauges>& gauges, 
   };
   for (const Gauge& g : {Gauge{"cosync_links", "Linked record pairs in the state database.", &MappingGauges::links},
                          Gauge{"cosync_orphaned_links", "Links whose record is gone on one side.", &MappingGauges::orphaned},
-                         Gauge{"cosync_quarantine_size", "Records in quarantine.", &MappingGauges::quarantined}}) {
+                         Gauge{"cosync_quarantine_size", "Records in quarantine.", &MappingGauges::quarantined},
+                         Gauge{"cosync_held_actions", "Actions a rule holds until a time (e.g. a Won in its hold).",
+                               &MappingGauges::held}}) {
     w.family(g.name, "gauge", g.help);
     for (const auto& [name, values] : gauges) w.sample(g.name, {{"mapping", name}}, static_cast<double>(values.*g.field));
   }
   w.family("cosync_pending_creates", "gauge", "Creates sent but not yet confirmed (found again after a restart).");
-  w.sample("cosync_pending_creates", {}, static_cast<double>(pending_creates));
+  w.sample("cosync_pending_creates", {}, static_cast<double>(daemon.pending_creates));
+  w.family("cosync_outbox_size", "gauge", "Notifications in the outbox, by state (failed: given up on).");
+  w.sample("cosync_outbox_size", {{"state", "pending"}}, static_cast<double>(daemon.outbox_pending));
+  w.sample("cosync_outbox_size", {{"state", "failed"}}, static_cast<double>(daemon.outbox_failed));
+  if (daemon.refresh_token_age) {
+    w.family("cosync_partner_center_refresh_token_age_seconds", "gauge",
+             "Seconds since Partner Center's refresh token was stored (it lapses after 90 days unused).");
+    w.sample("cosync_partner_center_refresh_token_age_seconds", {}, static_cast<double>(daemon.refresh_token_age->count()));
+  }
+  write_http_outcomes(w, daemon.connections);
   return w.text();
 }
 
@@ -204,7 +230,17 @@ std::map<std::string, MappingGauges> read_gauges(const StateStore& store, const 
   }
   for (const auto& q : store.quarantined())
     if (auto it = gauges.find(q.mapping); it != gauges.end()) ++it->second.quarantined;
+  for (auto& [name, g] : gauges) g.held = store.all_holds(name).size();
   return gauges;
+}
+
+std::optional<std::chrono::seconds> file_age(const std::string& path, TimePoint now) {
+  if (path.empty()) return std::nullopt;
+  std::error_code ec;
+  auto written = std::filesystem::last_write_time(path, ec);
+  if (ec) return std::nullopt;
+  auto at = std::chrono::file_clock::to_sys(written);
+  return std::chrono::duration_cast<std::chrono::seconds>(now - std::chrono::time_point_cast<TimePoint::duration>(at));
 }
 
 bool Metrics::ready(const std::vector<std::string>& mappings, std::chrono::seconds window, TimePoint now,

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "daemon/engine/cycle_plan.hpp"
+#include "daemon/http/http_client.hpp"
 #include "daemon/store/state_store.hpp"
 #include "daemon/util/clock.hpp"
 
@@ -21,6 +22,24 @@ struct MappingGauges {
   std::size_t links = 0;
   std::size_t orphaned = 0;
   std::size_t quarantined = 0;
+  std::size_t held = 0;  // actions a rule holds until a time (a Won in its 72-hour hold, a consent)
+};
+
+// One API connection's HTTP outcomes (HttpClient::outcomes), for errors by connector and class.
+struct ConnectionOutcomes {
+  std::string connection;  // "partner_center" or the CRM connection's name
+  std::string connector;   // Connector::system()
+  http::HttpClient::Outcomes outcomes;
+};
+
+// Gauges of the whole daemon, read when scraped.
+struct DaemonGauges {
+  std::size_t pending_creates = 0;
+  std::size_t outbox_pending = 0;  // notifications waiting to be sent (or retried)
+  std::size_t outbox_failed = 0;   // notifications given up on (`cosyncd notifications retry`)
+  // Age of Partner Center's refresh token (its file's last write): it lapses after 90 days unused.
+  std::optional<std::chrono::seconds> refresh_token_age;
+  std::vector<ConnectionOutcomes> connections;
 };
 
 class Metrics {
@@ -35,7 +54,7 @@ class Metrics {
   void record_failed_cycle(const std::string& mapping, TimePoint now);
 
   // The exposition text. `gauges` per mapping of the running configuration.
-  std::string render(const std::map<std::string, MappingGauges>& gauges, std::size_t pending_creates,
+  std::string render(const std::map<std::string, MappingGauges>& gauges, const DaemonGauges& daemon,
                      TimePoint now) const;
   // /readyz: every mapping's last cycle succeeded, within `window` of now.
   bool ready(const std::vector<std::string>& mappings, std::chrono::seconds window, TimePoint now,
@@ -58,6 +77,9 @@ class Metrics {
 
 // The gauges of `mappings` as the state database has them now.
 std::map<std::string, MappingGauges> read_gauges(const StateStore& store, const std::vector<std::string>& mappings);
+
+// How long ago `path` was last written; nullopt when it cannot be read (or `path` is empty).
+std::optional<std::chrono::seconds> file_age(const std::string& path, TimePoint now);
 
 // Escapes a label value for the text format: backslash, double quote and newline.
 std::string prometheus_label_value(std::string_view value);

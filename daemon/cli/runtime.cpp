@@ -309,6 +309,18 @@ struct Runtime::Impl {
     }
   }
 
+  DaemonGauges daemon_gauges() const {
+    DaemonGauges d;
+    d.pending_creates = store->pending_create_count();
+    d.outbox_pending = store->deliveries("pending").size();
+    d.outbox_failed = store->deliveries("failed").size();
+    d.refresh_token_age = file_age(config().partner_center.auth.refresh_token_file, clock.now());
+    d.connections.push_back({"partner_center", setup->pc.connector->system(), setup->pc.http->outcomes()});
+    for (const auto& [name, crm] : setup->crms)
+      d.connections.push_back({name, crm.connector->system(), crm.http->outcomes()});
+    return d;
+  }
+
   // /metrics and /readyz read the running configuration and the state database when asked.
   void start_metrics() {
     if (!config().metrics.enabled) return;
@@ -318,7 +330,7 @@ struct Runtime::Impl {
       return out;
     };
     MetricsEndpoints endpoints{
-        [this, names] { return metrics.render(read_gauges(*store, names()), store->pending_create_count(), clock.now()); },
+        [this, names] { return metrics.render(read_gauges(*store, names()), daemon_gauges(), clock.now()); },
         [this, names](std::string& why) { return metrics.ready(names(), 3 * config().poll_interval, clock.now(), why); }};
     metrics_server = std::make_unique<MetricsServer>(io, config().metrics, std::move(endpoints), log);
   }

@@ -600,6 +600,7 @@ struct Core : std::enable_shared_from_this<Core> {
         if (!slot) co_return make_failure(FailureKind::transient, describe(request, target) + ": cancelled");
         result = co_await this->attempt(request, target, idempotent, on_wire, wire, host);
       }
+      count_outcome(result);
       bool was_cancelled = co_await cancelled();  // named first: GCC 12 and co_await in conditions
       if (was_cancelled) {
         if (result) co_return result;
@@ -688,6 +689,15 @@ struct Core : std::enable_shared_from_this<Core> {
     co_return std::move(*result);
   }
 
+  void count_outcome(const Expected<Response>& result) {
+    if (!result) return void(++outcomes.no_response);
+    int status_class = result->status / 100;
+    if (status_class == 2) ++outcomes.status_2xx;
+    else if (status_class == 3) ++outcomes.status_3xx;
+    else if (status_class == 4) ++outcomes.status_4xx;
+    else if (status_class == 5) ++outcomes.status_5xx;
+  }
+
   void stop() {
     stopped = true;
     auto signals = running;  // a cancelled request unregisters itself (later, but be safe)
@@ -700,6 +710,7 @@ struct Core : std::enable_shared_from_this<Core> {
   ssl::context tls;
   std::mt19937_64 rng;
   std::atomic<std::size_t> sent{0};
+  HttpClient::Outcomes outcomes;  // (on the executor's thread, as every request's coroutine)
   std::map<std::string, HostState> hosts;
   bool stopped = false;
   std::set<std::shared_ptr<net::cancellation_signal>> running;  // one per request in flight
@@ -732,6 +743,8 @@ boost::asio::awaitable<Expected<Response>> HttpClient::send(Request request) {
 void HttpClient::stop() { impl_->core->stop(); }
 
 std::size_t HttpClient::requests_sent() const { return impl_->core->sent.load(); }
+
+HttpClient::Outcomes HttpClient::outcomes() const { return impl_->core->outcomes; }
 
 std::size_t HttpClient::max_in_flight_per_host() const { return impl_->core->options.max_in_flight_per_host; }
 

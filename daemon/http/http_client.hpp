@@ -78,6 +78,14 @@ class HttpClient {
   // Number of HTTP requests put on the wire (retries included), for summaries and tests.
   std::size_t requests_sent() const;
 
+  // Outcomes of the attempts so far (retries included), by HTTP status class, for /metrics: an
+  // operator tells a throttled API (4xx: 429) from a sick one (5xx) from an unreachable one.
+  struct Outcomes {
+    std::size_t status_2xx = 0, status_3xx = 0, status_4xx = 0, status_5xx = 0;
+    std::size_t no_response = 0;  // network error, timeout or TLS failure
+  };
+  Outcomes outcomes() const;
+
   // Requests sent to one host at a time (ClientOptions::max_in_flight_per_host, at least 1): how
   // many a caller with independent calls gains by starting at once; more only wait here.
   std::size_t max_in_flight_per_host() const;

@@ -483,6 +483,10 @@ TEST_CASE("http client: 503 is retried, then 200 is returned", "[http]") {
   CHECK(r->status == 200);
   CHECK(client.requests_sent() == 2);
   CHECK(server.requests().size() == 2);
+  // Each attempt is counted by its status class (for /metrics).
+  CHECK(client.outcomes().status_5xx == 1);
+  CHECK(client.outcomes().status_2xx == 1);
+  CHECK(client.outcomes().status_4xx == 0);
   // One warning with method, URL (no query), status and attempt; no secret anywhere in the log.
   const std::string& log = *captured.text;
   CHECK(log.find("GET http://127.0.0.1:" + std::to_string(server.port()) + "/items") != std::string::npos);
@@ -549,6 +553,8 @@ TEST_CASE("http client: 4xx other than 408/429 is returned without retry", "[htt
   REQUIRE(r.ok());
   CHECK(r->status == 404);
   CHECK(client.requests_sent() == 1);
+  CHECK(client.outcomes().status_4xx == 1);
+  CHECK(client.outcomes().status_2xx == 0);
 }
 
 TEST_CASE("http client: a timeout gives a transient Failure", "[http]") {
@@ -565,6 +571,7 @@ TEST_CASE("http client: a timeout gives a transient Failure", "[http]") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.failure().kind == FailureKind::transient);
   CHECK_THAT(r.failure().message, Catch::Contains("timed out"));
+  CHECK(client.outcomes().no_response == 1);
   CHECK(elapsed >= 150ms);
   CHECK(elapsed < 2s);
 }

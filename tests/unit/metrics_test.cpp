@@ -61,7 +61,7 @@ struct ServedMetrics {
     MetricsOptions options{true, "127.0.0.1", 0};
     server = std::make_unique<MetricsServer>(
         io, options,
-        MetricsEndpoints{[this] { return metrics.render({{"leads", {7, 1, 2}}}, 3, kStart); },
+        MetricsEndpoints{[this] { return metrics.render({{"leads", {7, 1, 2, 0}}}, DaemonGauges{3, 0, 0, std::nullopt, {}}, kStart); },
                          [this](std::string& why) { return metrics.ready(mappings, std::chrono::seconds(90), kStart, why); }},
         null_logger());
     thread = std::thread([this] { io.run(); });
@@ -88,7 +88,10 @@ TEST_CASE("metrics: a cycle's stats become per-mapping counters, a histogram and
   second.duration = std::chrono::milliseconds(40'000);
   second.failed = 1;
   metrics.record_cycle("leads", "salesforce", second, kStart + std::chrono::seconds(60));
-  auto text = metrics.render({{"leads", {7, 1, 2}}}, 3, kStart + std::chrono::seconds(100));
+  DaemonGauges daemon{3, 5, 1, std::chrono::hours(24 * 80), {}};
+  daemon.connections.push_back({"partner_center", "partner_center", {40, 0, 3, 2, 1}});
+  daemon.connections.push_back({"sf \"prod\"", "salesforce", {12, 0, 0, 0, 0}});
+  auto text = metrics.render({{"leads", {7, 1, 2, 4}}}, daemon, kStart + std::chrono::seconds(100));
   auto samples = parsed(text);
   std::map<std::string, std::string> leads = {{"mapping", "leads"}, {"crm", "salesforce"}};
   auto with = [&](std::string k, std::string v) {
@@ -120,6 +123,20 @@ TEST_CASE("metrics: a cycle's stats become per-mapping counters, a histogram and
   CHECK(prom_value(samples, "cosync_orphaned_links", {{"mapping", "leads"}}) == 1);
   CHECK(prom_value(samples, "cosync_quarantine_size", {{"mapping", "leads"}}) == 2);
   CHECK(prom_value(samples, "cosync_pending_creates", {}) == 3);
+  CHECK(prom_value(samples, "cosync_held_actions", {{"mapping", "leads"}}) == 4);
+  CHECK(prom_value(samples, "cosync_outbox_size", {{"state", "pending"}}) == 5);
+  CHECK(prom_value(samples, "cosync_outbox_size", {{"state", "failed"}}) == 1);
+  CHECK(prom_value(samples, "cosync_partner_center_refresh_token_age_seconds", {}) == 80 * 86400);
+  auto pc_http = [](std::string status_class) {
+    return std::map<std::string, std::string>{
+        {"connection", "partner_center"}, {"connector", "partner_center"}, {"class", std::move(status_class)}};
+  };
+  CHECK(prom_value(samples, "cosync_http_responses_total", pc_http("2xx")) == 40);
+  CHECK(prom_value(samples, "cosync_http_responses_total", pc_http("4xx")) == 3);
+  CHECK(prom_value(samples, "cosync_http_responses_total", pc_http("5xx")) == 2);
+  CHECK(prom_value(samples, "cosync_http_responses_total", pc_http("none")) == 1);
+  CHECK(prom_value(samples, "cosync_http_responses_total",
+                   {{"connection", "sf \"prod\""}, {"connector", "salesforce"}, {"class", "2xx"}}) == 12);
   CHECK(prom_value(samples, "cosync_crm_api_usage", {{"crm", "salesforce"}, {"mapping", "leads"}, {"kind", "used"}}) == 120);
   CHECK(prom_value(samples, "cosync_crm_api_usage", {{"crm", "salesforce"}, {"mapping", "leads"}, {"kind", "max"}}) == 15000);
 }
@@ -127,7 +144,7 @@ TEST_CASE("metrics: a cycle's stats become per-mapping counters, a histogram and
 TEST_CASE("metrics: a label value with quotes, backslashes and newlines is escaped") {
   Metrics metrics;
   metrics.record_cycle("odd \"name\"\\\n", "sf", engine::CycleStats{}, kStart);
-  auto samples = parsed(metrics.render({}, 0, kStart));
+  auto samples = parsed(metrics.render({}, DaemonGauges{}, kStart));
   CHECK(prom_value(samples, "cosync_cycles_total", {{"mapping", "odd \"name\"\\\n"}, {"result", "ok"}}) == 1);
 }
 
