@@ -93,7 +93,8 @@ const std::vector<HelpEntry>& exit_statuses() {
       {"1", "something failed and is retried next cycle: network, 5xx, 429, authentication"},
       {"3", "records were quarantined: an API rejected them (see the log and quarantine list)"},
       {"64", "bad command line"},
-      {"78", "configuration error, naming the file, line and key; also a mapping that does not fit its CRM"},
+      {"78", "configuration error, naming the file, line and key; also a mapping that does not fit its CRM, "
+             "or a state database left by a newer cosyncd"},
   };
   return all;
 }

@@ -13,6 +13,7 @@
 #include "daemon/cli/notifications_command.hpp"
 #include "daemon/cli/report.hpp"
 #include "daemon/cli/runtime.hpp"
+#include "daemon/store/state_store.hpp"
 #include "daemon/util/yaml_reader.hpp"
 
 namespace {
@@ -119,6 +120,9 @@ std::optional<int> offline_command(cosync::app::Config& config, const CommandLin
       return cosync::app::command_report(config, args, std::cout, std::cerr);
     }
     if (command == "backup") return cosync::app::command_backup(config, cl.args.at(0), std::cout, std::cerr);
+  } catch (const cosync::SchemaTooNew& e) {
+    std::cerr << "cosyncd: " << command << ": " << e.what() << "\n";
+    return kExitConfig;
   } catch (const std::exception& e) {
     std::cerr << "cosyncd: " << command << ": " << e.what() << "\n";
     return 1;
@@ -134,6 +138,9 @@ int daemon_command(cosync::app::Config config, const std::string& command) {
     cosync::app::Runtime runtime(std::move(config), log, clock);
     if (command == "once") return runtime.run_once();
     if (command == "run") return runtime.run_forever();
+  } catch (const cosync::SchemaTooNew& e) {
+    log->critical("cosyncd cannot start: {} (restore a backup or run the newer cosyncd)", e.what());
+    return kExitConfig;
   } catch (const std::exception& e) {
     log->critical("cosyncd stopped on an unexpected error: {}", e.what());
     return 1;

@@ -77,7 +77,7 @@ void StateStore::migrate() {
   const auto& migrations = schema_migrations();
   int version = schema_version();
   if (version > static_cast<int>(migrations.size()))
-    throw std::runtime_error("state database schema version " + std::to_string(version) +
+    throw SchemaTooNew("state database schema version " + std::to_string(version) +
                              " is newer than this cosyncd supports (" + std::to_string(migrations.size()) + ")");
   for (int next = version + 1; next <= static_cast<int>(migrations.size()); ++next) {
     Transaction tx(*this);

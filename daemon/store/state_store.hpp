@@ -3,6 +3,7 @@
 // synced values, cursors, pending creates and the quarantine. Connectors never see this.
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,13 @@ struct QuarantineEntry {
   std::string first_seen;
   std::string last_seen;
   std::string next_retry;  // ISO-8601 UTC; the engine retries the record from then on
+};
+
+// The state database was left by a newer cosyncd (a downgrade): refused untouched. Restarting
+// cannot fix it, so the daemon exits with the configuration status (78, no systemd restart loop).
+class SchemaTooNew : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 class StateStore {
