@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "connectors/connector.hpp"
+#include "connectors/parent_matching.hpp"
 #include "daemon/auth/token_provider.hpp"
 #include "daemon/http/http_client.hpp"
 #include "daemon/util/log.hpp"
@@ -96,8 +97,6 @@ class DataverseConnector final : public Connector {
     http::Headers headers;
     std::string body;
   };
-  // One distinct account a batch of creates looks for (dataverse_parent_lookup.cpp).
-  struct ParentAccount;
 
  private:
   boost::asio::awaitable<Expected<http::Response>> call(http::Method method, const std::string& url,
@@ -138,8 +137,8 @@ class DataverseConnector final : public Connector {
   // matches: rejected, naming them). Requests without a parent are left alone.
   boost::asio::awaitable<void> resolve_parents(const ParentLookup& p, std::vector<UpsertRequest>& requests,
                                                std::vector<std::optional<Expected<RemoteRecord>>>& out);
-  boost::asio::awaitable<void> find_parents(const ParentLookup& p, std::map<std::string, ParentAccount>& parents);
-  boost::asio::awaitable<void> create_parents(const ParentLookup& p, std::map<std::string, ParentAccount>& parents);
+  boost::asio::awaitable<void> find_parents(const ParentLookup& p, ParentCandidates& parents);
+  boost::asio::awaitable<void> create_parents(const ParentLookup& p, ParentCandidates& parents);
   // The accounts whose match column equals (or contains, for domains) one of `literals`: id, value.
   boost::asio::awaitable<Expected<std::vector<std::pair<std::string, std::string>>>> query_parents(
       const ParentLookup& p, const std::vector<std::string>& literals);

@@ -13,8 +13,7 @@
 
 #include "connectors/api_error.hpp"
 #include "connectors/dataverse/dataverse_connector.hpp"
-#include "connectors/web_domain.hpp"
-#include "daemon/util/case_fold.hpp"
+#include "connectors/parent_matching.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/uuid.hpp"
 
@@ -22,31 +21,14 @@ namespace cosync::connectors {
 
 namespace net = boost::asio;
 
-// One distinct match value of the batch and what became of it.
-struct DataverseConnector::ParentAccount {
-  std::string value;             // as the referral gave it (a created account gets it)
-  std::vector<std::string> ids;  // matching accounts
-  nlohmann::json create;         // columns of a new account, from the first request that may create it
-  std::optional<Failure> failure;
-};
-
 namespace {
 
 // Characters of $filter per query, URL-encoded: a batch's names fit in one query, and the URL
 // stays far below what a web server takes in a request line.
 constexpr std::size_t kFilterBudget = 8000;
 
-using Parent = DataverseConnector::ParentAccount;
-using Parents = std::map<std::string, Parent>;  // by key (folded name, or web domain)
-using Results = std::vector<std::optional<Expected<RemoteRecord>>>;
-using Uses = std::vector<std::pair<std::size_t, std::string>>;  // request index, key of its parent
-
-// The key an account's match column is compared by: Dataverse compares strings ignoring case
-// ("All filters using string values are case insensitive", Filter rows using OData:
-// https://learn.microsoft.com/power-apps/developer/data-platform/webapi/query/filter-rows).
-std::string key_of(const ParentLookup& p, const std::string& value) {
-  return p.match_domain ? web_domain(value) : fold_case(value);
-}
+using Parent = ParentCandidate;
+using Parents = ParentCandidates;
 
 // The value a query looks for: names as the referral wrote them, domains as the domain.
 std::string literal_of(const ParentLookup& p, const std::string& key, const Parent& parent) {
@@ -71,33 +53,6 @@ bool is_guid(const std::string& id) {
   return true;
 }
 
-// The distinct parents the requests look for, by key; a request whose value has no key (no
-// name, no web domain) gets its failure in `out` instead.
-Parents wanted_parents(const ParentLookup& p, const std::vector<UpsertRequest>& requests, Uses& uses, Results& out) {
-  Parents parents;
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    if (!requests[i].parent) continue;
-    const ParentMatch& wanted = *requests[i].parent;
-    std::string key = key_of(p, wanted.value);
-    if (key.empty()) {
-      out[i] = Failure{FailureKind::rejected,
-                       "no " + p.object + "." + p.match_field + " to look for: the referral has " +
-                           (wanted.value.empty() ? "no value" : "'" + wanted.value + "', which is not a web domain,") +
-                           " at the path crm.account.from names",
-                       0, ""};
-      continue;
-    }
-    Parent& parent = parents[key];
-    if (parent.value.empty()) parent.value = wanted.value;
-    if (parent.create.is_null() && wanted.create) {
-      parent.create = nlohmann::json::object();
-      for (const auto& c : *wanted.create) parent.create[c.path] = c.value;
-    }
-    uses.emplace_back(i, key);
-  }
-  return parents;
-}
-
 // The keys in chunks whose $filter stays within kFilterBudget once URL-encoded.
 std::vector<std::vector<std::string>> filter_chunks(const ParentLookup& p, const Parents& parents) {
   std::vector<std::vector<std::string>> chunks;
@@ -112,35 +67,6 @@ std::vector<std::vector<std::string>> filter_chunks(const ParentLookup& p, const
     length += size;
   }
   return chunks;
-}
-
-// Binds each request to its account, or fails it: the account's own failure, several matches
-// (naming them), or none and none may be created.
-void settle(const ParentLookup& p, Parents& parents, const Uses& uses, std::vector<UpsertRequest>& requests,
-            Results& out) {
-  for (const auto& [i, key] : uses) {
-    const Parent& parent = parents[key];
-    std::string match = p.object + " " + p.match_field + (p.match_domain ? " domain '" + key : " '" + parent.value) + "'";
-    if (parent.failure) {
-      out[i] = *parent.failure;
-    } else if (parent.ids.size() > 1) {
-      std::string ids;
-      for (const auto& id : parent.ids) ids += (ids.empty() ? "" : ", ") + id;
-      out[i] = Failure{FailureKind::rejected,
-                       "several " + p.object + " match " + match + ": " + ids +
-                           " (merge them in Dynamics 365, then run quarantine retry)",
-                       0, ""};
-    } else if (parent.ids.empty()) {
-      out[i] = Failure{FailureKind::rejected,
-                       "no " + match + " exists and crm.account.create is false: create it, then run quarantine retry",
-                       0, ""};
-    } else {
-      const std::string bind = p.field + "@odata.bind";
-      auto& fields = requests[i].fields;
-      std::erase_if(fields, [&](const FieldChange& c) { return c.path == p.field || c.path == bind; });
-      fields.push_back({bind, dataverse_bind(p.object, parent.ids.front())});
-    }
-  }
 }
 
 }  // namespace
@@ -212,7 +138,7 @@ net::awaitable<void> DataverseConnector::find_parents(const ParentLookup& p, Par
     }
     std::vector<std::string> unplaced;  // names that fold_case pairs with none of the chunk's values
     for (const auto& [id, text] : *found) {
-      auto key = key_of(p, text);
+      auto key = parent_key(p, text);
       if (std::find(chunk.begin(), chunk.end(), key) != chunk.end()) parents[key].ids.push_back(id);
       else if (!p.match_domain) unplaced.push_back(id);  // contains() also returns other domains
     }
@@ -274,13 +200,20 @@ net::awaitable<void> DataverseConnector::create_parents(const ParentLookup& p, P
 }
 
 net::awaitable<void> DataverseConnector::resolve_parents(const ParentLookup& p, std::vector<UpsertRequest>& requests,
-                                                         Results& out) {
-  Uses uses;
+                                                         ParentResults& out) {
+  ParentUses uses;
   auto parents = wanted_parents(p, requests, uses, out);
   if (parents.empty()) co_return;
   co_await find_parents(p, parents);
   co_await create_parents(p, parents);
-  settle(p, parents, uses, requests, out);
+  // Each create is bound to its account: "<lookup>@odata.bind": "/accounts(<guid>)".
+  const std::string bind = p.field + "@odata.bind";
+  auto bind_to = [&](std::size_t i, const std::string& id) {
+    auto& fields = requests[i].fields;
+    std::erase_if(fields, [&](const FieldChange& c) { return c.path == p.field || c.path == bind; });
+    fields.push_back({bind, dataverse_bind(p.object, id)});
+  };
+  settle_parents(p, parents, uses, "Dynamics 365", bind_to, out);
 }
 
 }  // namespace cosync::connectors

@@ -7,9 +7,8 @@
 #include <sstream>
 
 #include "connectors/api_error.hpp"
+#include "connectors/parent_matching.hpp"
 #include "connectors/salesforce/salesforce_connector.hpp"
-#include "connectors/web_domain.hpp"
-#include "daemon/util/case_fold.hpp"
 #include "daemon/util/remote_json.hpp"
 
 namespace cosync::connectors {
@@ -21,13 +20,7 @@ namespace {
 constexpr std::size_t kValuesPerQuery = 100;  // keeps the query URL well under Salesforce's limit
 constexpr std::size_t kCollectionSize = 200;
 
-// One distinct match value of the batch and what became of it.
-struct Parent {
-  std::string value;            // as the referral gave it (a created parent gets it)
-  std::vector<std::string> ids;  // matching parents
-  nlohmann::json create;        // fields of a new parent, from the first request that may create it
-  std::optional<Failure> failure;
-};
+using Parent = ParentCandidate;
 
 // `literals`: the values to look for, each quoted as it is (SOQL compares them ignoring case).
 std::string match_condition(const ParentLookup& p, const std::vector<std::string>& literals) {
@@ -51,13 +44,6 @@ std::string lookup_soql(const ParentLookup& p, const std::vector<std::string>& l
          " ORDER BY Id";
 }
 
-// The key a parent's match field is compared by. SOQL compares names ignoring case, also beyond
-// ASCII, so names are case folded (a record the query returns that this fold does not pair with
-// a value is still a candidate: see resolve_parents).
-std::string key_of(const ParentLookup& p, const std::string& value) {
-  return p.match_domain ? web_domain(value) : fold_case(value);
-}
-
 }  // namespace
 
 Capabilities SalesforceConnector::supported() {
@@ -77,37 +63,7 @@ ParentLookup with_salesforce_defaults(ParentLookup p) {
 
 namespace {
 
-using Results = std::vector<std::optional<Expected<RemoteRecord>>>;
-using Uses = std::vector<std::pair<std::size_t, std::string>>;  // request index, key of its parent
-
-// The distinct parents the requests look for, by key; a request whose value has no key (no
-// name, no web domain) gets its failure in `out` instead.
-std::map<std::string, Parent> wanted_parents(const ParentLookup& p, const std::vector<UpsertRequest>& requests,
-                                             Uses& uses, Results& out) {
-  std::map<std::string, Parent> parents;
-  for (std::size_t i = 0; i < requests.size(); ++i) {
-    if (!requests[i].parent) continue;
-    const ParentMatch& wanted = *requests[i].parent;
-    const std::string& value = wanted.value;
-    std::string key = key_of(p, value);
-    if (key.empty()) {
-      out[i] = Failure{FailureKind::rejected,
-                       "no " + p.object + "." + p.match_field + " to look for: the referral has " +
-                           (value.empty() ? "no value" : "'" + value + "', which is not a web domain,") +
-                           " at the path crm.account.from names",
-                       0, ""};
-      continue;
-    }
-    auto& parent = parents[key];
-    if (parent.value.empty()) parent.value = value;
-    if (parent.create.is_null() && wanted.create) {
-      parent.create = nlohmann::json::object();
-      for (const auto& c : *wanted.create) parent.create[c.path] = c.value;
-    }
-    uses.emplace_back(i, key);
-  }
-  return parents;
-}
+using Results = ParentResults;
 
 // The sObject Collections body that creates the parents keys[begin, end).
 nlohmann::json creation_body(const ParentLookup& p, std::map<std::string, Parent>& parents,
@@ -124,39 +80,11 @@ nlohmann::json creation_body(const ParentLookup& p, std::map<std::string, Parent
   return body;
 }
 
-// Writes each request's parent id to the lookup field, or fails the request: the parent's own
-// failure, several matches (naming them), or none and none may be created.
-void settle(const ParentLookup& p, std::map<std::string, Parent>& parents, const Uses& uses,
-            std::vector<UpsertRequest>& requests, Results& out) {
-  for (const auto& [i, key] : uses) {
-    const Parent& parent = parents[key];
-    std::string match = p.object + " " + p.match_field + (p.match_domain ? " domain '" + key : " '" + parent.value) + "'";
-    if (parent.failure) {
-      out[i] = *parent.failure;
-    } else if (parent.ids.size() > 1) {
-      std::string ids;
-      for (const auto& id : parent.ids) ids += (ids.empty() ? "" : ", ") + id;
-      out[i] = Failure{FailureKind::rejected,
-                       "several " + p.object + " records match " + match + ": " + ids +
-                           " (merge them in Salesforce, then run quarantine retry)",
-                       0, ""};
-    } else if (parent.ids.empty()) {
-      out[i] = Failure{FailureKind::rejected,
-                       "no " + match + " exists and crm.account.create is false: create it, then run quarantine retry",
-                       0, ""};
-    } else {
-      auto& fields = requests[i].fields;
-      std::erase_if(fields, [&](const FieldChange& c) { return c.path == p.field; });
-      fields.push_back({p.field, parent.ids.front()});
-    }
-  }
-}
-
 }  // namespace
 
 net::awaitable<void> SalesforceConnector::resolve_parents(const ParentLookup& p, std::vector<UpsertRequest>& requests,
                                                           Results& out) {
-  Uses uses;
+  ParentUses uses;
   auto parents = wanted_parents(p, requests, uses, out);
   if (parents.empty()) co_return;
 
@@ -177,7 +105,7 @@ net::awaitable<void> SalesforceConnector::resolve_parents(const ParentLookup& p,
     }
     std::vector<std::string> unplaced;  // names that fold_case pairs with none of the chunk's values
     for (const auto& r : found->records) {
-      auto key = key_of(p, remote_json::string_or(r.fields, p.match_field));
+      auto key = parent_key(p, remote_json::string_or(r.fields, p.match_field));
       if (std::find(chunk.begin(), chunk.end(), key) != chunk.end()) parents[key].ids.push_back(r.id);
       else if (!p.match_domain) unplaced.push_back(r.id);  // LIKE also returns other domains
     }
@@ -228,7 +156,13 @@ net::awaitable<void> SalesforceConnector::resolve_parents(const ParentLookup& p,
     }
   }
 
-  settle(p, parents, uses, requests, out);
+  // Each request's lookup field gets its Account's id.
+  auto write_id = [&](std::size_t i, const std::string& id) {
+    auto& fields = requests[i].fields;
+    std::erase_if(fields, [&](const FieldChange& c) { return c.path == p.field; });
+    fields.push_back({p.field, id});
+  };
+  settle_parents(p, parents, uses, "Salesforce", write_id, out);
 }
 
 }  // namespace cosync::connectors
