@@ -30,8 +30,9 @@ symbolizer=/usr/lib/llvm-14/bin/llvm-symbolizer
 [ -x "$symbolizer" ] && export ASAN_SYMBOLIZER_PATH=$symbolizer
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-status=0
-for t in "${targets[@]}"; do
+# One target; non-zero when it had a finding.
+fuzz_one() {
+  local t=$1 corpus findings log dict result runs
   corpus="$work/corpus/$t"
   findings="$work/findings/$t"
   mkdir -p "$corpus" "$findings"
@@ -44,10 +45,22 @@ for t in "${targets[@]}"; do
     result="no finding"
   else
     result="FINDING, see $log and $findings/"
-    status=1
   fi
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   echo "fuzz $t: ${runs:-?} executions in ${seconds}s, corpus $(find "$corpus" -type f | wc -l) inputs: $result"
   [ "$result" = "no finding" ] || grep -E "ERROR|runtime error|invariant broken|terminate|SUMMARY|#[0-9]+ 0x" "$log" | head -30 >&2
+  [ "$result" = "no finding" ]
+}
+
+# COSYNC_FUZZ_JOBS targets at a time (default 1): each libFuzzer process keeps one core busy.
+jobs=${COSYNC_FUZZ_JOBS:-1}
+status=0
+for ((i = 0; i < ${#targets[@]}; i += jobs)); do
+  pids=()
+  for t in "${targets[@]:i:jobs}"; do
+    fuzz_one "$t" &
+    pids+=("$!")
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || status=1; done
 done
 exit $status

@@ -1,5 +1,6 @@
 #include "daemon/engine/cycle_plan.hpp"
 
+#include "daemon/mapping/lead_rules.hpp"
 #include "daemon/util/json_path.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
@@ -43,6 +44,16 @@ void describe_update(const PlannedUpdate& p, const mapping::Mapping& m, std::vec
   }
 }
 
+// What the acceptance policy does once the new record exists (in the same cycle).
+void describe_lead_policy(const PlannedCreate& c, const mapping::Mapping& m, TimePoint pc_now,
+                          std::vector<PlannedChange>& out) {
+  if (!m.leads) return;
+  auto decision = mapping::decide_lead(*m.leads, c.item->pc->fields, nullptr, pc_now);
+  for (const auto& change : decision.changes)
+    out.push_back({m.name, c.item->pc_id, "", "update Partner Center", change.path, json_at(c.item->pc->fields, change.path),
+                   change.value, decision.reason});
+}
+
 }  // namespace
 
 std::vector<PlannedChange> describe(const CyclePlan& plan, const mapping::Mapping& m) {
@@ -64,6 +75,7 @@ std::vector<PlannedChange> describe(const CyclePlan& plan, const mapping::Mappin
       out.push_back({m.name, c.item->pc_id, "", "update Partner Center", m.pc_link_field,
                      json_at(c.item->pc->fields, m.pc_link_field), "(id of the new CRM record)",
                      "link the referral to the new record"});
+    describe_lead_policy(c, m, plan.pc_now, out);
   }
   for (const auto& s : plan.shares) {
     std::string reason = s.held ? *s.held

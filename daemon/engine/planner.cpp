@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "connectors/partner_center/referral_contract.hpp"
+#include "daemon/engine/rule_merge_write.hpp"
 #include "daemon/util/json_path.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
@@ -345,15 +346,13 @@ void Planner::apply_rules(PlannedUpdate& p) const {
 void Planner::apply_rule_action(PlannedUpdate& p, const char* rule, RuleAction a) const {
   auto& changes = a.side == Side::pc ? p.pc_changes : p.crm_changes;
   if (a.kind == RuleAction::Kind::write) {
-    for (const auto& c : a.changes) {
-      // A mapped field belongs to the merge: its shadow must hold what was written, so a rule
-      // may not write it behind the merge's back (cosync's own write would read as an edit).
-      if (writes_mapped_field(a.side, c.path)) {
-        log_->error("mapping={} referral={} rule {} may not write the mapped field {}: ignored", mapping_.name,
-                    p.item->pc_id, rule, c.path);
-        return;
-      }
+    // A mapped field belongs to the merge: its shadow must hold what was written, so a rule's
+    // value for it becomes a merge write (listed, audited and shadowed as one).
+    if (auto ignored = merge_rule_write(mapping_, p, a, rule)) {
+      log_->error("mapping={} referral={} rule {} write ignored: {}", mapping_.name, p.item->pc_id, rule, *ignored);
+      return;
     }
+    if (a.changes.empty()) return;
     for (const auto& c : a.changes) changes.push_back(c);
     p.actions.push_back(std::move(a));  // listed by `plan`, audited when sent
   } else if (a.kind == RuleAction::Kind::refuse && a.side == Side::pc) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "daemon/mapping/field_transform.hpp"
+#include "daemon/mapping/lead_rules.hpp"
 #include "daemon/mapping/template_text.hpp"
 #include "daemon/util/json_path.hpp"
 
@@ -55,6 +56,9 @@ connectors::ObjectSpec Mapping::crm_spec() const {
     for (const auto& f : share->own_fields())
       if (std::find(spec.fields.begin(), spec.fields.end(), f) == spec.fields.end()) spec.fields.push_back(f);
   if (account) spec.parent = account->lookup();
+  if (leads)  // the CRM fields the acceptance policy's conditions read
+    for (const auto& f : leads->crm_fields())
+      if (std::find(spec.fields.begin(), spec.fields.end(), f) == spec.fields.end()) spec.fields.push_back(f);
   return spec;
 }
 

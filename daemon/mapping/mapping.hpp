@@ -6,6 +6,7 @@
 // (for a value-mapped field, the PC side of the matching entry; for several PC paths, an array).
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,7 @@ enum class Owner { pc, crm, newest };  // who wins when both sides changed a fie
 enum class DeletePolicy { ignore, unlink, close };
 const char* to_string(Direction d);
 const char* to_string(Owner o);
+struct LeadRules;  // daemon/mapping/lead_rules.hpp: accept: and decline:
 
 struct ValueMapEntry {
   nlohmann::json pc;   // scalar, or an array with one value per PC path
@@ -118,6 +120,7 @@ struct Mapping {
   // statusReason of a referral closed as Lost because its CRM record was deleted (on_crm_delete: close).
   std::string close_reason = "Deleted in CRM";
   std::optional<ShareRule> share;  // `share:`: CRM records that become referrals (co-sell sharing)
+  std::shared_ptr<const LeadRules> leads;  // `accept:`, `decline:`: null when the mapping has neither
 
   // Whether the referral belongs to the mapping (`select:`), at `now` (the engine's clock).
   bool selects(const nlohmann::json& referral, TimePoint now) const;

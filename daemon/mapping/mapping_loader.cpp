@@ -2,6 +2,7 @@
 #include <set>
 
 #include "connectors/partner_center/referral_contract.hpp"
+#include "daemon/mapping/lead_rules.hpp"
 #include "daemon/mapping/mapping.hpp"
 #include "daemon/mapping/referral_paths.hpp"
 #include "daemon/util/yaml_reader.hpp"
@@ -179,7 +180,7 @@ AccountRule read_account(const YamlNode& node) {
 Mapping load_mapping(const std::string& path) {
   auto root = YamlNode::load_file(path);
   root.expect_map().allow_only({"name", "crm", "pc", "select", "create", "fields", "on_crm_delete",
-                                "close_reason", "share"});
+                                "close_reason", "share", "accept", "decline"});
   Mapping m;
   m.file = path;
   m.name = root.string("name");
@@ -246,6 +247,7 @@ Mapping load_mapping(const std::string& path) {
     m.fields.push_back(std::move(f));
   }
   if (m.fields.empty()) root.get("fields").fail("must list at least one field");
+  load_lead_rules(root, m);
   return m;
 }
 

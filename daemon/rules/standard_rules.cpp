@@ -1,12 +1,13 @@
 #include "daemon/rules/standard_rules.hpp"
 
+#include "daemon/rules/lead_policy.hpp"
 #include "daemon/rules/referral_events.hpp"
 #include "daemon/rules/share_deal_type.hpp"
 
 namespace cosync::rules {
 
 engine::RuleSet standard_rules(const mapping::Mapping&) {
-  return {std::make_shared<ReferralClassification>(), std::make_shared<CrmDeletePolicy>(),
+  return {std::make_shared<ReferralClassification>(), std::make_shared<CrmDeletePolicy>(), std::make_shared<LeadPolicy>(),
           std::make_shared<ShareDealType>(),
           std::make_shared<ReferralEvents>(), std::make_shared<ReferralStateMachine>()};
 }

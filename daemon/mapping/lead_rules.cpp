@@ -1,0 +1,110 @@
+#include "daemon/mapping/lead_rules.hpp"
+
+#include <memory>
+
+#include "connectors/partner_center/referral_contract.hpp"
+#include "daemon/mapping/mapping.hpp"
+#include "daemon/util/remote_json.hpp"
+#include "daemon/util/yaml_reader.hpp"
+
+namespace cosync::mapping {
+namespace {
+
+// Sent as the referral's statusReason: one short line, like close_reason.
+constexpr std::size_t kMaxReason = 250;
+
+bool is_open_incoming_lead(const nlohmann::json& referral) {
+  return remote_json::string_or(referral, connectors::kDirectionField) == "incoming" &&
+         remote_json::string_or(referral, "status") == "New" && !connectors::is_terminal_referral(referral);
+}
+
+std::string reason_text(const YamlNode& node) {
+  std::string reason = node.as_string();
+  if (reason.empty()) node.fail("must not be empty");
+  if (reason.size() > kMaxReason)
+    node.fail("must be at most " + std::to_string(kMaxReason) + " bytes, got " + std::to_string(reason.size()));
+  for (unsigned char c : reason)
+    if (c < 0x20 || c == 0x7f) node.fail("must be one line of text without control characters");
+  return reason;
+}
+
+Condition when_of(const YamlNode& block) {
+  const ConditionScope scope{true, true, false, ""};
+  return load_condition(block.get("when"), scope);
+}
+
+void read_accept(const YamlNode& node, LeadRules& rules) {
+  rules.accept_line = node.line();
+  if (node.is_map()) {
+    node.allow_only({"when"});
+    rules.accept = AcceptMode::when;
+    rules.accept_when = when_of(node);
+    return;
+  }
+  std::string mode = node.as_string();
+  if (mode == "manual") rules.accept = AcceptMode::manual;
+  else if (mode == "auto") rules.accept = AcceptMode::automatic;
+  else node.fail("expected manual, auto or {when: ...}, got '" + mode + "'");
+}
+
+void read_decline(const YamlNode& node, LeadRules& rules) {
+  rules.decline_line = node.line();
+  node.expect_map().allow_only({"when", "reason"});
+  rules.decline_when = when_of(node);
+  rules.decline_reason = reason_text(node.get("reason"));
+}
+
+// The policy's outcome reaches the CRM through the mapped status field: a value map without an
+// entry for it would leave the CRM record saying New while the referral moved on.
+void check_status_carries(const Mapping& m, const YamlNode& node, const nlohmann::json& status) {
+  for (const auto& f : m.fields) {
+    if (f.pc_paths.empty() || f.pc_paths[0] != "status") continue;
+    nlohmann::json canonical = f.pc_paths.size() == 1 ? status[0] : status;
+    if (f.flows_to_crm() && m.crm_changes(f, canonical).empty())
+      node.fail("the status field '" + f.name + "' has no value-map entry that writes " + canonical.dump() +
+                " to the CRM; add one (e.g. { pc: " + canonical.dump() + ", crm: ... })");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> LeadRules::crm_fields() const {
+  std::vector<std::string> out = accept_when.paths(true);
+  if (decline_when)
+    for (auto& p : decline_when->paths(true)) out.push_back(std::move(p));
+  // A related record's field (Account.Name) is not on the record itself: not pulled.
+  std::erase_if(out, [](const std::string& p) { return p.find('.') != std::string::npos; });
+  return out;
+}
+
+LeadDecision decide_lead(const LeadRules& rules, const nlohmann::json& referral, const nlohmann::json* crm,
+                         TimePoint pc_now) {
+  if (!rules.decides() || !is_open_incoming_lead(referral)) return {};
+  const ConditionInput input{&referral, crm, pc_now};
+  if (rules.decline_when && rules.decline_when->evaluate(input))
+    return {LeadDecision::Kind::decline, "decline policy (" + rules.decline_when->describe() + "): " + rules.decline_reason,
+            {{"status", "Closed"}, {"substatus", "Declined"}, {"statusReason", rules.decline_reason}}};
+  bool accept = rules.accept == AcceptMode::automatic ||
+                (rules.accept == AcceptMode::when && rules.accept_when.evaluate(input));
+  if (!accept) return {};
+  std::string why = rules.accept == AcceptMode::automatic ? "accept: auto" : "accept policy (" + rules.accept_when.describe() + ")";
+  return {LeadDecision::Kind::accept, why, {{"status", "Active"}, {"substatus", "Accepted"}}};
+}
+
+void load_lead_rules(const YamlNode& root, Mapping& m) {
+  auto accept = root.find("accept");
+  auto decline = root.find("decline");
+  if (!accept && !decline) return;
+  auto rules = std::make_shared<LeadRules>();
+  if (accept) {
+    read_accept(*accept, *rules);
+    if (rules->accept != AcceptMode::manual) check_status_carries(m, *accept, {"Active", "Accepted"});
+  }
+  if (decline) {
+    read_decline(*decline, *rules);
+    check_status_carries(m, *decline, {"Closed", "Declined"});
+  }
+  m.leads = std::move(rules);
+}
+
+}  // namespace cosync::mapping

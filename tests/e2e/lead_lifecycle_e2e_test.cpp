@@ -1,0 +1,166 @@
+// Lead lifecycle policies with the real cosyncd, on both CRMs (issue "Lead lifecycle rules"):
+// `accept: auto` accepts a new lead in the cycle that creates its CRM record, which shows the
+// accepted status, and the next cycle is quiet; a `when` policy accepts one lead and declines
+// another with its reason (statusReason); a seller's decline by hand carries the CRM's decline
+// reason. The decline PATCH also goes through Prism with Microsoft's contract.
+#include <fstream>
+
+#include <catch2/catch.hpp>
+
+#include "daemon/store/state_store.hpp"
+#include "tests/e2e/e2e_checks.hpp"
+#include "tests/e2e/e2e_harness.hpp"
+#include "tests/e2e/prism.hpp"
+#include "tests/fakes/salesforce_schema.hpp"
+
+using namespace cosync;
+using nlohmann::json;
+using testing::Crm;
+
+namespace {
+
+constexpr const char* kDeclineReason = "Below our minimum deal size";
+
+void append_to_mapping(testing::E2eHarness& h, const std::string& text) {
+  std::ofstream(h.mapping_path(), std::ios::app) << "\n" << text;
+}
+
+// The CRM status each outcome maps to in the shipped leads mapping, plus Closed/Declined (added
+// by declinable()).
+struct Statuses {
+  std::string field;
+  json accepted;
+  json declined;
+};
+
+Statuses statuses(Crm crm) {
+  if (crm == Crm::salesforce) return {"Status", "Working - Contacted", "Closed - Declined"};
+  return {"statuscode", 2, 7};  // Contacted; Canceled (Disqualified)
+}
+
+// The mapping learns a CRM status for a declined referral; on Salesforce also a decline-reason
+// field that sellers fill in when they decline by hand (mapped to statusReason).
+void declinable(testing::E2eHarness& h) {
+  if (h.crm() == Crm::dataverse) {
+    h.edit_mapping("      - { pc: [Closed, Lost], crm: \"4\" }",
+                   "      - { pc: [Closed, Declined], crm: \"7\" }\n      - { pc: [Closed, Lost], crm: \"4\" }");
+    return;
+  }
+  auto schema = fakes::default_lead_schema();
+  schema.picklists["Status"].insert("Closed - Declined");
+  schema.fields.insert("Decline_Reason__c");
+  h.sf().define_object("Lead", schema);
+  h.edit_mapping("      - { pc: [Closed, Lost], crm: \"Closed - Not Converted\" }",
+                 "      - { pc: [Closed, Lost], crm: \"Closed - Not Converted\" }\n"
+                 "      - { pc: [Closed, Declined], crm: \"Closed - Declined\" }\n"
+                 "  - name: decline_reason\n    pc: statusReason\n    crm: Decline_Reason__c\n"
+                 "    direction: to_pc\n    owner: crm");
+}
+
+void accept_auto_in_the_creating_cycle(Crm crm) {
+  testing::E2eHarness h(crm);
+  append_to_mapping(h, "accept: auto\n");
+  auto id = h.add_incoming_lead("Contoso");
+  auto run = testing::check_once(h);
+  INFO(run.output);
+  CHECK_THAT(run.output, Catch::Contains("created=1"));
+  testing::check_referral_status(h, id, "Active", "Accepted");
+  auto record = h.crm_record_for(id);
+  REQUIRE(record.is_object());
+  CHECK(record[statuses(crm).field] == statuses(crm).accepted);
+  CHECK(h.pc.referral(id)["externalReferenceId"] == record[h.mapped().id_field]);
+  // Audited as the policy's write.
+  StateStore store(h.dir.file("state/state.db"));
+  bool audited = false;
+  for (const auto& a : store.audit(crm == Crm::salesforce ? "pc-sf-leads" : "pc-dataverse-leads", 20))
+    audited = audited || (a.field == "status" && a.detail == "rule lead_policy: accept: auto");
+  CHECK(audited);
+
+  testing::check_quiet_cycle(h);  // no echo of the accepted status
+  testing::check_referral_status(h, id, "Active", "Accepted");
+}
+
+void when_policy_accepts_one_and_declines_another(Crm crm) {
+  testing::E2eHarness h(crm);
+  declinable(h);
+  append_to_mapping(h,
+                    "accept:\n  when: { pc.details.dealValue: {\">=\": 10000} }\n"
+                    "decline:\n  when: { pc.details.dealValue: {\"<\": 1000} }\n  reason: " +
+                        std::string(kDeclineReason) + "\n");
+  auto big = h.add_incoming_lead("Contoso", 50000);
+  auto small = h.add_incoming_lead("Fabrikam", 500);
+  auto middle = h.add_incoming_lead("Northwind", 5000);  // neither: left to the sellers
+
+  auto plan = h.cosyncd("plan", "--json");
+  INFO(plan.output);
+  REQUIRE(plan.exit_status == 0);
+  bool plans_decline = false;
+  for (const auto& c : json::parse(plan.output.substr(plan.output.find('['))))
+    plans_decline = plans_decline || (c["referral"] == small && c["field"] == "statusReason" && c["new"] == kDeclineReason);
+  CHECK(plans_decline);
+  CHECK(h.write_calls() == 0);
+
+  auto run = testing::check_once(h);
+  INFO(run.output);
+  testing::check_referral_status(h, big, "Active", "Accepted");
+  auto declined = testing::check_referral_status(h, small, "Closed", "Declined");
+  CHECK(declined["statusReason"] == kDeclineReason);
+  testing::check_referral_status(h, middle, "New", "Pending");
+  CHECK(h.crm_record_for(big)[statuses(crm).field] == statuses(crm).accepted);
+  CHECK(h.crm_record_for(small)[statuses(crm).field] == statuses(crm).declined);
+  if (crm == Crm::salesforce) CHECK(h.crm_record_for(small)["Decline_Reason__c"] == kDeclineReason);
+
+  testing::check_quiet_cycle(h);
+}
+
+}  // namespace
+
+TEST_CASE("e2e lead policy: accept auto accepts a new Salesforce Lead in the cycle that creates it", "[e2e]") {
+  accept_auto_in_the_creating_cycle(Crm::salesforce);
+}
+
+TEST_CASE("e2e lead policy: accept auto accepts a new Dataverse lead in the cycle that creates it", "[e2e]") {
+  accept_auto_in_the_creating_cycle(Crm::dataverse);
+}
+
+TEST_CASE("e2e lead policy: a when policy accepts one Salesforce lead and declines another with its reason", "[e2e]") {
+  when_policy_accepts_one_and_declines_another(Crm::salesforce);
+}
+
+TEST_CASE("e2e lead policy: a when policy accepts one Dataverse lead and declines another with its reason", "[e2e]") {
+  when_policy_accepts_one_and_declines_another(Crm::dataverse);
+}
+
+TEST_CASE("e2e lead policy: a seller's decline by hand sends the Lead's decline reason as statusReason", "[e2e]") {
+  testing::E2eHarness h(Crm::salesforce);
+  declinable(h);
+  auto id = h.add_incoming_lead("Adatum");
+  testing::check_once(h);
+  h.edit_crm_record(id, {{"Status", "Closed - Declined"}, {"Decline_Reason__c", "No capacity this quarter"}});
+  auto run = testing::check_once(h);
+  INFO(run.output);
+  auto referral = testing::check_referral_status(h, id, "Closed", "Declined");
+  CHECK(referral["statusReason"] == "No capacity this quarter");
+  testing::check_quiet_cycle(h);
+}
+
+TEST_CASE("partner center contract: a policy's decline sends a valid status, substatus and statusReason",
+          "[contract][e2e]") {
+  if (testing::skipped_without_contract_check()) return;
+  unsigned short port = testing::free_loopback_port();
+  testing::E2eHarness h(Crm::salesforce, "", "http://127.0.0.1:" + std::to_string(port));
+  testing::PrismProxy prism(testing::partner_center_contract_path(), h.pc.base_url(), port, h.dir.file("prism.log"));
+  INFO(prism.output());
+  REQUIRE(prism.ready());
+  declinable(h);
+  append_to_mapping(h, "accept: auto\ndecline:\n  when: { pc.details.dealValue: {\"<\": 1000} }\n  reason: " +
+                           std::string(kDeclineReason) + "\n");
+  auto declined = h.add_incoming_lead("Fabrikam", 500);
+  auto accepted = h.add_incoming_lead("Contoso", 50000);
+  auto run = testing::check_once(h);
+  INFO(run.output);
+  CHECK(run.output.find("answered 422") == std::string::npos);
+  CHECK(h.pc.server().count("PATCH") == 2);  // Prism let both through to the fake
+  CHECK(h.pc.referral(declined)["statusReason"] == kDeclineReason);
+  CHECK(h.pc.referral(accepted)["status"] == "Active");
+}
