@@ -256,7 +256,7 @@ void Executor::record_writes(PlannedUpdate& p, Side side) {
 
 void Executor::settle_rule_actions(PlannedUpdate& p) {
   std::set<std::string> held_now;
-  TimePoint now = clock_.now();
+  TimePoint now = planner_.pc_now();  // holds come due on Partner Center's clock (add_due)
   for (const auto& a : p.actions) {
     Origin origin = a.side == Side::pc ? Origin::pc : Origin::crm;
     if (a.kind == RuleAction::Kind::hold && a.until <= now) {

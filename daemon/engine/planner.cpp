@@ -189,7 +189,8 @@ void Planner::add_due(CyclePlan& plan) {
   auto now = format_iso8601(clock_.now());
   std::vector<std::pair<std::string, std::string>> due;  // side, record id
   for (const auto& q : store_.due_quarantine(mapping_.name, now)) due.emplace_back(q.side, q.record_id);
-  for (const auto& h : store_.due_holds(mapping_.name, now)) {
+  // Holds wait for times on the referral's own timestamps: Partner Center's clock says when.
+  for (const auto& h : store_.due_holds(mapping_.name, format_iso8601(plan.pc_now))) {
     // A quarantined referral comes back by the quarantine's backoff, not every cycle by its hold.
     if (store_.is_quarantined(mapping_.name, "pc", h.pc_id)) continue;
     if (auto link = store_.link_by_pc(mapping_.name, h.pc_id); link && !link->orphaned()) due.emplace_back("pc", h.pc_id);
@@ -358,11 +359,27 @@ void Planner::apply_rule_action(PlannedUpdate& p, const char* rule, RuleAction a
   } else if (a.kind == RuleAction::Kind::refuse && a.side == Side::pc) {
     p.refused = a.reason;
   } else if (a.kind == RuleAction::Kind::hold || a.kind == RuleAction::Kind::event) {
+    if (a.kind == RuleAction::Kind::hold) withhold(p, a);
     p.actions.push_back(std::move(a));
   } else {
     log_->error("mapping={} referral={} rule {} answered an action a merged pair cannot take: ignored",
                 mapping_.name, p.item->pc_id, rule);
   }
+}
+
+void Planner::withhold(PlannedUpdate& p, const RuleAction& hold) const {
+  // The merge's writes of those fields leave the plan unsent: their shadows keep the value both
+  // sides agreed on, so the CRM's edit is no PC edit to revert, and the merge plans it again.
+  auto withheld = [&](const std::string& path) {
+    return std::any_of(hold.changes.begin(), hold.changes.end(), [&](const FieldChange& c) { return c.path == path; });
+  };
+  auto& changes = hold.side == Side::pc ? p.pc_changes : p.crm_changes;
+  std::erase_if(changes, [&](const FieldChange& c) { return withheld(c.path); });
+  auto& writes = hold.side == Side::pc ? p.merge.to_pc : p.merge.to_crm;
+  std::erase_if(writes, [&](const auto& w) {
+    if (hold.side == Side::crm) return withheld(w.rule->crm_field);
+    return std::any_of(w.rule->pc_paths.begin(), w.rule->pc_paths.end(), withheld);
+  });
 }
 
 bool Planner::writes_mapped_field(Side side, const std::string& path) const {

@@ -39,6 +39,7 @@ class Planner {
   const mapping::Mapping& mapping() const { return mapping_; }
   const connectors::ObjectSpec& pc_spec() const { return pc_spec_; }
   const connectors::ObjectSpec& crm_spec() const { return crm_spec_; }
+  TimePoint pc_now() const;  // Partner Center's clock, the host's until it has answered
 
  private:
   bool pull(CyclePlan& plan, Expected<connectors::PullResult>& pc, Expected<connectors::PullResult>& crm);
@@ -60,10 +61,10 @@ class Planner {
   // Asks the rules about a merged pair, one at a time, each seeing the writes planned so far.
   void apply_rules(PlannedUpdate& p) const;
   void apply_rule_action(PlannedUpdate& p, const char* rule, RuleAction action) const;
+  void withhold(PlannedUpdate& p, const RuleAction& hold) const;  // a hold's `changes` leave the plan
   bool writes_mapped_field(Side side, const std::string& path) const;
   std::vector<RuleAction> ask_rules(const RuleInput& input) const;
   RecordFailure contain(const std::string& side, const std::string& id, const std::string& what) const;
-  TimePoint pc_now() const;  // Partner Center's clock, the host's until it has answered
 
   const mapping::Mapping& mapping_;
   connectors::Connector& pc_;

@@ -46,7 +46,9 @@ struct RuleAction {
     annotate,  // computed fields added to the referral as read (never written back)
     write,     // set `changes` on `side`
     refuse,    // the planned writes to `side` must not be sent: the record is quarantined with `reason`
-    hold,      // keep `key` held until `until`; the referral joins the cycle again then
+    hold,      // keep `key` held until `until`; the referral joins the cycle again then. With
+               // `changes` (paths on `side`): those planned writes are withheld until then, their
+               // fields' shadows kept, so the merge plans them again (cancelled when it does not)
     event,     // something happened that people may want to hear about (`key` names it)
     unlink,    // forget the pair (a tombstone keeps the referral from being recreated)
   };
@@ -54,7 +56,7 @@ struct RuleAction {
   Side side = Side::pc;
   std::vector<connectors::FieldChange> changes;
   std::string key;
-  TimePoint until{};
+  TimePoint until{};  // on Partner Center's clock (pc_now), as holds come due
   std::string reason;  // why: shown by `plan`, logged and audited
 };
 

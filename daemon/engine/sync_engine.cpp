@@ -1,5 +1,7 @@
 #include "daemon/engine/sync_engine.hpp"
 
+#include <algorithm>
+
 #include "daemon/util/time.hpp"
 
 namespace cosync::engine {
@@ -75,7 +77,17 @@ net::awaitable<std::vector<PlannedChange>> SyncEngine::plan() {
   CyclePlan plan = co_await planner_.plan();
   CycleStats stats = planned_stats(plan);
   summarize("plan", plan.pull_failed ? "pull_failed" : "ok", stats, calls_before, started);
-  co_return describe(plan, mapping_);
+  auto changes = describe(plan, mapping_);
+  // What is held for referrals this plan did not touch stays held: listed with its time too.
+  for (const auto& h : store_.all_holds(mapping_.name)) {
+    bool listed = std::any_of(changes.begin(), changes.end(), [&](const PlannedChange& c) {
+      return c.action == "hold" && c.pc_id == h.pc_id && c.field == h.key;
+    });
+    if (listed) continue;
+    auto link = store_.link_by_pc(mapping_.name, h.pc_id);
+    changes.push_back({mapping_.name, h.pc_id, link ? link->crm_id : "", "hold", h.key, nullptr, h.until, h.reason});
+  }
+  co_return changes;
 }
 
 }  // namespace cosync::engine

@@ -4,6 +4,7 @@
 //
 // Every field has a canonical value used for merging: the Partner Center form of the value
 // (for a value-mapped field, the PC side of the matching entry; for several PC paths, an array).
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -120,6 +121,9 @@ struct Mapping {
   // statusReason of a referral closed as Lost because its CRM record was deleted (on_crm_delete: close).
   std::string close_reason = "Deleted in CRM";
   std::optional<ShareRule> share;  // `share:`: CRM records that become referrals (co-sell sharing)
+  // `won_hold:`: a Won reaches Partner Center no earlier than this after the referral was created
+  // (Partner Center's own minimum is 72 hours; see daemon/rules/won_hold.hpp).
+  std::chrono::seconds won_hold = std::chrono::hours(72);
   std::shared_ptr<const LeadRules> leads;  // `accept:`, `decline:`: null when the mapping has neither
 
   // Whether the referral belongs to the mapping (`select:`), at `now` (the engine's clock).

@@ -180,7 +180,7 @@ AccountRule read_account(const YamlNode& node) {
 Mapping load_mapping(const std::string& path) {
   auto root = YamlNode::load_file(path);
   root.expect_map().allow_only({"name", "crm", "pc", "select", "create", "fields", "on_crm_delete",
-                                "close_reason", "share", "accept", "decline"});
+                                "close_reason", "share", "won_hold", "accept", "decline"});
   Mapping m;
   m.file = path;
   m.name = root.string("name");
@@ -237,6 +237,9 @@ Mapping load_mapping(const std::string& path) {
   }
 
   if (auto share = root.find("share")) m.share = load_share(*share);
+  // Partner Center may reject the registration of a deal won earlier than 72 hours after the
+  // referral was created: a longer wait may be configured, never a shorter one.
+  if (auto hold = root.find("won_hold")) m.won_hold = hold->as_seconds(std::chrono::hours(72), std::chrono::hours(24 * 365));
 
   std::set<std::string> names, crm_fields;
   for (const auto& node : root.get("fields").items()) {

@@ -142,11 +142,11 @@ void FakePartnerCenter::emit(const std::string& line) const {
 
 void FakePartnerCenter::stamp(json& referral) {
   referral["eTag"] = new_etag();
-  referral["updatedDateTime"] = format_iso8601(clock_.now());
+  referral["updatedDateTime"] = format_iso8601(service_now());
 }
 
 std::string FakePartnerCenter::add_referral(json partial) {
-  auto now = clock_.now();
+  auto now = service_now();
   std::string created = format_iso8601(now);
   json referral = {
       {"id", random_guid()},
@@ -225,7 +225,7 @@ int FakePartnerCenter::expire_due() {
 int FakePartnerCenter::expire_unanswered() {
   int expired = 0;
   if (options_.expire_after.count() <= 0) return expired;
-  auto now = clock_.now();
+  auto now = service_now();
   for (auto& [id, stored] : referrals_) {
     json& r = stored.referral;
     // A test may plant referrals of any shape: read them without throwing.
@@ -292,7 +292,7 @@ FakeResponse FakePartnerCenter::handle(const FakeRequest& request) {
   }();
   // Every HTTP answer carries the server's clock (RFC 9110 section 6.6.1); the fake's is `clock`,
   // so that a test moving it moves Partner Center's time as cosyncd sees it.
-  response.headers.emplace_back("Date", format_http_date(clock_.now()));
+  response.headers.emplace_back("Date", format_http_date(service_now()));
   response.headers.emplace_back("MS-RequestId", random_guid());
   auto correlation = request.header("MS-CorrelationId");
   response.headers.emplace_back("MS-CorrelationId", correlation.empty() ? random_guid() : correlation);
@@ -456,7 +456,7 @@ std::string FakePartnerCenter::check_transition(const json& before, const json& 
   bool was_won = from == "Closed" && before.value("substatus", "") == "Won";
   if (to == "Closed" && substatus == "Won" && !was_won && options_.won_hold.count() > 0) {
     auto created = parse_iso8601(before.value("createdDateTime", ""));
-    if (created && clock_.now() < *created + options_.won_hold)
+    if (created && service_now() < *created + options_.won_hold)
       return "A referral can be closed as won only " + std::to_string(options_.won_hold.count()) +
              " hours after it was created";
   }

@@ -5,6 +5,7 @@
 // $top the total, $skip, $orderby, $filter),
 // eTags with If-Match (412), JSON Patch on the contract's allowed paths, the status state machine
 // (New -> Active -> Closed, terminal Closed), PC-format errors, and scripted faults.
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -67,6 +68,10 @@ class FakePartnerCenter {
   int writes() const;
   // Applies the 14-day expiry now (requests apply it too); returns how many referrals expired.
   int expire_due();
+  // Moves Partner Center's clock alone (its Date header, timestamps, Won hold, expiry) by `by`
+  // from `clock`: a host clock hours ahead of or behind the service's.
+  void shift_clock(std::chrono::system_clock::duration by) { clock_shift_ += by.count(); }
+  TimePoint service_now() const { return clock_.now() + TimePoint::duration(clock_shift_.load()); }
 
   // Faults, applied to the next requests before authentication and routing.
   void fail_next(int count, int status, std::optional<int> retry_after_seconds = std::nullopt,
@@ -100,6 +105,7 @@ class FakePartnerCenter {
 
   SystemClock system_clock_;
   const Clock& clock_;
+  std::atomic<TimePoint::rep> clock_shift_{0};  // see shift_clock
   FakePartnerCenterOptions options_;
   FaultQueue faults_;
   mutable std::mutex mu_;
