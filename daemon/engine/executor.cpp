@@ -156,6 +156,9 @@ void Executor::link_created(WorkItem& item, RemoteRecord& created, CycleStats& s
     store_.remove_pending_create(mapping_.name, "crm", item.pc_id);
     journal_.audit(link, "(record)", nullptr, created.id, Origin::pc, "create",
                    "created " + mapping_.crm_object + " from referral");
+    // "A lead (or co-sell invitation) arrived": the notifications' `received`, same transaction.
+    journal_.event(link, "received", Origin::pc, "created " + mapping_.crm_object + " from referral " + item.pc_id,
+                   item.pc, created);
     tx.commit();
   }
   ++stats.created;

@@ -1,5 +1,7 @@
 #include "daemon/http/retry_policy.hpp"
 
+#include "daemon/util/time.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -25,87 +27,7 @@ int to_int(std::string_view s) {
   return v;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-int month_index(std::string_view name) {
-  static constexpr std::array<std::string_view, 12> months = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                              "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  for (std::size_t i = 0; i < months.size(); ++i)
-    if (iequals(name, months[i])) return static_cast<int>(i) + 1;
-  return 0;
-}
-
-bool is_weekday(std::string_view name) {
-  static constexpr std::array<std::string_view, 7> short_days = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
-  static constexpr std::array<std::string_view, 7> long_days = {"Monday", "Tuesday",  "Wednesday", "Thursday",
-                                                                "Friday", "Saturday", "Sunday"};
-  for (auto d : short_days)
-    if (iequals(name, d)) return true;
-  for (auto d : long_days)
-    if (iequals(name, d)) return true;
-  return false;
-}
-
 }  // namespace
-
-std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text) {
-  // The three forms of RFC 9110 section 5.6.7, all in GMT:
-  //   Sun, 06 Nov 1994 08:49:37 GMT    (IMF-fixdate)
-  //   Sunday, 06-Nov-94 08:49:37 GMT   (RFC 850)
-  //   Sun Nov  6 08:49:37 1994         (asctime)
-  // In each, the numbers other than the time are the day then the year.
-  std::vector<std::string_view> tokens;
-  std::size_t i = 0;
-  while (i < text.size()) {
-    char c = text[i];
-    if (c == ' ' || c == ',' || c == '-' || c == '\t') {
-      ++i;
-      continue;
-    }
-    std::size_t j = i;
-    while (j < text.size() && text[j] != ' ' && text[j] != ',' && text[j] != '-' && text[j] != '\t') ++j;
-    tokens.push_back(text.substr(i, j - i));
-    i = j;
-  }
-  int month = 0, day = -1, year = -1, hh = -1, mm = -1, ss = -1;
-  bool weekday_seen = false, gmt_seen = false;
-  for (auto t : tokens) {
-    if (t.size() == 8 && t[2] == ':' && t[5] == ':') {
-      if (hh >= 0 || !all_digits(t.substr(0, 2)) || !all_digits(t.substr(3, 2)) || !all_digits(t.substr(6, 2)))
-        return std::nullopt;
-      hh = to_int(t.substr(0, 2));
-      mm = to_int(t.substr(3, 2));
-      ss = to_int(t.substr(6, 2));
-    } else if (all_digits(t)) {
-      if (day < 0 && t.size() <= 2) {
-        day = to_int(t);
-      } else if (year < 0 && day >= 0 && (t.size() == 4 || t.size() == 2)) {
-        year = to_int(t);
-        if (t.size() == 2) year += year < 70 ? 2000 : 1900;
-      } else {
-        return std::nullopt;
-      }
-    } else if (int m = month_index(t); m != 0 && month == 0) {
-      month = m;
-    } else if (!weekday_seen && is_weekday(t)) {
-      weekday_seen = true;
-    } else if (!gmt_seen && (iequals(t, "GMT") || iequals(t, "UTC"))) {
-      gmt_seen = true;
-    } else {
-      return std::nullopt;
-    }
-  }
-  if (month == 0 || day < 1 || year < 0 || hh < 0 || hh > 23 || mm > 59 || ss > 60) return std::nullopt;
-  using namespace std::chrono;
-  year_month_day ymd{std::chrono::year{year}, std::chrono::month{static_cast<unsigned>(month)},
-                     std::chrono::day{static_cast<unsigned>(day)}};
-  if (!ymd.ok()) return std::nullopt;
-  return sys_days{ymd} + hours{hh} + minutes{mm} + seconds{ss};
-}
 
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now) {

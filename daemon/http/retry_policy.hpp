@@ -13,9 +13,6 @@ namespace cosync::http {
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now);
 
-// Parses an HTTP-date; nullopt when malformed.
-std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view text);
-
 // Exponential backoff with full jitter: a uniform draw in [0, min(max, base * 2^(retry-1))],
 // where retry is 1 for the first retry. `random01` is a draw in [0, 1].
 std::chrono::milliseconds backoff_delay(int retry, std::chrono::milliseconds base, std::chrono::milliseconds max,

@@ -1,6 +1,11 @@
 #include "daemon/util/time.hpp"
 
+#include <algorithm>
+#include <array>
+#include <cctype>
 #include <charconv>
+#include <cstdio>
+#include <vector>
 
 namespace cosync {
 namespace {
@@ -82,27 +87,98 @@ std::string format_iso8601(TimePoint t) {
 }
 
 namespace {
+
 constexpr const char* kWeekdays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+int to_int(std::string_view s) {
+  int v = 0;
+  for (char c : s) v = v * 10 + (c - '0');
+  return v;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+int month_index(std::string_view name) {
+  for (int i = 0; i < 12; ++i)
+    if (iequals(name, kMonths[i])) return i + 1;
+  return 0;
+}
+
+bool is_weekday(std::string_view name) {
+  static constexpr std::array<std::string_view, 7> short_days = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+  static constexpr std::array<std::string_view, 7> long_days = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                                                "Friday", "Saturday", "Sunday"};
+  for (auto d : short_days)
+    if (iequals(name, d)) return true;
+  for (auto d : long_days)
+    if (iequals(name, d)) return true;
+  return false;
+}
+
 }  // namespace
 
-std::optional<TimePoint> parse_http_date(std::string_view s) {
-  // "Sun, 06 Nov 1994 08:49:37 GMT": fixed width, so each part is at a known offset.
-  if (s.size() != 29 || s.substr(3, 2) != ", " || s[7] != ' ' || s[11] != ' ' || s[16] != ' ' ||
-      s.substr(25) != " GMT")
-    return std::nullopt;
-  int month = 0;
-  for (int i = 0; i < 12; ++i)
-    if (s.substr(8, 3) == kMonths[i]) month = i + 1;
-  if (month == 0) return std::nullopt;
-  // The rest is an ISO-8601 date in another order: one parser checks the ranges.
-  std::string iso = std::string(s.substr(12, 4)) + "-" + (month < 10 ? "0" : "") + std::to_string(month) + "-" +
-                    std::string(s.substr(5, 2)) + "T" + std::string(s.substr(17, 8)) + "Z";
-  auto at = parse_iso8601(iso);
-  if (!at) return std::nullopt;
-  auto weekday = std::chrono::weekday(std::chrono::floor<std::chrono::days>(*at));
-  if (s.substr(0, 3) != kWeekdays[weekday.c_encoding()]) return std::nullopt;
-  return at;
+std::optional<TimePoint> parse_http_date(std::string_view text) {
+  // The three forms of RFC 9110 section 5.6.7, all in GMT:
+  //   Sun, 06 Nov 1994 08:49:37 GMT    (IMF-fixdate)
+  //   Sunday, 06-Nov-94 08:49:37 GMT   (RFC 850)
+  //   Sun Nov  6 08:49:37 1994         (asctime)
+  // In each, the numbers other than the time are the day then the year.
+  std::vector<std::string_view> tokens;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == ' ' || c == ',' || c == '-' || c == '\t') {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() && text[j] != ' ' && text[j] != ',' && text[j] != '-' && text[j] != '\t') ++j;
+    tokens.push_back(text.substr(i, j - i));
+    i = j;
+  }
+  int month = 0, day = -1, year = -1, hh = -1, mm = -1, ss = -1;
+  bool weekday_seen = false, gmt_seen = false;
+  for (auto t : tokens) {
+    if (t.size() == 8 && t[2] == ':' && t[5] == ':') {
+      if (hh >= 0 || !all_digits(t.substr(0, 2)) || !all_digits(t.substr(3, 2)) || !all_digits(t.substr(6, 2)))
+        return std::nullopt;
+      hh = to_int(t.substr(0, 2));
+      mm = to_int(t.substr(3, 2));
+      ss = to_int(t.substr(6, 2));
+    } else if (all_digits(t)) {
+      if (day < 0 && t.size() <= 2) {
+        day = to_int(t);
+      } else if (year < 0 && day >= 0 && (t.size() == 4 || t.size() == 2)) {
+        year = to_int(t);
+        if (t.size() == 2) year += year < 70 ? 2000 : 1900;
+      } else {
+        return std::nullopt;
+      }
+    } else if (int m = month_index(t); m != 0 && month == 0) {
+      month = m;
+    } else if (!weekday_seen && is_weekday(t)) {
+      weekday_seen = true;
+    } else if (!gmt_seen && (iequals(t, "GMT") || iequals(t, "UTC"))) {
+      gmt_seen = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (month == 0 || day < 1 || year < 0 || hh < 0) return std::nullopt;
+  // The ISO reader checks the ranges, and that TimePoint can hold the date (a hostile
+  // "Fri, 31 Dec 9999" would overflow it).
+  char iso[40];
+  std::snprintf(iso, sizeof iso, "%04d-%02d-%02dT%02d:%02d:%02dZ", year, month, day, hh, mm, ss);
+  return parse_iso8601(iso);
 }
 
 std::string format_http_date(TimePoint t) {

@@ -12,33 +12,37 @@ TEST_CASE_METHOD(testing::EngineFixture,
   auto id = pc_fake.add_referral({{"customerProfile", {{"name", "Contoso"}}}, {"status", "New"}, {"substatus", "Pending"}});
   cycle();
   REQUIRE_FALSE(lead_of(id).empty());
-  CHECK(store.undispatched_events(10).empty());  // created: no transition yet
+  auto events = store.undispatched_events(10);
+  REQUIRE(events.size() == 1);  // created: the lead was received, no transition yet
+  CHECK(events[0].event == "received");
+  CHECK(events[0].crm_id == lead_of(id));
+  CHECK(events[0].payload["pc"]["customerProfile"]["name"] == "Contoso");
 
   sf_fake.edit("Lead", lead_of(id), {{"Status", "Working - Contacted"}});
   cycle();
   CHECK(pc_fake.referral(id)["status"] == "Active");
-  auto events = store.undispatched_events(10);
-  REQUIRE(events.size() == 1);
-  CHECK(events[0].event == "accepted");
-  CHECK(events[0].pc_id == id);
-  CHECK(events[0].crm_id == lead_of(id));
-  CHECK(events[0].payload["referral_id"] == id);
-  CHECK(events[0].payload["crm"]["Status"] == "Working - Contacted");
-  CHECK(events[0].payload["pc"]["customerProfile"]["name"] == "Contoso");
-  CHECK(events[0].payload["people"].contains("partner_team"));
-  CHECK(events[0].payload["reason"].get<std::string>().find("New -> Active/Accepted") != std::string::npos);
+  events = store.undispatched_events(10);
+  REQUIRE(events.size() == 2);
+  CHECK(events[1].event == "accepted");
+  CHECK(events[1].pc_id == id);
+  CHECK(events[1].crm_id == lead_of(id));
+  CHECK(events[1].payload["referral_id"] == id);
+  CHECK(events[1].payload["crm"]["Status"] == "Working - Contacted");
+  CHECK(events[1].payload["pc"]["customerProfile"]["name"] == "Contoso");
+  CHECK(events[1].payload["people"].contains("partner_team"));
+  CHECK(events[1].payload["reason"].get<std::string>().find("New -> Active/Accepted") != std::string::npos);
 
   // The shadow now holds Active: the next cycles see no transition.
   cycle();
   cycle();
-  CHECK(store.undispatched_events(10).size() == 1);
+  CHECK(store.undispatched_events(10).size() == 2);
 
   clock.advance(std::chrono::hours(73));  // Partner Center closes as Won no earlier than 72 h after creation
   sf_fake.edit("Lead", lead_of(id), {{"Status", "Closed - Converted"}});
   cycle();
   events = store.undispatched_events(10);
-  REQUIRE(events.size() == 2);
-  CHECK(events[1].event == "won");
+  REQUIRE(events.size() == 3);
+  CHECK(events[2].event == "won");
 }
 
 TEST_CASE_METHOD(testing::EngineFixture, "referral events: a status change made in Partner Center is an event too") {
@@ -51,6 +55,7 @@ TEST_CASE_METHOD(testing::EngineFixture, "referral events: a status change made 
   });
   cycle();
   auto events = store.undispatched_events(10);
-  REQUIRE(events.size() == 1);
-  CHECK(events[0].event == "lost");
+  REQUIRE(events.size() == 2);
+  CHECK(events[0].event == "received");
+  CHECK(events[1].event == "lost");
 }

@@ -1,11 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include "daemon/http/retry_policy.hpp"
+#include "daemon/util/time.hpp"
 
 using namespace std::chrono;
 using cosync::http::backoff_delay;
 using cosync::http::is_retryable_status;
-using cosync::http::parse_http_date;
+using cosync::parse_http_date;
 using cosync::http::parse_retry_after;
 
 namespace {
