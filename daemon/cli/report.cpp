@@ -80,6 +80,7 @@ const std::vector<Report>& reports() {
   static const std::vector<Report> all = {
       {"pipeline", "co-sell deals by status, stage, offering and region: counts and values", pipeline_report},
       {"shared", "deals shared with Microsoft: deal type, shared on, Microsoft's response", shared_report},
+      {"expiring", "leads still New under the expiry watch: expiry, next check, warnings given", expiring_report},
   };
   return all;
 }

@@ -28,6 +28,9 @@ ReportTable pipeline_report(const Config& config, const StateStore& store, TimeP
 // Deals shared with Microsoft (events "shared"), with the deal type, when, and Microsoft's answer.
 ReportTable shared_report(const Config& config, const StateStore& store, TimePoint now);
 
+// Leads still New under the expiry watch, soonest expiry first, with the warnings given (report_leads.cpp).
+ReportTable expiring_report(const Config& config, const StateStore& store, TimePoint now);
+
 // args: {NAME, ["--format", FORMAT]}. Returns the exit status.
 int command_report(const Config& config, const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 

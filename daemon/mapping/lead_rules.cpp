@@ -1,5 +1,6 @@
 #include "daemon/mapping/lead_rules.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "connectors/partner_center/referral_contract.hpp"
@@ -91,11 +92,24 @@ LeadDecision decide_lead(const LeadRules& rules, const nlohmann::json& referral,
   return {LeadDecision::Kind::accept, why, {{"status", "Active"}, {"substatus", "Accepted"}}};
 }
 
+// Partner Center expires an unanswered lead after 14 days: a warning earlier than that is never due.
+void read_expiry(const YamlNode& node, LeadRules& rules) {
+  node.expect_map().allow_only({"warn_before"});
+  for (const auto& item : node.get("warn_before").items())
+    rules.expiry_warnings.push_back(item.as_seconds(std::chrono::minutes(1), std::chrono::hours(14 * 24)));
+  if (rules.expiry_warnings.empty()) node.get("warn_before").fail("must list at least one lead time (e.g. [7d, 2d, 1d])");
+  std::sort(rules.expiry_warnings.rbegin(), rules.expiry_warnings.rend());
+  auto twice = std::adjacent_find(rules.expiry_warnings.begin(), rules.expiry_warnings.end());
+  if (twice != rules.expiry_warnings.end()) node.get("warn_before").fail("lists the same lead time twice");
+}
+
 void load_lead_rules(const YamlNode& root, Mapping& m) {
   auto accept = root.find("accept");
   auto decline = root.find("decline");
-  if (!accept && !decline) return;
+  auto expiry = root.find("expiry");
+  if (!accept && !decline && !expiry) return;
   auto rules = std::make_shared<LeadRules>();
+  if (expiry) read_expiry(*expiry, *rules);
   if (accept) {
     read_accept(*accept, *rules);
     if (rules->accept != AcceptMode::manual) check_status_carries(m, *accept, {"Active", "Accepted"});

@@ -8,9 +8,11 @@
 //   accept: auto                    every selected lead is accepted once its CRM record exists
 //   accept: {when: <condition>}     only the leads the condition selects
 //   decline: {when: <condition>, reason: "Outside our regions"}   checked before accept
+//   expiry: {warn_before: [7d, 2d, 1d]}   warnings before expirationDateTime of a lead still New
 //
 // Only an incoming referral still New is decided on: a seller's own status change and a closed
 // referral are never overridden.
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +39,9 @@ struct LeadRules {
   std::string decline_reason;        // the referral's statusReason when declined
   int accept_line = 0;
   int decline_line = 0;
+  // `expiry.warn_before`: how long before a New referral's expirationDateTime a warning is given,
+  // longest first; empty: no expiry watch.
+  std::vector<std::chrono::seconds> expiry_warnings;
 
   bool decides() const { return accept != AcceptMode::manual || decline_when.has_value(); }
   // The CRM record's own fields the conditions read (crm.X), for the pull to bring them.

@@ -180,7 +180,7 @@ AccountRule read_account(const YamlNode& node) {
 Mapping load_mapping(const std::string& path) {
   auto root = YamlNode::load_file(path);
   root.expect_map().allow_only({"name", "crm", "pc", "select", "create", "fields", "on_crm_delete",
-                                "close_reason", "share", "won_hold", "accept", "decline"});
+                                "close_reason", "share", "won_hold", "accept", "decline", "expiry"});
   Mapping m;
   m.file = path;
   m.name = root.string("name");

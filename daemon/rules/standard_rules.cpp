@@ -1,5 +1,6 @@
 #include "daemon/rules/standard_rules.hpp"
 
+#include "daemon/rules/expiry_watch.hpp"
 #include "daemon/rules/lead_policy.hpp"
 #include "daemon/rules/referral_events.hpp"
 #include "daemon/rules/share_deal_type.hpp"
@@ -9,6 +10,7 @@ namespace cosync::rules {
 
 engine::RuleSet standard_rules(const mapping::Mapping&) {
   return {std::make_shared<ReferralClassification>(), std::make_shared<CrmDeletePolicy>(), std::make_shared<LeadPolicy>(),
+          std::make_shared<ExpiryWatch>(),
           std::make_shared<ShareDealType>(), std::make_shared<WonHold>(),  // before the events: a held Won is no event
           std::make_shared<ReferralEvents>(), std::make_shared<ReferralStateMachine>()};
 }
