@@ -5,6 +5,13 @@
 
 namespace cosync::connectors {
 
+ParentLookup with_defaults(ParentLookup p, const ParentDefaults& defaults) {
+  if (p.field.empty()) p.field = defaults.field;
+  if (p.object.empty()) p.object = defaults.object;
+  if (p.match_field.empty()) p.match_field = p.match_domain ? defaults.website_field : defaults.name_field;
+  return p;
+}
+
 std::string parent_key(const ParentLookup& p, const std::string& value) {
   return p.match_domain ? web_domain(value) : fold_case(value);
 }

@@ -29,6 +29,8 @@ using ParentCandidates = std::map<std::string, ParentCandidate>;     // by paren
 using ParentUses = std::vector<std::pair<std::size_t, std::string>>;  // request index, key of its account
 using ParentResults = std::vector<std::optional<Expected<RemoteRecord>>>;
 
+// `p` with what it leaves empty taken from a connector's `defaults`.
+ParentLookup with_defaults(ParentLookup p, const ParentDefaults& defaults);
 // The key an account's match field is compared by: the web domain, or the name case folded (both
 // CRMs compare names ignoring case).
 std::string parent_key(const ParentLookup& p, const std::string& value);

@@ -95,11 +95,7 @@ Capabilities DataverseConnector::supported() {
 }
 
 ParentLookup with_dataverse_defaults(ParentLookup p) {
-  const ParentDefaults d = *DataverseConnector::supported().parent_lookup;
-  if (p.field.empty()) p.field = d.field;
-  if (p.object.empty()) p.object = d.object;
-  if (p.match_field.empty()) p.match_field = p.match_domain ? d.website_field : d.name_field;
-  return p;
+  return with_defaults(std::move(p), *DataverseConnector::supported().parent_lookup);
 }
 
 std::string DataverseConnector::parent_query_url(const ParentLookup& p, const std::vector<std::string>& literals) const {

@@ -54,11 +54,7 @@ Capabilities SalesforceConnector::supported() {
 }
 
 ParentLookup with_salesforce_defaults(ParentLookup p) {
-  const ParentDefaults d = *SalesforceConnector::supported().parent_lookup;
-  if (p.field.empty()) p.field = d.field;
-  if (p.object.empty()) p.object = d.object;
-  if (p.match_field.empty()) p.match_field = p.match_domain ? d.website_field : d.name_field;
-  return p;
+  return with_defaults(std::move(p), *SalesforceConnector::supported().parent_lookup);
 }
 
 namespace {

@@ -224,12 +224,15 @@ TEST_CASE("dataverse e2e: a flagged opportunity is shared once with its account 
   CHECK(h.dv().row("opportunities", opportunity)["cosync_referralid"] == shared[0]["id"]);
   testing::check_quiet_cycle(h);
 
+  // Afterwards a normal pair: a value edit in Dynamics and a status change in Partner Center cross once.
   std::string id = shared[0]["id"];
+  h.dv().edit("opportunities", opportunity, {{"estimatedvalue", 95000}});
   h.pc.edit(id, [](json& referral) {
     referral["status"] = "Active";
     referral["substatus"] = "Accepted";
   });
   testing::check_once(h);
+  CHECK(h.pc.referral(id)["details"]["dealValue"] == 95000);
   CHECK(h.dv().row("opportunities", opportunity)["statuscode"] == 1);  // In Progress
   testing::check_quiet_cycle(h);
 }
