@@ -141,6 +141,7 @@ TEST_CASE("mapping_parent_account: what also writes the default lookup field is 
 TEST_CASE("mapping_parent_account: capabilities say which connectors look up parents") {
   CHECK(connectors::SalesforceConnector::supported().parent_lookup);
   CHECK(connectors::SalesforceConnector::supported().describe_metadata);
-  CHECK_FALSE(connectors::DataverseConnector::supported().parent_lookup);
+  REQUIRE(connectors::DataverseConnector::supported().parent_lookup);  // parentaccountid -> accounts (issue 12)
+  CHECK(connectors::DataverseConnector::supported().parent_lookup->field == "parentaccountid");
   CHECK(connectors::DataverseConnector::supported().describe_metadata);
 }
