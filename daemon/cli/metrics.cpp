@@ -211,6 +211,11 @@ std::string Metrics::render(const std::map<std::string, MappingGauges>& gauges, 
   w.family("cosync_outbox_size", "gauge", "Notifications in the outbox, by state (failed: given up on).");
   w.sample("cosync_outbox_size", {{"state", "pending"}}, static_cast<double>(daemon.outbox_pending));
   w.sample("cosync_outbox_size", {{"state", "failed"}}, static_cast<double>(daemon.outbox_failed));
+  w.family("cosync_notifications_total", "counter",
+           "Notification delivery attempts by result (failed: retried later; given_up: marked failed).");
+  w.sample("cosync_notifications_total", {{"result", "sent"}}, static_cast<double>(daemon.notifications_sent));
+  w.sample("cosync_notifications_total", {{"result", "failed"}}, static_cast<double>(daemon.notification_attempts_failed));
+  w.sample("cosync_notifications_total", {{"result", "given_up"}}, static_cast<double>(daemon.notifications_given_up));
   if (daemon.refresh_token_age) {
     w.family("cosync_partner_center_refresh_token_age_seconds", "gauge",
              "Seconds since Partner Center's refresh token was stored (it lapses after 90 days unused).");

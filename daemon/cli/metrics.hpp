@@ -37,6 +37,8 @@ struct DaemonGauges {
   std::size_t pending_creates = 0;
   std::size_t outbox_pending = 0;  // notifications waiting to be sent (or retried)
   std::size_t outbox_failed = 0;   // notifications given up on (`cosyncd notifications retry`)
+  // Delivery outcomes since the process started (notify::Sender::counts).
+  std::size_t notifications_sent = 0, notification_attempts_failed = 0, notifications_given_up = 0;
   // Age of Partner Center's refresh token (its file's last write): it lapses after 90 days unused.
   std::optional<std::chrono::seconds> refresh_token_age;
   std::vector<ConnectionOutcomes> connections;

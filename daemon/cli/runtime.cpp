@@ -314,6 +314,11 @@ struct Runtime::Impl {
     d.pending_creates = store->pending_create_count();
     d.outbox_pending = store->deliveries("pending").size();
     d.outbox_failed = store->deliveries("failed").size();
+    if (sender) {
+      d.notifications_sent = sender->counts().sent;
+      d.notification_attempts_failed = sender->counts().failed_attempts;
+      d.notifications_given_up = sender->counts().given_up;
+    }
     d.refresh_token_age = file_age(config().partner_center.auth.refresh_token_file, clock.now());
     d.connections.push_back({"partner_center", setup->pc.connector->system(), setup->pc.http->outcomes()});
     for (const auto& [name, crm] : setup->crms)

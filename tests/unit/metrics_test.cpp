@@ -61,7 +61,7 @@ struct ServedMetrics {
     MetricsOptions options{true, "127.0.0.1", 0};
     server = std::make_unique<MetricsServer>(
         io, options,
-        MetricsEndpoints{[this] { return metrics.render({{"leads", {7, 1, 2, 0}}}, DaemonGauges{3, 0, 0, std::nullopt, {}}, kStart); },
+        MetricsEndpoints{[this] { return metrics.render({{"leads", {7, 1, 2, 0}}}, DaemonGauges{3, 0, 0, 0, 0, 0, std::nullopt, {}}, kStart); },
                          [this](std::string& why) { return metrics.ready(mappings, std::chrono::seconds(90), kStart, why); }},
         null_logger());
     thread = std::thread([this] { io.run(); });
@@ -88,7 +88,7 @@ TEST_CASE("metrics: a cycle's stats become per-mapping counters, a histogram and
   second.duration = std::chrono::milliseconds(40'000);
   second.failed = 1;
   metrics.record_cycle("leads", "salesforce", second, kStart + std::chrono::seconds(60));
-  DaemonGauges daemon{3, 5, 1, std::chrono::hours(24 * 80), {}};
+  DaemonGauges daemon{3, 5, 1, 17, 4, 1, std::chrono::hours(24 * 80), {}};
   daemon.connections.push_back({"partner_center", "partner_center", {40, 0, 3, 2, 1}});
   daemon.connections.push_back({"sf \"prod\"", "salesforce", {12, 0, 0, 0, 0}});
   auto text = metrics.render({{"leads", {7, 1, 2, 4}}}, daemon, kStart + std::chrono::seconds(100));
@@ -126,6 +126,9 @@ TEST_CASE("metrics: a cycle's stats become per-mapping counters, a histogram and
   CHECK(prom_value(samples, "cosync_held_actions", {{"mapping", "leads"}}) == 4);
   CHECK(prom_value(samples, "cosync_outbox_size", {{"state", "pending"}}) == 5);
   CHECK(prom_value(samples, "cosync_outbox_size", {{"state", "failed"}}) == 1);
+  CHECK(prom_value(samples, "cosync_notifications_total", {{"result", "sent"}}) == 17);
+  CHECK(prom_value(samples, "cosync_notifications_total", {{"result", "failed"}}) == 4);
+  CHECK(prom_value(samples, "cosync_notifications_total", {{"result", "given_up"}}) == 1);
   CHECK(prom_value(samples, "cosync_partner_center_refresh_token_age_seconds", {}) == 80 * 86400);
   auto pc_http = [](std::string status_class) {
     return std::map<std::string, std::string>{

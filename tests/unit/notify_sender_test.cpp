@@ -113,6 +113,10 @@ TEST_CASE_METHOD(testing::NotifyFixture,
   CHECK(store.retry_delivery_now(store.deliveries("failed")[0].id));
   deliver(*s);
   CHECK(store.deliveries("sent").size() == 1);
+  // What /metrics counts: two retried attempts, one given up, then the one sent.
+  CHECK(s->counts().failed_attempts == 2);
+  CHECK(s->counts().given_up == 1);
+  CHECK(s->counts().sent == 1);
   CHECK(json::parse(hook.requests("POST").back().body)["text"] ==
         "*Introduction: Contoso*\nHello Olga Owner,\nreferral ref-1 was accepted.\n");
 }

@@ -57,6 +57,7 @@ void Sender::reschedule(const Delivery& d, const Failure& f) {
   auto delay = std::min<std::chrono::seconds>(config_.retry * (1LL << std::min(attempts - 1, 20)), config_.retry_max);
   auto next = format_iso8601(clock_.now() + delay);
   store_.mark_attempt_failed(d.id, f.message, next, give_up);
+  ++(give_up ? counts_.given_up : counts_.failed_attempts);
   if (give_up)
     log_->error("notification {} #{} ({} of referral {}) failed after {} attempt(s): {}; see cosyncd notifications list",
                 d.rule, d.id, d.event.event, d.event.pc_id, attempts, f.message);
@@ -83,6 +84,7 @@ net::awaitable<void> Sender::deliver(const Delivery& d) {
     co_return;
   }
   store_.mark_sent(d.id, format_iso8601(clock_.now()));
+  ++counts_.sent;
   log_->info("notification {} #{} sent through {} (event {} of referral {}, message {})", d.rule, d.id, rule->sink,
              d.event.event, d.event.pc_id, d.message_id);
 }

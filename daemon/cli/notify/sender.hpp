@@ -38,6 +38,14 @@ class Sender {
   // Wakes run() to finish; a delivery in flight completes (its sink has its own timeout).
   void stop();
 
+  // Since the process started, for /metrics.
+  struct Counts {
+    std::size_t sent = 0;
+    std::size_t failed_attempts = 0;  // retried later
+    std::size_t given_up = 0;         // marked failed (`cosyncd notifications retry` revives them)
+  };
+  const Counts& counts() const { return counts_; }
+
  private:
   void dispatch();
   boost::asio::awaitable<void> deliver(const Delivery& d);
@@ -56,6 +64,7 @@ class Sender {
   std::map<std::string, std::unique_ptr<Sink>> sinks_;
   boost::asio::steady_timer timer_;
   bool stopping_ = false;
+  Counts counts_;
 };
 
 }  // namespace cosync::notify
