@@ -50,10 +50,13 @@ struct SharedOpportunity {
   void insert_dataverse(const std::string& deal_type, bool consent) {
     account = h.dv().insert("accounts", {{"name", "Fabrikam"}, {"address1_city", "Berlin"}, {"address1_country", "Germany"}});
     contact = h.dv().insert("contacts", {{"firstname", "Jane"}, {"lastname", "Doe"}, {"emailaddress1", "jane@fabrikam.example"}});
+    owner = h.dv().insert("systemusers", {{"firstname", "Sam"}, {"lastname", "Seller"}, {"internalemailaddress", "sam@partner.example"}});
     opportunity = h.dv().insert("opportunities", {{"name", "Fabrikam cloud migration"},
                                                   {"estimatedvalue", 120000},
                                                   {"_parentaccountid_value", account},
                                                   {"_parentcontactid_value", contact},
+                                                  {"_owninguser_value", owner},
+                                                  {"cosync_region", "EMEA"},
                                                   {"cosync_offering", "Contoso Cloud Platform"},
                                                   {"cosync_cosell_type", deal_type},
                                                   {"cosync_customerconsent", consent},
@@ -191,6 +194,31 @@ TEST_CASE("e2e: without consent the contact is absent: an upgrade reaches Partne
 
 TEST_CASE("dataverse e2e: without consent the contact is absent: an upgrade reaches Partner Center, a downgrade is refused once") {
   check_consent_and_deal_type_changes(Crm::dataverse);
+}
+
+TEST_CASE("dataverse e2e: a co-sell opportunity is shared once, named, with help, consent, contact, owner, solution and tags") {
+  SharedOpportunity s("Co-sell", true, Crm::dataverse);
+  auto run = testing::check_once(s.h);
+  INFO(run.output);
+  auto referrals = s.shared();
+  REQUIRE(referrals.size() == 1);
+  const auto& r = referrals[0];
+  CHECK(r["name"] == "Fabrikam | Contoso Cloud Platform | DE | " + s.opportunity);
+  CHECK(r["type"] == "Shared");
+  CHECK(r["consent"]["consentToShareReferralWithMicrosoftSellers"] == true);
+  CHECK(r["consent"]["consentToContact"] == true);
+  CHECK(r["inviteContext"]["assistanceRequestCode"] == "GeneralOrOther");
+  CHECK(r["inviteContext"]["notes"] == "Architecture workshop");
+  CHECK(r["customerProfile"]["address"]["country"] == "DE");
+  CHECK(r["customerProfile"]["team"][0]["email"] == "jane@fabrikam.example");
+  CHECK(r["team"][0]["email"] == "sam@partner.example");  // the owning user, through $expand=owninguser
+  CHECK(r["team"][0]["lastName"] == "Seller");
+  CHECK(r["details"]["requirements"]["solutions"][0]["id"] == "SOL-0000-EXAMPLE");
+  CHECK(r["details"]["dealValue"] == 120000);
+  CHECK(r["tags"][0]["tag"] == "EMEA");
+  CHECK(s.link() == r["id"]);
+  testing::check_quiet_cycle(s.h);
+  CHECK(s.shared().size() == 1);
 }
 
 TEST_CASE("dataverse e2e: a flagged opportunity is shared once with its account and contact read through $expand") {

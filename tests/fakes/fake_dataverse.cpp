@@ -285,11 +285,14 @@ FakeDataverse::Table opportunity_table() {
   // Lookups: read as _<name>_value, written as <name>@odata.bind; $expand=<name>(...) reads the row.
   t.columns["_parentaccountid_value"] = col("Lookup", false);
   t.columns["_parentcontactid_value"] = col("Lookup", false);
+  // The owning user (a row of systemusers): the opportunity table's owninguser navigation property.
+  t.columns["_owninguser_value"] = col("Lookup", false);
   // A partner's own columns for co-sell sharing (the shipped mapping's share: block).
   t.columns["cosync_sharewithmicrosoft"] = col("Boolean");
   t.columns["cosync_customerconsent"] = col("Boolean");
   t.columns["cosync_cosell_type"] = col("String");
   t.columns["cosync_offering"] = col("String");
+  t.columns["cosync_region"] = col("String");
   t.columns["statecode"] = state_col({{0, "Open"}, {1, "Won"}, {2, "Lost"}});
   t.columns["statuscode"] = status_col({{1, "In Progress"}, {2, "On Hold"}, {3, "Won"}, {4, "Canceled"}, {5, "Out-Sold"}},
                                        {{1, 0}, {2, 0}, {3, 1}, {4, 2}, {5, 2}});
@@ -314,6 +317,16 @@ FakeDataverse::Table contact_table() {
   return t;
 }
 
+// Users own rows (systemuser: firstname, lastname, internalemailaddress, the user's primary e-mail).
+FakeDataverse::Table systemuser_table() {
+  auto t = table_with_common_columns("systemusers", "systemuser", "systemuserid");
+  for (const char* c : {"firstname", "lastname", "internalemailaddress"}) t.columns[c] = col("String");
+  // (A real systemuser has isdisabled rather than a state; the fake's rows all carry one.)
+  t.columns["statecode"] = state_col({{0, "Active"}, {1, "Inactive"}});
+  t.columns["statuscode"] = status_col({{1, "Active"}, {2, "Inactive"}}, {{1, 0}, {2, 1}});
+  return t;
+}
+
 int default_status_for(const FakeDataverse::Column& status, int state) {
   for (const auto& [s, st] : status.status_state)
     if (st == state) return s;
@@ -330,6 +343,7 @@ FakeDataverse::FakeDataverse(FakeDataverseOptions options)
   tables_["opportunities"] = opportunity_table();
   tables_["accounts"] = account_table();
   tables_["contacts"] = contact_table();
+  tables_["systemusers"] = systemuser_table();
 }
 
 void FakeDataverse::emit(const std::string& line) const {
