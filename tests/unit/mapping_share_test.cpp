@@ -170,6 +170,22 @@ TEST_CASE("share: `when` selects by CRM fields: a record without a customer name
   CHECK(std::find(read.begin(), read.end(), "Contact.Email") != read.end());
 }
 
+TEST_CASE("share: body: sets any field of Microsoft's referral schema, such as campaignId, and nothing else") {
+  testing::MappingFile file;
+  auto head = kShareHead;
+  head.replace(head.find("  solutions:"), 0, "    campaignId: \"{Campaign_Id__c}\"\n");
+  auto m = file.load(head + kFields);
+  auto crm = opportunity();
+  crm["Campaign_Id__c"] = "MS-CAMPAIGN-42";
+  CHECK(m.pc_share_body(crm, "006000000000001AAA")["campaignId"] == "MS-CAMPAIGN-42");
+  // partnerRole, solutionArea and solutionPlay are not in the published referral contract
+  // (../shared/specs): a body that sent them would not validate, so the mapping is refused.
+  auto refused = kShareHead;
+  refused.replace(refused.find("  solutions:"), 0, "    partnerRole: ServicesPartner\n");
+  CHECK_THAT(file.error_of(refused + kFields),
+             Catch::Contains("share.body.partnerRole: 'partnerRole' is not a field of a Partner Center referral"));
+}
+
 TEST_CASE("share: configuration errors name the file, line and key") {
   testing::MappingFile file;
   auto replace = [](std::string text, const std::string& from, const std::string& to) {
