@@ -1,12 +1,10 @@
 #include "daemon/http/retry_policy.hpp"
 
-#include "daemon/util/time.hpp"
-
 #include <algorithm>
-#include <array>
-#include <cctype>
+#include <charconv>
 #include <string>
-#include <vector>
+
+#include "daemon/util/time.hpp"
 
 namespace cosync::http {
 namespace {
@@ -17,26 +15,19 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-int to_int(std::string_view s) {
-  int v = 0;
-  for (char c : s) v = v * 10 + (c - '0');
-  return v;
-}
-
 }  // namespace
 
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view value,
                                                            std::chrono::system_clock::time_point now) {
   using namespace std::chrono;
   value = trim(value);
-  if (all_digits(value)) {
-    // Anything beyond a day is as good as "very long"; avoid overflow on absurd values.
-    if (value.size() > 9) return milliseconds(hours(24 * 365));
-    return duration_cast<milliseconds>(seconds(to_int(value)));
+  // delay-seconds: digits only (from_chars takes no sign for an unsigned); anything beyond a
+  // year is as good as "very long", and an absurd value must not overflow.
+  unsigned long long delay = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), delay);
+  if (!value.empty() && end == value.data() + value.size() && ec != std::errc::invalid_argument) {
+    if (ec == std::errc::result_out_of_range || delay > 365ULL * 24 * 3600) return milliseconds(hours(24 * 365));
+    return duration_cast<milliseconds>(seconds(delay));
   }
   auto date = parse_http_date(value);
   if (!date) return std::nullopt;
