@@ -97,13 +97,16 @@ void Executor::link_existing(WorkItem& item) {
   // If cosync created it (a create whose link a crash lost), the values it sent are its own: as
   // pending writes they become the shadow where the record still holds them, so an edit made
   // since on either side wins as an edit instead of by the first-sync rule.
-  if (auto intent = store_.pending_create(mapping_.name, "crm", item.pc_id))
+  auto intent = store_.pending_create(mapping_.name, "crm", item.pc_id);
+  if (intent)
     for (auto& [field, value] : intent->items()) link.pending[field] = {{"side", "crm"}, {"value", value}};
   StateStore::Transaction tx(store_);
   store_.save_link(link);
   store_.remove_pending_create(mapping_.name, "crm", item.pc_id);
   journal_.audit(link, "(record)", nullptr, item.crm->id, Origin::crm, "link",
                  "linked the existing " + mapping_.crm_object + " that holds the referral id");
+  // cosync's own create, whose commit a crash cut short: its `received` event was never written.
+  if (intent) received(link, item);
   tx.commit();
   log_->info("mapping={} linked existing {} {} to referral {}", mapping_.name, mapping_.crm_object, item.crm->id,
              item.pc_id);
@@ -156,14 +159,20 @@ void Executor::link_created(WorkItem& item, RemoteRecord& created, CycleStats& s
     store_.remove_pending_create(mapping_.name, "crm", item.pc_id);
     journal_.audit(link, "(record)", nullptr, created.id, Origin::pc, "create",
                    "created " + mapping_.crm_object + " from referral");
-    // "A lead (or co-sell invitation) arrived": the notifications' `received`, same transaction.
-    journal_.event(link, "received", Origin::pc, "created " + mapping_.crm_object + " from referral " + item.pc_id,
-                   item.pc, created);
+    item.crm = std::move(created);
+    received(link, item);
     tx.commit();
   }
   ++stats.created;
-  log_->info("mapping={} created {} {} from referral {}", mapping_.name, mapping_.crm_object, created.id, item.pc_id);
-  item.crm = std::move(created);
+  log_->info("mapping={} created {} {} from referral {}", mapping_.name, mapping_.crm_object, item.crm->id,
+             item.pc_id);
+}
+
+void Executor::received(const Link& link, const WorkItem& item) {
+  // "A lead (or co-sell invitation) arrived": the notifications' `received`, written in the
+  // transaction that commits the create's link.
+  journal_.event(link, "received", Origin::pc, "created " + mapping_.crm_object + " from referral " + item.pc_id,
+                 item.pc, item.crm);
 }
 
 net::awaitable<bool> Executor::update(std::vector<PlannedUpdate> planned, std::vector<WorkItem*> replan,

@@ -29,6 +29,7 @@ class Executor {
   void link_existing(WorkItem& item);
   boost::asio::awaitable<void> create(std::vector<PlannedCreate>& creates, CycleStats& stats);
   void link_created(WorkItem& item, connectors::RemoteRecord& created, CycleStats& stats);
+  void received(const Link& link, const WorkItem& item);  // the `received` event of cosync's create
   // Co-sell sharing (share_execution.cpp): shares go out one by one after a pending row each;
   // each shared pair joins `replan` so that its first merge writes the referral id to the CRM.
   boost::asio::awaitable<void> share(CyclePlan& plan, std::vector<WorkItem*>& replan, CycleStats& stats);

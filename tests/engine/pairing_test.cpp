@@ -64,3 +64,20 @@ TEST_CASE_METHOD(testing::EngineFixture, "pairing: a record whose handling throw
   CHECK_FALSE(lead_of(fine).empty());
   CHECK(store.cursor(mapping.name, "pc").has_value());  // quarantined counts as handled (invariant 5)
 }
+
+TEST_CASE_METHOD(testing::EngineFixture,
+                 "pairing: a create whose link a crash lost is linked next cycle with its received event, once") {
+  auto id = pc_fake.add_referral({{"customerProfile", {{"name", "Contoso"}}}});
+  // What a crash after the upsert and before the link's commit leaves: the pending row and the Lead.
+  store.add_pending_create(mapping.name, "crm", id, {{"company", "Contoso"}});
+  auto lead = sf_fake.insert("Lead", {{"LastName", "[MSFT] Contoso"}, {"Company", "Contoso"},
+                                      {"PartnerCenterReferralId__c", id}});
+  cycle();
+  CHECK(lead_of(id) == lead);
+  auto events = store.undispatched_events(10);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].event == "received");
+  CHECK(events[0].crm_id == lead);
+  cycle();
+  CHECK(store.undispatched_events(10).size() == 1);
+}
