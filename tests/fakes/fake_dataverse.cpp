@@ -285,7 +285,9 @@ FakeDataverse::Table opportunity_table() {
   // Lookups: read as _<name>_value, written as <name>@odata.bind; $expand=<name>(...) reads the row.
   t.columns["_parentaccountid_value"] = col("Lookup", false);
   t.columns["_parentcontactid_value"] = col("Lookup", false);
-  // The owning user (a row of systemusers): the opportunity table's owninguser navigation property.
+  // The owning user (a row of systemusers): the opportunity table's owninguser single-valued
+  // navigation property (Dataverse table reference, opportunity:
+  // https://learn.microsoft.com/en-us/power-apps/developer/data-platform/reference/entities/opportunity).
   t.columns["_owninguser_value"] = col("Lookup", false);
   // A partner's own columns for co-sell sharing (the shipped mapping's share: block).
   t.columns["cosync_sharewithmicrosoft"] = col("Boolean");
@@ -317,7 +319,8 @@ FakeDataverse::Table contact_table() {
   return t;
 }
 
-// Users own rows (systemuser: firstname, lastname, internalemailaddress, the user's primary e-mail).
+// Users own rows (systemuser: firstname, lastname, internalemailaddress, the user's primary e-mail;
+// https://learn.microsoft.com/en-us/power-apps/developer/data-platform/reference/entities/systemuser).
 FakeDataverse::Table systemuser_table() {
   auto t = table_with_common_columns("systemusers", "systemuser", "systemuserid");
   for (const char* c : {"firstname", "lastname", "internalemailaddress"}) t.columns[c] = col("String");
