@@ -29,6 +29,7 @@ enum class DeletePolicy { ignore, unlink, close };
 const char* to_string(Direction d);
 const char* to_string(Owner o);
 struct LeadRules;  // daemon/mapping/lead_rules.hpp: accept: and decline:
+struct RegistrationRule;  // daemon/mapping/registration_rule.hpp: registration:
 
 struct ValueMapEntry {
   nlohmann::json pc;   // scalar, or an array with one value per PC path
@@ -125,6 +126,8 @@ struct Mapping {
   // (Partner Center's own minimum is 72 hours; see daemon/rules/won_hold.hpp).
   std::chrono::seconds won_hold = std::chrono::hours(72);
   std::shared_ptr<const LeadRules> leads;  // `accept:`, `decline:`: null when the mapping has neither
+  // `registration:`: deal registration of won deals; null when the mapping registers none.
+  std::shared_ptr<const RegistrationRule> registration;
 
   // Whether the referral belongs to the mapping (`select:`), at `now` (the engine's clock).
   bool selects(const nlohmann::json& referral, TimePoint now) const;

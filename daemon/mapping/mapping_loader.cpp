@@ -5,6 +5,7 @@
 #include "daemon/mapping/lead_rules.hpp"
 #include "daemon/mapping/mapping.hpp"
 #include "daemon/mapping/referral_paths.hpp"
+#include "daemon/mapping/registration_rule.hpp"
 #include "daemon/util/yaml_reader.hpp"
 
 namespace cosync::mapping {
@@ -175,12 +176,26 @@ AccountRule read_account(const YamlNode& node) {
   return a;
 }
 
+// The registration's `status:` fields are mapped fields like any other (to_crm): the merge
+// mirrors them, so a quiet cycle writes nothing.
+void add_registration(const YamlNode& node, Mapping& m, std::set<std::string>& names, std::set<std::string>& crm_fields) {
+  auto rule = std::make_shared<RegistrationRule>(load_registration(node));
+  for (const auto& f : rule->status_fields) {
+    if (!crm_fields.insert(f.crm_field).second || f.crm_field == m.crm_link_field)
+      node.get("status").fail("CRM field '" + f.crm_field + "' is already mapped");
+    names.insert(f.name);
+    m.fields.push_back(f);
+  }
+  m.registration = std::move(rule);
+}
+
 }  // namespace
 
 Mapping load_mapping(const std::string& path) {
   auto root = YamlNode::load_file(path);
   root.expect_map().allow_only({"name", "crm", "pc", "select", "create", "fields", "on_crm_delete",
-                                "close_reason", "share", "won_hold", "accept", "decline", "expiry"});
+                                "close_reason", "share", "won_hold", "accept", "decline", "expiry",
+                                "registration"});
   Mapping m;
   m.file = path;
   m.name = root.string("name");
@@ -250,6 +265,7 @@ Mapping load_mapping(const std::string& path) {
     m.fields.push_back(std::move(f));
   }
   if (m.fields.empty()) root.get("fields").fail("must list at least one field");
+  if (auto registration = root.find("registration")) add_registration(*registration, m, names, crm_fields);
   load_lead_rules(root, m);
   return m;
 }

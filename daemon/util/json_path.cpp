@@ -8,10 +8,18 @@ nlohmann::json json_at(const nlohmann::json& record, std::string_view path) {
   while (start <= path.size()) {
     size_t dot = path.find('.', start);
     std::string part(path.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start));
-    if (!node->is_object()) return nullptr;
-    auto it = node->find(part);
-    if (it == node->end()) return nullptr;
-    node = &*it;
+    if (node->is_array()) {
+      // "registrations.0.status": an index into an array (digits only).
+      if (part.empty() || part.size() > 6 || part.find_first_not_of("0123456789") != std::string::npos) return nullptr;
+      std::size_t index = std::stoul(part);
+      if (index >= node->size()) return nullptr;
+      node = &(*node)[index];
+    } else {
+      if (!node->is_object()) return nullptr;
+      auto it = node->find(part);
+      if (it == node->end()) return nullptr;
+      node = &*it;
+    }
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }

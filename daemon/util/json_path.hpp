@@ -7,7 +7,8 @@
 
 namespace cosync {
 
-// The value at `path`, or null when any part of it is missing.
+// The value at `path`, or null when any part of it is missing; a part of digits indexes an array
+// ("registrations.0.status").
 nlohmann::json json_at(const nlohmann::json& record, std::string_view path);
 // Sets the value at `path`, creating intermediate objects.
 void json_set(nlohmann::json& record, std::string_view path, nlohmann::json value);
