@@ -25,8 +25,8 @@ std::string shown(const nlohmann::json& v) {
   return v.dump();
 }
 
-// What the last sync left for the first mapped field that reads one of `pc_paths` or writes one
-// of `crm_fields`; null when the mapping syncs none of them.
+}  // namespace
+
 nlohmann::json synced(const mapping::Mapping& m, const Link& link, const std::set<std::string>& pc_paths,
                       const std::set<std::string>& crm_fields) {
   for (const auto& f : m.fields) {
@@ -35,8 +35,6 @@ nlohmann::json synced(const mapping::Mapping& m, const Link& link, const std::se
   }
   return nullptr;
 }
-
-}  // namespace
 
 ReportTable pipeline_report(const Config& config, const StateStore& store, TimePoint) {
   using Key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
@@ -64,10 +62,13 @@ ReportTable shared_report(const Config&, const StateStore& store, TimePoint) {
   std::map<std::pair<std::string, std::string>, std::string> answers;
   auto events = store.events();
   for (const auto& e : events)
-    if (e.event == "accepted" || e.event == "declined") answers[{e.mapping, e.pc_id}] = e.event + " " + e.at;
+    if (e.event.starts_with("co_sell_") && e.event != "co_sell_shared")  // co_sell_accepted, co_sell_declined
+      answers[{e.mapping, e.pc_id}] = e.event.substr(8) + " " + e.at;
+    else if (e.event == "accepted" || e.event == "declined")
+      answers[{e.mapping, e.pc_id}] = e.event + " " + e.at;
   ReportTable t{{"mapping", "referral", "crm_record", "deal_type", "shared_on", "microsoft_response"}, {}};
   for (const auto& e : events) {
-    if (e.event != "shared") continue;
+    if (e.event != "co_sell_shared") continue;  // the share's event (engine/share_execution.cpp)
     const auto& pc = remote_json::member(e.payload, "pc");
     std::string type = remote_json::string_or(pc, "_kind", remote_json::string_or(pc, "type", "-"));
     auto answer = answers.find({e.mapping, e.pc_id});
@@ -81,37 +82,52 @@ const std::vector<Report>& reports() {
       {"pipeline", "co-sell deals by status, stage, offering and region: counts and values", pipeline_report},
       {"shared", "deals shared with Microsoft: deal type, shared on, Microsoft's response", shared_report},
       {"expiring", "leads still New under the expiry watch: expiry, next check, warnings given", expiring_report},
+      {"deals-to-register", "won deals without a registration, soonest deadline first: win, deadline, days left",
+       nullptr, deals_to_register_report},
+      {"registrations", "every deal registration with its review status and dates", registrations_report},
   };
   return all;
 }
 
 int command_report(const Config& config, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   auto usage = [&] {
-    err << "usage: cosyncd report NAME [--format table|csv|json]\nreports:\n";
+    err << "usage: cosyncd report NAME [--format table|csv|json] [--mapping NAME] [--due-within 7d]\nreports:\n";
     for (const auto& r : reports()) err << "  " << r.name << "  " << r.description << "\n";
     return kExitUsage;
   };
-  std::string name;
-  auto format = ReportFormat::table;
+  std::string name, mapping_name;
+  ReportOptions options;
   for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    std::string value;
-    if (a == "--format" && i + 1 < args.size()) value = args[++i];
-    else if (a.starts_with("--format=")) value = a.substr(9);
-    else if (name.empty() && !a.starts_with("-")) {
-      name = a;
-      continue;
-    } else return usage();
-    auto parsed = parse_report_format(value);
-    if (!parsed) return usage();
-    format = *parsed;
+    std::string a = args[i], value;
+    if (auto eq = a.find('='); a.starts_with("--") && eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+    } else if (a.starts_with("--") && i + 1 < args.size()) {
+      value = args[++i];
+    }
+    if (a == "--format" && parse_report_format(value)) options.format = *parse_report_format(value);
+    else if (a == "--mapping" && !value.empty()) mapping_name = value;
+    else if (a == "--due-within" && parse_report_duration(value)) options.due_within = parse_report_duration(value);
+    else if (name.empty() && !a.starts_with("-")) name = a;
+    else return usage();
+  }
+  Config selected = config;  // --mapping: that mapping's deals only
+  if (!mapping_name.empty()) {
+    std::erase_if(selected.mappings, [&](const mapping::Mapping& m) { return m.name != mapping_name; });
+    if (selected.mappings.empty()) {
+      err << "cosyncd report: no mapping named '" << mapping_name << "'\n";
+      return kExitUsage;
+    }
   }
   for (const auto& r : reports()) {
     if (name != r.name) continue;
+    if (options.due_within && !r.build_with_options) return usage();
     if (!std::filesystem::exists(config.state_db_path()))
       throw std::runtime_error("no state database at " + config.state_db_path() + " yet: cosyncd has not run");
     StateStore store(config.state_db_path());
-    write_report(out, r.build(config, store, std::chrono::system_clock::now()), format);
+    auto now = std::chrono::system_clock::now();
+    write_report(out, r.build_with_options ? r.build_with_options(selected, store, now, options) : r.build(selected, store, now),
+                 options.format);
     return 0;
   }
   return usage();
