@@ -1,6 +1,7 @@
 #include "daemon/mapping/lead_rules.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <memory>
 
 #include "connectors/partner_center/referral_contract.hpp"
@@ -73,6 +74,7 @@ std::vector<std::string> LeadRules::crm_fields() const {
   std::vector<std::string> out = accept_when.paths(true);
   if (decline_when)
     for (auto& p : decline_when->paths(true)) out.push_back(std::move(p));
+  if (stale && !stale->touch_field.empty()) out.push_back(stale->touch_field);
   // A related record's field (Account.Name) is not on the record itself: not pulled.
   std::erase_if(out, [](const std::string& p) { return p.find('.') != std::string::npos; });
   return out;
@@ -103,13 +105,56 @@ void read_expiry(const YamlNode& node, LeadRules& rules) {
   if (twice != rules.expiry_warnings.end()) node.get("warn_before").fail("lists the same lead time twice");
 }
 
+int touches_of(const StaleRules& stale, const nlohmann::json& crm) {
+  if (stale.progress != StaleRules::Progress::field) return 0;
+  // A counter the CRM keeps as a number, or (Salesforce formula, text field) as its digits.
+  if (auto n = remote_json::opt_number(crm, stale.touch_field)) return *n > 0 ? static_cast<int>(*n) : 0;
+  auto text = remote_json::string_or(crm, stale.touch_field);
+  int n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  return ec == std::errc() && end == text.data() + text.size() && n > 0 ? n : 0;
+}
+
+// Partner Center's lead guidance speaks of 6-8 weeks: a day to a year covers every sane choice.
+void read_stale(const YamlNode& node, LeadRules& rules) {
+  using std::chrono::hours;
+  node.expect_map().allow_only({"after", "touches", "reason", "warn_before", "progress"});
+  StaleRules s;
+  s.line = node.line();
+  s.after = node.get("after").as_seconds(hours(24), hours(24 * 366));
+  s.warn_before = hours(24 * 7);
+  if (auto warn = node.find("warn_before")) s.warn_before = warn->as_seconds(hours(1), hours(24 * 366));
+  if (s.warn_before >= s.after) node.get("warn_before").fail("must be shorter than `after`");
+  s.reason = reason_text(node.get("reason"));
+  std::string progress = "status";
+  if (auto p = node.find("progress")) progress = p->as_string();
+  if (progress == "activities") {
+    s.progress = StaleRules::Progress::activities;
+  } else if (progress.starts_with("field:") && progress.size() > 6) {
+    s.progress = StaleRules::Progress::field;
+    s.touch_field = progress.substr(6);
+  } else if (progress != "status") {
+    node.get("progress").fail("expected status, activities or field:<the CRM touch counter field>, got '" + progress + "'");
+  }
+  auto touches = node.find("touches");
+  if (touches && s.progress == StaleRules::Progress::status)
+    touches->fail("counts touches, which `progress: status` does not: use progress: field:<counter> or activities");
+  if (s.progress != StaleRules::Progress::status) s.touches = touches ? static_cast<int>(touches->as_int(1, 1000)) : 3;
+  rules.stale = std::move(s);
+}
+
 void load_lead_rules(const YamlNode& root, Mapping& m) {
   auto accept = root.find("accept");
   auto decline = root.find("decline");
   auto expiry = root.find("expiry");
-  if (!accept && !decline && !expiry) return;
+  auto stale = root.find("stale");
+  if (!accept && !decline && !expiry && !stale) return;
   auto rules = std::make_shared<LeadRules>();
   if (expiry) read_expiry(*expiry, *rules);
+  if (stale) {
+    read_stale(*stale, *rules);
+    check_status_carries(m, *stale, {"Closed", "Lost"});
+  }
   if (accept) {
     read_accept(*accept, *rules);
     if (rules->accept != AcceptMode::manual) check_status_carries(m, *accept, {"Active", "Accepted"});

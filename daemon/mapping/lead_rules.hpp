@@ -9,6 +9,8 @@
 //   accept: {when: <condition>}     only the leads the condition selects
 //   decline: {when: <condition>, reason: "Outside our regions"}   checked before accept
 //   expiry: {warn_before: [7d, 2d, 1d]}   warnings before expirationDateTime of a lead still New
+//   stale: {after: 8w, touches: 3, reason: "...", warn_before: 7d, progress: field:Touches__c}
+//                                   an accepted lead without progress is closed as Lost
 //
 // Only an incoming referral still New is decided on: a seller's own status change and a closed
 // referral are never overridden.
@@ -32,6 +34,24 @@ struct Mapping;
 
 enum class AcceptMode { manual, automatic, when };
 
+// `stale:` the guide's "close it as lost after a set number of touches over 6-8 weeks with no
+// progress". The clock restarts whenever the CRM record's status changes (a status move is
+// progress); touches are what the seller tried meanwhile, counted by `progress`.
+struct StaleRules {
+  enum class Progress {
+    status,      // no touch count: `after` without a status change closes the lead
+    field,       // a CRM touch-counter field: closes once it reaches `touches`
+    activities,  // completed activities on the record (Tasks/Events; Dataverse activities regarding it)
+  };
+  std::chrono::seconds after{};
+  std::chrono::seconds warn_before{};
+  int touches = 0;  // required before closing; 0 with Progress::status
+  std::string reason;  // the referral's statusReason when closed
+  Progress progress = Progress::status;
+  std::string touch_field;  // Progress::field
+  int line = 0;
+};
+
 struct LeadRules {
   AcceptMode accept = AcceptMode::manual;
   Condition accept_when;             // AcceptMode::when
@@ -42,6 +62,7 @@ struct LeadRules {
   // `expiry.warn_before`: how long before a New referral's expirationDateTime a warning is given,
   // longest first; empty: no expiry watch.
   std::vector<std::chrono::seconds> expiry_warnings;
+  std::optional<StaleRules> stale;
 
   bool decides() const { return accept != AcceptMode::manual || decline_when.has_value(); }
   // The CRM record's own fields the conditions read (crm.X), for the pull to bring them.
@@ -61,7 +82,10 @@ struct LeadDecision {
 LeadDecision decide_lead(const LeadRules& rules, const nlohmann::json& referral, const nlohmann::json* crm,
                          TimePoint pc_now);
 
-// Reads `accept:` and `decline:` of a mapping file's root into m.leads (left null when neither
+// The touches a stale watch counts on this CRM record (0 without a count, or not read).
+int touches_of(const StaleRules& stale, const nlohmann::json& crm);
+
+// Reads `accept:`, `decline:`, `expiry:` and `stale:` of a mapping file's root into m.leads (left null when neither
 // is there) and checks that the status field's value map can carry the outcome to the CRM;
 // throws ConfigError naming file, line and key. Called after the fields are read.
 void load_lead_rules(const YamlNode& root, Mapping& m);

@@ -194,6 +194,7 @@ std::chrono::seconds YamlNode::as_seconds(std::chrono::seconds min, std::chrono:
       case 'm': factor = 60; digits.pop_back(); break;
       case 'h': factor = 3600; digits.pop_back(); break;
       case 'd': factor = 86400; digits.pop_back(); break;
+      case 'w': factor = 7 * 86400; digits.pop_back(); break;  // weeks: the lead guide's "6-8 weeks"
       default: break;
     }
   }
