@@ -56,6 +56,20 @@ class Connector {
     co_return results;
   }
 
+  // Deal registration of a referral closed as Won (Partner Center only: `add /registrations/-`),
+  // and later `replace`s of its fields ("registrations.0.contract.value"). Returns the referral as
+  // stored after the write. Other connectors have no registrations: refused.
+  virtual boost::asio::awaitable<Expected<RemoteRecord>> add_deal_registration(const RemoteRecord& current,
+                                                                               const nlohmann::json& registration) {
+    (void)registration;
+    co_return Failure{FailureKind::rejected, std::string(system()) + " has no deal registration for " + current.id, 0, ""};
+  }
+  virtual boost::asio::awaitable<Expected<RemoteRecord>> update_deal_registration(
+      const RemoteRecord& current, const std::vector<FieldChange>& changes) {
+    (void)changes;
+    co_return Failure{FailureKind::rejected, std::string(system()) + " has no deal registration for " + current.id, 0, ""};
+  }
+
   // The object's field metadata (Salesforce describe, Dataverse EntityDefinitions). A connector
   // with nothing to check (Partner Center: fixed contract) answers a Failure of kind fatal.
   virtual boost::asio::awaitable<Expected<ObjectMetadata>> describe_object(const std::string& object) {

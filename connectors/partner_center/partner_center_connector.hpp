@@ -57,10 +57,10 @@ class PartnerCenterConnector final : public Connector {
   // Deal registration of a referral closed as Won: `add /registrations/-` with `registration`
   // (type, contract, solutionDetails), If-Match on the referral's eTag.
   boost::asio::awaitable<Expected<RemoteRecord>> add_deal_registration(const RemoteRecord& current,
-                                                                       const nlohmann::json& registration);
+                                                                       const nlohmann::json& registration) override;
   // Later changes to that registration: paths such as "registrations.0.contract.value".
   boost::asio::awaitable<Expected<RemoteRecord>> update_deal_registration(const RemoteRecord& current,
-                                                                          const std::vector<FieldChange>& changes);
+                                                                          const std::vector<FieldChange>& changes) override;
 
  private:
   boost::asio::awaitable<Expected<http::Response>> call(http::Request request);

@@ -59,6 +59,16 @@ struct PlannedLink {
   WorkItem* item = nullptr;
 };
 
+// The deal registration of a linked pair whose referral is Closed/Won (registration_planning.cpp):
+// added once, found again after a crash, or its editable fields replaced.
+struct PlannedRegistration {
+  enum class Kind { add, replace, link };
+  Kind kind = Kind::add;
+  nlohmann::json body;                            // add: the registration
+  std::vector<connectors::FieldChange> changes;   // replace: "registrations.0.contract.value" ...
+  std::string reason;                             // for `plan`, the log and the audit
+};
+
 // A linked pair's merge and the writes it needs; the writes are preconditioned on the versions
 // of `item`'s records.
 struct PlannedUpdate {
@@ -71,6 +81,7 @@ struct PlannedUpdate {
   bool crm_link_field_stale = false;  // crm_changes restore the CRM record's link field
   std::vector<RuleAction> actions;   // rules' holds and events for this pair
   std::optional<std::string> refused;  // a rule refused the PC writes: quarantined after the CRM side
+  std::optional<PlannedRegistration> registration;  // sent after the pair's Partner Center writes
   nlohmann::json shadow;     // link.shadow plus what is agreed or written so far
   bool again = false;        // a precondition failed: re-read, merge again next round
   bool failed = false;

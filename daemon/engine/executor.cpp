@@ -198,6 +198,7 @@ net::awaitable<bool> Executor::update(std::vector<PlannedUpdate> planned, std::v
     // whose CRM write (if any) went through.
     co_await write_side(planned, Side::crm, stats);
     co_await write_side(planned, Side::pc, stats);
+    co_await register_deals(planned, stats);
     replan.clear();
     commit_round(planned, replan, stats);
     planned.clear();

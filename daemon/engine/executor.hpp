@@ -41,6 +41,10 @@ class Executor {
   boost::asio::awaitable<void> write_side(std::vector<PlannedUpdate>& planned, Side side, CycleStats& stats);
   void commit_round(std::vector<PlannedUpdate>& planned, std::vector<WorkItem*>& again, CycleStats& stats);
   void remember_pending(std::vector<PlannedUpdate*>& writes, Side side);
+  // Deal registrations (registration_execution.cpp), after the pairs' Partner Center writes: a
+  // pending row before each add, so that a crash after the PATCH links instead of adding again.
+  boost::asio::awaitable<void> register_deals(std::vector<PlannedUpdate>& planned, CycleStats& stats);
+  void registered(PlannedUpdate& p, const PlannedRegistration& r);
   void record_writes(PlannedUpdate& p, Side side);
   void settle_rule_actions(PlannedUpdate& p);
   void save(PlannedUpdate& p);

@@ -403,8 +403,9 @@ net::awaitable<ItemPlan> Planner::plan_update(WorkItem& item) {
     // A side that must be written but was not pulled is read first, then merged again. So is a
     // side the rules did not see when they hold something for the pair: they decide on both.
     bool held = !store_.holds(mapping_.name, item.pc_id).empty();
-    bool read_pc = (!p.pc_changes.empty() || p.refused || held) && !item.pc;
-    if (read_pc || ((!p.crm_changes.empty() || held) && !item.crm)) {
+    bool read_pc = (!p.pc_changes.empty() || p.refused || held || registration_needs_pc(item)) && !item.pc;
+    bool read_crm = !p.crm_changes.empty() || held || registration_needs_crm(item);
+    if (read_pc || (read_crm && !item.crm)) {
       Side side = read_pc ? Side::pc : Side::crm;
       std::string id = read_pc ? item.pc_id : p.link.crm_id;
       auto failed = co_await read_side(item, side, id);
@@ -412,6 +413,7 @@ net::awaitable<ItemPlan> Planner::plan_update(WorkItem& item) {
       continue;
     }
     for (const auto& u : p.merge.notes) log_->warn("mapping={} referral={} {}", mapping_.name, item.pc_id, u);
+    plan_registration(p);
     co_return ItemPlan{std::move(p), std::nullopt};
   }
   co_return ItemPlan{};  // not reached: each side is read at most once

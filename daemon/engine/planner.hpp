@@ -58,6 +58,11 @@ class Planner {
   boost::asio::awaitable<void> plan_share(connectors::RemoteRecord& candidate, CyclePlan& plan);
   bool is_own_share(const connectors::RemoteRecord& referral) const;
   PlannedUpdate merge_item(WorkItem& item, Link link) const;
+  // Deal registration (registration_planning.cpp): whether the pair needs its CRM record read to
+  // decide, and what it sends (add once, link after a crash, replace while editable).
+  bool registration_needs_crm(const WorkItem& item) const;
+  bool registration_needs_pc(const WorkItem& item) const;
+  void plan_registration(PlannedUpdate& p) const;
   // Asks the rules about a merged pair, one at a time, each seeing the writes planned so far.
   void apply_rules(PlannedUpdate& p) const;
   void apply_rule_action(PlannedUpdate& p, const char* rule, RuleAction action) const;

@@ -4,6 +4,7 @@
 
 #include "daemon/mapping/field_transform.hpp"
 #include "daemon/mapping/lead_rules.hpp"
+#include "daemon/mapping/registration_rule.hpp"
 #include "daemon/mapping/template_text.hpp"
 #include "daemon/util/json_path.hpp"
 
@@ -58,6 +59,9 @@ connectors::ObjectSpec Mapping::crm_spec() const {
   if (account) spec.parent = account->lookup();
   if (leads)  // the CRM fields the acceptance policy's conditions read
     for (const auto& f : leads->crm_fields())
+      if (std::find(spec.fields.begin(), spec.fields.end(), f) == spec.fields.end()) spec.fields.push_back(f);
+  if (registration)  // what the registration's `when` and body read
+    for (const auto& f : registration->crm_fields())
       if (std::find(spec.fields.begin(), spec.fields.end(), f) == spec.fields.end()) spec.fields.push_back(f);
   return spec;
 }

@@ -84,19 +84,10 @@ nlohmann::json value_in(const nlohmann::json& registration, std::string_view pat
   return json_at(solutions[0], path.substr(kSolution.size()));
 }
 
-bool is_crm_path(std::string_view path) {
-  for (int depth = 1; depth <= 5; ++depth) {
-    auto dot = path.find('.');
-    if (!is_crm_identifier(path.substr(0, dot))) return false;
-    if (dot == std::string_view::npos) return true;
-    path.remove_prefix(dot + 1);
-  }
-  return false;
-}
-
+// The opportunity's own field: read with it by every pull (a related record's is not).
 std::string crm_path(const YamlNode& node) {
   std::string path = node.as_string();
-  if (!is_crm_path(path)) node.fail("'" + path + "' is not a CRM field (Field, or Relationship.Field)");
+  if (!is_crm_identifier(path)) node.fail("'" + path + "' is not a field of the opportunity itself");
   return path;
 }
 
@@ -171,7 +162,6 @@ FieldRule read_status_field(const std::string& key, const YamlNode& node) {
       for (auto& [pc, crm] : values->entries())
         f.values.push_back({nlohmann::json(pc), nlohmann::json(crm.as_string()), crm.line(), Direction::to_crm});
   }
-  if (!is_crm_identifier(f.crm_field)) node.fail("'" + f.crm_field + "' is not a field of the opportunity itself");
   return f;
 }
 
@@ -219,7 +209,8 @@ bool RegistrationRule::selects(const nlohmann::json& crm, TimePoint now) const {
 
 std::vector<std::string> RegistrationRule::crm_fields() const {
   std::set<std::string> out;
-  for (const auto& p : when.paths(true)) out.insert(p);
+  for (const auto& p : when.paths(true))
+    if (p.find('.') == std::string::npos) out.insert(p);  // a related record's field is not pulled
   for (const auto& [path, s] : body)
     if (!s.crm_path.empty()) out.insert(s.crm_path);
   return {out.begin(), out.end()};

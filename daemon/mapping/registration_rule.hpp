@@ -42,7 +42,7 @@ namespace cosync::mapping {
 
 // Where one registration value comes from: a CRM path, a constant, or a CRM field's value mapped.
 struct RegistrationSource {
-  std::string crm_path;                       // "Amount", "Account.Name"; empty for a constant
+  std::string crm_path;                       // a field of the opportunity ("Amount"); empty for a constant
   std::map<std::string, nlohmann::json> values;  // CRM value -> registration value (value map)
   std::optional<nlohmann::json> constant;     // `{value: Finite}`
   int line = 0;
