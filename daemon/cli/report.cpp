@@ -82,6 +82,7 @@ const std::vector<Report>& reports() {
       {"pipeline", "co-sell deals by status, stage, offering and region: counts and values", pipeline_report},
       {"shared", "deals shared with Microsoft: deal type, shared on, Microsoft's response", shared_report},
       {"expiring", "leads still New under the expiry watch: expiry, next check, warnings given", expiring_report},
+      {"stale", "accepted leads under the stale-lead watch: no progress since, warned, when they close", stale_report},
       {"deals-to-register", "won deals without a registration, soonest deadline first: win, deadline, days left",
        nullptr, deals_to_register_report},
       {"registrations", "every deal registration with its review status and dates", registrations_report},

@@ -46,6 +46,8 @@ nlohmann::json synced(const mapping::Mapping& m, const Link& link, const std::se
 
 // Leads still New under the expiry watch, soonest expiry first, with the warnings given (report_leads.cpp).
 ReportTable expiring_report(const Config& config, const StateStore& store, TimePoint now);
+// Accepted leads under the stale-lead watch, the longest without progress first (report_leads.cpp).
+ReportTable stale_report(const Config& config, const StateStore& store, TimePoint now);
 
 // Eligible won deals without a registration (the registration deadline watch's holds), soonest
 // deadline first; JSON has exactly the keys referralId, crmId, name, customer, value, currency,

@@ -52,7 +52,7 @@ std::vector<RuleAction> ExpiryWatch::evaluate(const engine::RuleInput& in) const
   for (seconds lead : rules->expiry_warnings) {  // longest first
     TimePoint at = *expires - lead;
     if (at > in.pc_now) {
-      next = at;
+      if (!next) next = at;  // the longest lead time not reached yet: the soonest warning
       continue;
     }
     if (!held(in, warned_key(lead))) due = lead;

@@ -2,7 +2,13 @@
 // `accept: auto` accepts a new lead in the cycle that creates its CRM record, which shows the
 // accepted status, and the next cycle is quiet; a `when` policy accepts one lead and declines
 // another with its reason (statusReason); a seller's decline by hand carries the CRM's decline
-// reason. The decline PATCH also goes through Prism with Microsoft's contract.
+// reason. The decline PATCH also goes through Prism with Microsoft's contract. The expiry watch
+// warns 7, 2 and 1 days before a New lead expires, once each across restarts (each `cosyncd once`
+// is one), and Partner Center's expiry reaches the CRM; an accepted lead with its 3 touches and 8
+// weeks without progress is warned about, then closed as Lost on both sides with the reason,
+// while one whose status moved stays open.
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 
 #include <catch2/catch.hpp>
@@ -113,7 +119,149 @@ void when_policy_accepts_one_and_declines_another(Crm crm) {
   testing::check_quiet_cycle(h);
 }
 
+std::string mapping_name(Crm crm) { return crm == Crm::salesforce ? "pc-sf-leads" : "pc-dataverse-leads"; }
+
+// How many `key` events (journaled as audit rows) cosyncd said for the referral `id`.
+long events(testing::E2eHarness& h, const std::string& id, const std::string& key) {
+  StateStore store(h.dir.file("state/state.db"));
+  auto audit = store.audit(mapping_name(h.crm()), 1000);
+  return std::count_if(audit.begin(), audit.end(), [&](const AuditEntry& e) { return e.field == key && e.pc_id == id; });
+}
+
+// Both CRMs' Lost status, and a status the sellers move an accepted lead to when it progresses.
+json lost_status(Crm crm) { return crm == Crm::salesforce ? json("Closed - Not Converted") : json(4); }
+
+void expiry_warnings_once_each_and_the_expiry_reaches_the_crm(Crm crm) {
+  testing::E2eHarness h(crm);
+  // Partner Center's expiry has a CRM status: the shipped mapping leaves it open.
+  if (crm == Crm::salesforce)
+    h.edit_mapping("      - { pc: [Closed, Lost], crm: \"Closed - Not Converted\" }",
+                   "      - { pc: [Closed, Lost], crm: \"Closed - Not Converted\" }\n"
+                   "      - { pc: [Closed, Expired], crm: \"Closed - Not Converted\", direction: to_crm }");
+  else
+    h.edit_mapping("      - { pc: [Closed, Lost], crm: \"4\" }",
+                   "      - { pc: [Closed, Lost], crm: \"4\" }\n      - { pc: [Closed, Expired], crm: \"4\", direction: to_crm }");
+  append_to_mapping(h, "expiry:\n  warn_before: [7d, 2d, 1d]\n");
+  auto id = h.add_incoming_lead("Contoso");  // expires 14 days after now on Partner Center's clock
+  testing::check_once(h);
+  CHECK(events(h, id, "expiry_warning") == 0);
+  const std::pair<std::chrono::hours, long> steps[] = {
+      {std::chrono::hours(6 * 24), 0},  // 8 days left
+      {std::chrono::hours(24 + 1), 1},  // 7 days less an hour: the 7-day warning
+      {std::chrono::hours(1), 1},       // not again (each run is a restart)
+      {std::chrono::hours(5 * 24), 2},  // 2 days left
+      {std::chrono::hours(24), 3},      // 1 day left
+      {std::chrono::hours(2), 3}};
+  for (const auto& [shift, expected] : steps) {
+    h.pc.shift_clock(shift);
+    auto run = testing::check_once(h);
+    INFO(run.output);
+    CHECK(events(h, id, "expiry_warning") == expected);
+  }
+  CHECK(h.pc.referral(id)["status"] == "New");
+  auto report = h.cosyncd("report expiring", "--format csv");
+  INFO(report.output);
+  CHECK_THAT(report.output, Catch::Contains(id) && Catch::Contains("1d,2d,7d"));
+
+  h.pc.shift_clock(std::chrono::hours(24));  // Partner Center expires it: Closed/Expired
+  auto run = testing::check_once(h);
+  INFO(run.output);
+  testing::check_referral_status(h, id, "Closed", "Expired");
+  CHECK(h.crm_record_for(id)[statuses(crm).field] == lost_status(crm));
+  CHECK(events(h, id, "expiry_warning") == 3);
+  testing::check_quiet_cycle(h);
+}
+
+// The CRM's touch counter and an open status the sellers move a lead to when it progresses.
+struct StaleSetup {
+  std::string touch_field;
+  json progressed;
+};
+
+StaleSetup staleable(testing::E2eHarness& h) {
+  if (h.crm() == Crm::dataverse) {
+    h.dv().add_column("leads", "cosync_touches", "Integer");
+    h.dv().add_status_reason("leads", 100000001, "Working", 0);  // Open
+    h.edit_mapping("      - { pc: [Closed, Lost], crm: \"4\" }",
+                   "      - { pc: [Closed, Lost], crm: \"4\" }\n"
+                   "      - { pc: [Active, Accepted], crm: \"100000001\", direction: to_pc }");
+    return {"cosync_touches", 100000001};
+  }
+  auto schema = fakes::default_lead_schema();
+  schema.picklists["Status"].insert("Working - Qualifying");
+  schema.fields.insert("Touches__c");
+  h.sf().define_object("Lead", schema);
+  h.edit_mapping("      - { pc: [Closed, Lost], crm: \"Closed - Not Converted\" }",
+                 "      - { pc: [Closed, Lost], crm: \"Closed - Not Converted\" }\n"
+                 "      - { pc: [Active, Accepted], crm: \"Working - Qualifying\", direction: to_pc }");
+  return {"Touches__c", "Working - Qualifying"};
+}
+
+constexpr const char* kStaleReason = "No response after three contacts";
+
+void stale_lead_closes_as_lost_after_its_warning(Crm crm) {
+  testing::E2eHarness h(crm);
+  auto setup = staleable(h);
+  append_to_mapping(h, "accept: auto\nstale:\n  after: 8w\n  touches: 3\n  reason: " + std::string(kStaleReason) +
+                           "\n  warn_before: 7d\n  progress: field:" + setup.touch_field + "\n");
+  auto stale = h.add_incoming_lead("Contoso");
+  auto moving = h.add_incoming_lead("Fabrikam");
+  testing::check_once(h);  // created and accepted: the watch starts
+  testing::check_referral_status(h, stale, "Active", "Accepted");
+  h.edit_crm_record(stale, {{setup.touch_field, 3}});
+  h.edit_crm_record(moving, {{setup.touch_field, 3}});
+  testing::check_once(h);
+
+  h.pc.shift_clock(std::chrono::hours(6 * 7 * 24));
+  h.edit_crm_record(moving, {{statuses(crm).field, setup.progressed}});  // progress: its clock restarts
+  testing::check_once(h);
+  h.pc.shift_clock(std::chrono::hours(7 * 24 + 1));  // 7 weeks and an hour: warned
+  auto warned = testing::check_once(h);
+  INFO(warned.output);
+  CHECK(events(h, stale, "stale_warning") == 1);
+  CHECK(events(h, moving, "stale_warning") == 0);
+  testing::check_referral_status(h, stale, "Active", "Accepted");
+  auto report = h.cosyncd("report stale", "--format csv");
+  INFO(report.output);
+  CHECK_THAT(report.output, Catch::Contains(stale) && Catch::Contains("closes as Lost"));
+
+  // `plan` says what would close and why, and writes nothing.
+  h.pc.shift_clock(std::chrono::hours(7 * 24 + 1));
+  h.clear_requests();
+  auto plan = h.cosyncd("plan");
+  INFO(plan.output);
+  CHECK_THAT(plan.output, Catch::Contains(kStaleReason) && Catch::Contains("stale lead"));
+  CHECK(h.write_calls() == 0);
+
+  auto run = testing::check_once(h);
+  INFO(run.output);
+  auto closed = testing::check_referral_status(h, stale, "Closed", "Lost");
+  CHECK(closed["statusReason"] == kStaleReason);
+  CHECK(h.crm_record_for(stale)[statuses(crm).field] == lost_status(crm));
+  CHECK(events(h, stale, "stale_warning") == 1);
+  CHECK(events(h, stale, "stale_closed") == 1);
+  testing::check_referral_status(h, moving, "Active", "Accepted");  // its status moved 2 weeks ago
+  CHECK(h.crm_record_for(moving)[statuses(crm).field] == setup.progressed);
+  testing::check_quiet_cycle(h);
+}
+
 }  // namespace
+
+TEST_CASE("e2e expiry watch: Salesforce leads are warned 7, 2 and 1 days before expiry once each, and the expiry reaches the Lead", "[e2e]") {
+  expiry_warnings_once_each_and_the_expiry_reaches_the_crm(Crm::salesforce);
+}
+
+TEST_CASE("e2e expiry watch: Dataverse leads are warned 7, 2 and 1 days before expiry once each, and the expiry reaches the lead", "[e2e]") {
+  expiry_warnings_once_each_and_the_expiry_reaches_the_crm(Crm::dataverse);
+}
+
+TEST_CASE("e2e stale close: a Salesforce lead with 3 touches and 8 weeks without progress closes as Lost after its warning", "[e2e]") {
+  stale_lead_closes_as_lost_after_its_warning(Crm::salesforce);
+}
+
+TEST_CASE("e2e stale close: a Dataverse lead with 3 touches and 8 weeks without progress closes as Lost after its warning", "[e2e]") {
+  stale_lead_closes_as_lost_after_its_warning(Crm::dataverse);
+}
 
 TEST_CASE("e2e lead policy: accept auto accepts a new Salesforce Lead in the cycle that creates it", "[e2e]") {
   accept_auto_in_the_creating_cycle(Crm::salesforce);

@@ -530,6 +530,19 @@ void FakeDataverse::set_change_tracking(const std::string& entity_set, bool on) 
   if (Table* t = table_by_set(entity_set)) t->change_tracking = on;
 }
 
+void FakeDataverse::add_column(const std::string& entity_set, const std::string& name, const std::string& type) {
+  std::lock_guard lock(mu_);
+  if (Table* t = table_by_set(entity_set)) t->columns[name] = col(type);
+}
+
+void FakeDataverse::add_status_reason(const std::string& entity_set, int value, const std::string& label, int state) {
+  std::lock_guard lock(mu_);
+  Table* t = table_by_set(entity_set);
+  if (!t || !t->columns.contains("statuscode")) return;
+  t->columns["statuscode"].options[value] = label;
+  t->columns["statuscode"].status_state[value] = state;
+}
+
 void FakeDataverse::expire_delta_tokens() {
   std::lock_guard lock(mu_);
   expired_below_ = version_ + 1;

@@ -70,6 +70,12 @@ class FakeDataverse {
   std::vector<nlohmann::json> opportunity_closes() const;
 
   void set_change_tracking(const std::string& entity_set, bool on);
+  // An org's customizations of a table: a custom column (Integer, String, ...), and a status
+  // reason added to a state (statuscode values may be added to each statecode,
+  // https://learn.microsoft.com/power-apps/developer/data-platform/define-custom-state-model-transitions:
+  // "You can add more status choices").
+  void add_column(const std::string& entity_set, const std::string& name, const std::string& type);
+  void add_status_reason(const std::string& entity_set, int value, const std::string& label, int state);
   // Every delta token issued so far is expired: the next delta GET answers "perform a full sync".
   void expire_delta_tokens();
   int writes() const;  // rows created, updated, closed or deleted through the API
