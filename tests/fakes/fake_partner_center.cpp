@@ -7,6 +7,7 @@
 
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
+#include "tests/fakes/fake_registrations.hpp"
 #include "tests/fakes/random_ids.hpp"
 
 namespace cosync::fakes {
@@ -143,6 +144,10 @@ void FakePartnerCenter::emit(const std::string& line) const {
 void FakePartnerCenter::stamp(json& referral) {
   referral["eTag"] = new_etag();
   referral["updatedDateTime"] = format_iso8601(service_now());
+  // The service records when a referral closed: closedDateTime, read-only ("Referral closed
+  // DateTime", shared/specs/partner-center-referrals.swagger.json, Referral).
+  if (referral.value("status", "") == "Closed" && !referral.contains("closedDateTime"))
+    referral["closedDateTime"] = referral["updatedDateTime"];
 }
 
 std::string FakePartnerCenter::add_referral(json partial) {
@@ -200,6 +205,14 @@ void FakePartnerCenter::edit(const std::string& id, const std::function<void(jso
   if (it == referrals_.end()) throw std::out_of_range("FakePartnerCenter::edit: no referral " + id);
   change(it->second.referral);
   stamp(it->second.referral);
+}
+
+bool FakePartnerCenter::review_registration(const std::string& id, const std::string& status, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  auto it = referrals_.find(id);
+  if (it == referrals_.end() || !move_registration_review(it->second.referral, status, reason, service_now())) return false;
+  stamp(it->second.referral);  // a real change: new eTag and updatedDateTime, so a pull sees it
+  return true;
 }
 
 void FakePartnerCenter::remove(const std::string& id) {
@@ -526,6 +539,10 @@ FakeResponse FakePartnerCenter::update(const FakeRequest& request, const std::st
   bool registers = std::any_of(changed.begin(), changed.end(), is_registration_path);
   if (registers && !(updated.value("status", "") == "Closed" && updated.value("substatus", "") == "Won"))
     return pc_error(400, "BadRequest", "Only a referral closed as won can be registered", "registrations");
+  if (auto error = registration_write_error(current, changed); !error.empty())
+    return pc_error(400, "BadRequest", error, "registrations");
+  start_registration_review(updated, changed, service_now());
+  if (registers && refuse_registrations_) return pc_error(400, "BadRequest", *refuse_registrations_, "registrations");
 
   stamp(updated);
   current = std::move(updated);

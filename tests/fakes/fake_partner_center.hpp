@@ -56,6 +56,9 @@ class FakePartnerCenter {
   // A seller's edit in PC: applies `change`, then bumps eTag and updatedDateTime. `change` runs
   // under the fake's lock: it must not call back into the fake.
   void edit(const std::string& id, const std::function<void(nlohmann::json&)>& change);
+  // Microsoft's review of the referral's deal registration (tests/fakes/fake_registrations.hpp):
+  // ReviewPending -> ActionRequired -> Approved or Rejected, with `reason`; false when it has none.
+  bool review_registration(const std::string& id, const std::string& status, const std::string& reason = "");
   // Deletes a referral, as Microsoft does with a withdrawn one: every request for it answers 404.
   void remove(const std::string& id);
   // The next PATCH/PUT of referral `id` is preceded by `change` applied as a seller's edit (new
@@ -83,6 +86,13 @@ class FakePartnerCenter {
   void refuse_next_create(std::string message) {
     std::lock_guard lock(mu_);
     refuse_next_create_ = std::move(message);
+  }
+
+  // Deal registrations (`add /registrations/-`) are refused with 400 and `message` while it is set
+  // (a registration the service will not take); nullopt takes them again.
+  void refuse_registrations(std::optional<std::string> message) {
+    std::lock_guard lock(mu_);
+    refuse_registrations_ = std::move(message);
   }
 
   HttpTestServer& server() { return server_; }
@@ -114,6 +124,7 @@ class FakePartnerCenter {
   std::uint64_t next_seq_ = 0;
   int writes_ = 0;
   std::optional<std::string> refuse_next_create_;
+  std::optional<std::string> refuse_registrations_;
   HttpTestServer server_;  // last: stops before the state above goes away
 };
 
