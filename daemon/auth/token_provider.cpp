@@ -32,7 +32,11 @@ net::awaitable<Expected<std::string>> TokenProvider::access_token() {
   acquiring_ = true;
   auto grant = co_await acquire();
   acquiring_ = false;
-  if (!grant) co_return grant.failure();
+  if (!grant) {
+    last_failure_ = grant.failure();
+    co_return grant.failure();
+  }
+  last_failure_.reset();
 
   on_grant(*grant);
   token_ = grant->access_token;

@@ -34,6 +34,8 @@ class TokenProvider {
   // The API rejected the cached token (401): the next access_token() acquires a new one.
   void invalidate();
   const std::string& name() const { return name_; }
+  // Why the last attempt to acquire a token failed; empty once one succeeded (sign-in health).
+  const std::optional<Failure>& last_failure() const { return last_failure_; }
 
  protected:
   // Asks the token endpoint for a new grant.
@@ -50,6 +52,7 @@ class TokenProvider {
   std::string token_;
   TimePoint expires_at_{};
   bool acquiring_ = false;
+  std::optional<Failure> last_failure_;
 };
 
 // POSTs an application/x-www-form-urlencoded body to a token endpoint and parses the answer,

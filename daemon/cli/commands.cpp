@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <iomanip>
 
+#include "daemon/cli/notify/preview.hpp"
 #include "daemon/cli/runtime.hpp"
 #include "daemon/store/state_store.hpp"
 
@@ -143,12 +144,35 @@ int command_quarantine(const Config& config, const std::vector<std::string>& arg
   return kExitUsage;
 }
 
+namespace {
+
+// After each planned event, the notifications it would send (rule, recipients, subject).
+void add_notification_previews(const notify::NotificationConfig& config, TimePoint now,
+                               std::vector<engine::PlannedChange>& changes) {
+  std::vector<engine::PlannedChange> out;
+  for (auto& c : changes) {
+    out.push_back(c);
+    if (c.action != "event" || !c.event.is_object()) continue;
+    for (const auto& p : notify::preview(config, c.event, now)) {
+      nlohmann::json what = {{"sink", p.sink}, {"to", p.to}, {"subject", p.subject}};
+      if (!p.cc.empty()) what["cc"] = p.cc;
+      std::string why = "on " + c.field + (p.problem.empty() ? "" : ": would fail: " + p.problem);
+      out.push_back({c.mapping, c.pc_id, c.crm_id, "notify", p.rule, nullptr, what, why});
+    }
+  }
+  changes = std::move(out);
+}
+
+}  // namespace
+
 int command_plan(Config config, OutputFormat format, std::ostream& out) {
   auto log = make_stderr_logger(config.log);
   SystemClock clock;
+  auto notifications = config.notifications;
   Runtime runtime(std::move(config), log, clock);
   std::vector<engine::PlannedChange> changes;
   if (int status = runtime.plan(changes); status != 0) return status;
+  add_notification_previews(notifications, clock.now(), changes);
   if (format == OutputFormat::json) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& c : changes)

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <boost/asio/as_tuple.hpp>
@@ -19,6 +20,7 @@
 #include "daemon/cli/metadata_validation.hpp"
 #include "daemon/cli/metrics.hpp"
 #include "daemon/cli/metrics_server.hpp"
+#include "daemon/cli/notify/health_events.hpp"
 #include "daemon/cli/notify/sender.hpp"
 #include "daemon/cli/systemd_notify.hpp"
 #include "daemon/engine/sync_engine.hpp"
@@ -121,6 +123,7 @@ struct Runtime::Impl {
   Setup* reloading = nullptr;  // a new configuration being checked against the CRMs
   std::unique_ptr<StateStore> store;
   std::unique_ptr<notify::Sender> sender;  // the notification outbox (README "Notifications")
+  std::unique_ptr<notify::HealthWatch> health;  // sign-in and quarantine events for it
   Metrics metrics;
   std::unique_ptr<MetricsServer> metrics_server;  // metrics.listen, in `run` only
   std::atomic<bool> stop{false};
@@ -208,6 +211,8 @@ struct Runtime::Impl {
     ::chmod(config().state_dir.c_str(), 0700);
     store = std::make_unique<StateStore>(config().state_db_path());
     sender = std::make_unique<notify::Sender>(config().notifications, *store, io.get_executor(), config().http, clock, log);
+    health = std::make_unique<notify::HealthWatch>(*store, clock, log);
+    health->configure(config().notifications.health);
   }
 
   void make_engines(Setup& s) {
@@ -255,6 +260,7 @@ struct Runtime::Impl {
         metrics.record_cycle(sync.mapping->name, sync.mapping->crm_connection, stats, clock.now());
         if (stats.failed || stats.pull_failed) status = 1;
         else if (stats.quarantined && status == 0) status = 3;
+        health->quarantine(sync.mapping->name, quarantine_count(sync.mapping->name));
       } catch (const std::exception& e) {
         log->error("mapping={} cycle aborted by an unexpected error: {}; retried next cycle", sync.mapping->name,
                    e.what());
@@ -262,7 +268,14 @@ struct Runtime::Impl {
         status = 1;
       }
     }
+    health->sign_in(setup->pc.tokens->last_failure());
     co_return status;
+  }
+
+  std::size_t quarantine_count(const std::string& mapping) const {
+    auto all = store->quarantined();
+    return static_cast<std::size_t>(
+        std::count_if(all.begin(), all.end(), [&](const QuarantineEntry& q) { return q.mapping == mapping; }));
   }
 
   // SIGHUP: the new config and mappings are validated offline and online, then swapped in; a
@@ -293,6 +306,7 @@ struct Runtime::Impl {
         make_engines(*candidate);
         setup = std::move(candidate);
         sender->configure(setup->config.notifications);
+        health->configure(setup->config.notifications.health);
         log->info("configuration reloaded from {}: {} mapping(s)", path, setup->syncs.size());
       }
     } catch (const ConfigError& e) {

@@ -1,5 +1,6 @@
 #include "daemon/engine/cycle_plan.hpp"
 
+#include "daemon/engine/event_payload.hpp"
 #include "daemon/mapping/lead_rules.hpp"
 #include "daemon/util/json_path.hpp"
 #include "daemon/util/remote_json.hpp"
@@ -40,7 +41,12 @@ void describe_update(const PlannedUpdate& p, const mapping::Mapping& m, std::vec
         add(a.side == Side::pc ? "update Partner Center" : "update CRM", c.path,
             record ? json_at(*record, c.path) : nlohmann::json(), c.value, a.reason);
     if (a.kind == RuleAction::Kind::hold) add("hold", a.key, nullptr, format_iso8601(a.until), a.reason);
-    if (a.kind == RuleAction::Kind::event) add("event", a.key, nullptr, nullptr, a.reason);
+    if (a.kind == RuleAction::Kind::event) {
+      add("event", a.key, nullptr, nullptr, a.reason);
+      out.back().event = event_payload({m.name, "", m.crm_object, item.pc_id, p.link.crm_id}, a.key, a.reason, "",
+                                       item.pc ? item.pc->fields : nlohmann::json::object(),
+                                       item.crm ? item.crm->fields : nlohmann::json::object());
+    }
   }
 }
 

@@ -150,6 +150,7 @@ struct PlannedChange {
   nlohmann::json old_value;
   nlohmann::json new_value;
   std::string reason;
+  nlohmann::json event = nullptr;  // an "event" line: its payload as the outbox would get it (notification preview)
 };
 
 // The plan as `cosyncd plan` lists it, and the counts a real cycle would report.

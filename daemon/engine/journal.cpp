@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "daemon/engine/event_payload.hpp"
+#include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 
 namespace cosync::engine {
@@ -38,36 +40,20 @@ void Journal::audit(const Link& link, const std::string& field, const nlohmann::
                     to_string(origin), kind, detail, ""});
 }
 
-namespace {
-
-// Who an event concerns, as far as the records say: the CRM record's owner (Salesforce
-// Owner.Email/Name when the mapping reads them), the referral's partner team and customer contacts.
-nlohmann::json event_people(const nlohmann::json& pc, const nlohmann::json& crm) {
-  nlohmann::json owner = nlohmann::json::object();
-  if (auto o = mapping::first_value_at(crm, "Owner"); o.is_object()) owner = o;
-  for (const char* id : {"OwnerId", "_ownerid_value"})
-    if (auto v = mapping::first_value_at(crm, id); !v.is_null()) owner["Id"] = v;
-  auto list = [](const nlohmann::json& v) { return v.is_array() ? v : nlohmann::json::array(); };
-  return {{"crm_owner", owner},
-          {"partner_team", list(mapping::first_value_at(pc, "team"))},
-          {"customer_contacts", list(mapping::first_value_at(pc, "customerProfile.team"))}};
-}
-
-}  // namespace
-
 void Journal::event(const Link& link, const std::string& key, Origin origin, const std::string& reason,
                     const std::optional<connectors::RemoteRecord>& pc,
                     const std::optional<connectors::RemoteRecord>& crm) {
+  // A record read again before its shadow could take the new value (e.g. a status the value map
+  // lacks) shows the same transition again: the same event as the referral's last is no news.
+  auto last = store_.last_event(mapping_.name, link.pc_id, {});
+  if (last && last->event == key && remote_json::string_or(last->payload, "reason") == reason) return;
   audit(link, key, nullptr, nullptr, origin, "event", reason);
   nlohmann::json pc_fields = pc ? pc->fields : nlohmann::json::object();
   nlohmann::json crm_fields = crm ? crm->fields : nlohmann::json::object();
   std::string at = format_iso8601(clock_.now());
-  nlohmann::json payload = {{"event", key},           {"reason", reason},
-                            {"at", at},               {"mapping", mapping_.name},
-                            {"referral_id", link.pc_id}, {"crm_id", link.crm_id},
-                            {"crm_system", crm_system_}, {"crm_object", mapping_.crm_object},
-                            {"people", event_people(pc_fields, crm_fields)},
-                            {"pc", pc_fields},        {"crm", crm_fields}};
+  nlohmann::json payload =
+      event_payload({mapping_.name, crm_system_, mapping_.crm_object, link.pc_id, link.crm_id}, key, reason, at,
+                    pc_fields, crm_fields);
   store_.add_event({0, at, mapping_.name, link.pc_id, link.crm_id, key, std::move(payload)});
 }
 

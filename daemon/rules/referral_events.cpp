@@ -40,6 +40,15 @@ std::string transition_event(const std::string& before, const std::string& statu
   return "";
 }
 
+// A referral the partner shared (direction Outgoing): Microsoft answers it. Partner Center shows
+// the answer in its substatus: Accepted or Engaged, or Closed/Declined ("referral resources",
+// ReferralSubstatus).
+std::string microsoft_answer(const std::string& before_sub, const std::string& status, const std::string& substatus) {
+  if (status == "Closed") return substatus == "Declined" ? "co_sell_declined" : "";
+  auto answered = [](const std::string& sub) { return sub == "Accepted" || sub == "Engaged"; };
+  return status == "Active" && answered(substatus) && !answered(before_sub) ? "co_sell_accepted" : "";
+}
+
 }  // namespace
 
 std::vector<engine::RuleAction> ReferralEvents::evaluate(const engine::RuleInput& in) const {
@@ -49,13 +58,19 @@ std::vector<engine::RuleAction> ReferralEvents::evaluate(const engine::RuleInput
   std::string status = after_merge(in, "status");
   std::string substatus = after_merge(in, "substatus");
   std::string key = transition_event(*before, status, substatus);
+  if (remote_json::string_or(*in.pc, "direction") == "Outgoing" && *before != "Closed") {
+    // Without a mapped substatus, an unchanged status is an unchanged answer.
+    auto before_sub = synced(in.mapping, *in.link, "substatus").value_or(*before == status ? substatus : "");
+    if (auto answer = microsoft_answer(before_sub, status, substatus); !answer.empty()) key = answer;
+  }
   if (key.empty()) return {};
   engine::RuleAction event;
   event.kind = engine::RuleAction::Kind::event;
   event.side = engine::Side::pc;
   event.key = key;
   event.reason = "referral " + in.link->pc_id + ": " + *before + " -> " + status +
-                 (substatus.empty() ? "" : "/" + substatus);
+                 (substatus.empty() ? "" : "/" + substatus) +
+                 (key.starts_with("co_sell_") ? " (Microsoft's answer to the shared referral)" : "");
   return {event};
 }
 

@@ -7,7 +7,9 @@
 namespace cosync::rules {
 
 // Keys: "accepted" (New -> Active), "won", "lost", "declined", "expired" (-> Closed with that
-// substatus). Needs a mapped field reading `status` (alone or with `substatus`): the shadow of the
+// substatus). A referral the partner shared (direction Outgoing) gets Microsoft's answer instead:
+// "co_sell_accepted" (Active, substatus Accepted or Engaged) and "co_sell_declined" (Closed/Declined).
+// Needs a mapped field reading `status` (alone or with `substatus`): the shadow of the
 // last sync is what "before" means; without one the rule says nothing.
 class ReferralEvents final : public engine::Rule {
  public:

@@ -1,5 +1,7 @@
 #include "daemon/rules/won_hold.hpp"
 
+#include <algorithm>
+
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 
@@ -39,6 +41,10 @@ std::vector<engine::RuleAction> WonHold::evaluate(const engine::RuleInput& input
   hold.reason = "Closed/Won held until " + format_iso8601(*release) + " (Partner Center's clock: createdDateTime + " +
                 std::to_string(std::chrono::duration_cast<std::chrono::hours>(input.mapping.won_hold).count()) +
                 "h, the earliest a won deal may be registered)";
+  // The notification outbox hears of the hold once, when it starts ("won_held").
+  bool started = !input.held || std::none_of(input.held->begin(), input.held->end(),
+                                              [](const HeldAction& h) { return h.key == kKey; });
+  if (started) return {hold, {engine::RuleAction::Kind::event, engine::Side::pc, {}, "won_held", hold.until, hold.reason}};
   return {hold};
 }
 

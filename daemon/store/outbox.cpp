@@ -74,6 +74,34 @@ std::vector<OutboxEvent> StateStore::events() const {
   return read_events(s);
 }
 
+std::optional<OutboxEvent> StateStore::last_event(const std::string& mapping, const std::string& pc_id,
+                                                   const std::vector<std::string>& keys) const {
+  SqliteStatement s(db_,
+                    "SELECT id, at, mapping, pc_id, crm_id, event, payload FROM outbox WHERE mapping=? AND pc_id=? "
+                    "AND (?='[]' OR event IN (SELECT value FROM json_each(?))) ORDER BY id DESC LIMIT 1");
+  std::string list = nlohmann::json(keys).dump();
+  s.bind(mapping, pc_id, list, list);
+  auto found = read_events(s);
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
+int StateStore::prune_outbox(const std::string& sent_before, const std::string& events_before) {
+  Transaction tx(*this);
+  SqliteStatement sent(db_, "DELETE FROM deliveries WHERE status='sent' AND sent_at<?");
+  sent.bind(sent_before);
+  sent.run();
+  int removed = sqlite3_changes(db_);
+  SqliteStatement old(db_,
+                      "DELETE FROM outbox WHERE dispatched=1 AND at<? AND NOT EXISTS "
+                      "(SELECT 1 FROM deliveries d WHERE d.event_id=outbox.id)");
+  old.bind(events_before);
+  old.run();
+  removed += sqlite3_changes(db_);
+  tx.commit();
+  return removed;
+}
+
 void StateStore::dispatch_event(long long event_id,
                                 const std::vector<std::pair<std::string, std::string>>& rule_message_ids) {
   Transaction tx(*this);

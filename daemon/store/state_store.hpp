@@ -173,6 +173,13 @@ class StateStore {
   bool retry_delivery_now(long long delivery_id);  // false when no such delivery
   bool drop_delivery(long long delivery_id);
   std::vector<OutboxEvent> events() const;  // every event kept, oldest first (reports)
+  // The newest event of the referral `pc_id` of `mapping` ("" for cosync's own) whose key is one
+  // of `keys` (any key when empty).
+  std::optional<OutboxEvent> last_event(const std::string& mapping, const std::string& pc_id,
+                                        const std::vector<std::string>& keys) const;
+  // Deletes deliveries sent before `sent_before`, then dispatched events from before
+  // `events_before` that no delivery still needs; returns how many rows went.
+  int prune_outbox(const std::string& sent_before, const std::string& events_before);
 
   // An SQL scope: `open` runs at once, finish() runs `close`; destroyed before finish(), `undo` runs.
   class SqlScope {

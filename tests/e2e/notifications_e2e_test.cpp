@@ -27,7 +27,11 @@ TEST_CASE("e2e notifications: accepting a lead in Salesforce posts the introduct
   auto posts = teams.requests("POST", "/hook");
   REQUIRE(posts.size() == 1);
   auto card = json::parse(posts[0].body);
+  // The Office 365 connector card Teams incoming webhooks take: @type, @context, and a summary or
+  // text (Teams answers "Summary or Text is required" without).
   CHECK(card["@type"] == "MessageCard");
+  CHECK(card["@context"] == "https://schema.org/extensions");
+  CHECK(card["summary"] == "Introduction: Fabrikam");
   CHECK(card["title"] == "Introduction: Fabrikam");
   CHECK(card["text"] == "Referral " + id + " (referral " + id + ": New -> Active/Accepted).\n");
   testing::check_once(h);

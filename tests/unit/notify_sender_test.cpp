@@ -196,3 +196,22 @@ TEST_CASE_METHOD(testing::NotifyFixture, "notify: a command gets the message and
   REQUIRE(store.deliveries("pending").size() == 1);
   CHECK(store.deliveries("pending")[0].last_error.find("exited with status 3") != std::string::npos);
 }
+
+TEST_CASE_METHOD(testing::NotifyFixture, "notify: a rule with an HTML template sends Graph an HTML body") {
+  fakes::FakeTokenServer tokens;
+  tokens.add_client("app", "secret");
+  // https://learn.microsoft.com/en-us/graph/api/user-sendmail: the message's body is an itemBody,
+  // contentType text or html.
+  fakes::HttpTestServer graph([](const fakes::FakeRequest&) { return fakes::FakeResponse{202, {}, ""}; });
+  notify::NotificationConfig config;
+  config.sinks["mail"] = graph_sink(tokens, graph);
+  config.rules.push_back(rule("mail"));
+  config.rules.back().html = "<p>Hello {people.crm_owner.Name}</p>";
+  auto s = sender(config);
+  store.add_event(testing::accepted_event());
+  deliver(*s);
+  auto posts = graph.requests("POST", "/v1.0/users/cosync@contoso.com/sendMail");
+  REQUIRE(posts.size() == 1);
+  auto body = json::parse(posts[0].body);
+  CHECK(body["message"]["body"] == json{{"contentType", "HTML"}, {"content", "<p>Hello Olga Owner</p>"}});
+}

@@ -70,10 +70,10 @@ struct ReportFiles {
     link("1", {"Active", "Accepted"}, 1000, "US");
     link("2", {"Active", "Accepted"}, 2500.5, "US");
     link("3", {"New", "Pending"}, 700, "Contoso, \"DE\"");
-    OutboxEvent shared{0, "2026-02-01T10:00:00Z", "leads", "1", "001", "shared", {{"pc", {{"_kind", "co_sell_opportunity"}}}}};
+    OutboxEvent shared{0, "2026-02-01T10:00:00Z", "leads", "1", "001", "co_sell_shared", {{"pc", {{"_kind", "co_sell_opportunity"}}}}};
     store.add_event(shared);
-    store.add_event({0, "2026-02-03T10:00:00Z", "leads", "1", "001", "accepted", {}});
-    store.add_event({0, "2026-02-04T10:00:00Z", "leads", "2", "002", "shared", {{"pc", {{"type", "Shared"}}}}});
+    store.add_event({0, "2026-02-03T10:00:00Z", "leads", "1", "001", "co_sell_accepted", {}});
+    store.add_event({0, "2026-02-04T10:00:00Z", "leads", "2", "002", "co_sell_shared", {{"pc", {{"type", "Shared"}}}}});
   }
   std::string report(std::vector<std::string> args, int expected = 0) {
     std::ostringstream out, err;

@@ -84,6 +84,7 @@ class CommandSink final : public Sink {
   net::awaitable<Status> send(const Message& m) override {
     nlohmann::json input = {{"message_id", m.message_id}, {"subject", m.subject}, {"text", m.body},
                             {"to", m.to},                 {"cc", m.cc},           {"event", m.event}};
+    if (!m.html.empty()) input["html"] = m.html;
     auto run = [o = options_, text = input.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)]()
         -> net::awaitable<std::optional<Failure>> { co_return run_command(o, text); };
     auto failure = co_await net::co_spawn(blocking_, std::move(run), net::use_awaitable);

@@ -21,6 +21,21 @@ nlohmann::json webhook_body(const std::string& format, const Message& m) {
   if (format == "teams")
     return {{"@type", "MessageCard"}, {"@context", "https://schema.org/extensions"}, {"summary", m.subject},
             {"title", m.subject},     {"text", m.body}};
+  // Teams Workflows and incoming webhooks: an Adaptive Card in a message's attachment ("Send
+  // Adaptive Cards using an incoming webhook", learn.microsoft.com/microsoftteams/platform/
+  // webhooks-and-connectors/how-to/connectors-using). Office 365 connectors (MessageCard) retire.
+  if (format == "teams_adaptive") {
+    nlohmann::json card = {{"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
+                           {"type", "AdaptiveCard"},
+                           {"version", "1.2"},
+                           {"body",
+                            {{{"type", "TextBlock"}, {"text", m.subject}, {"weight", "Bolder"}, {"size", "Medium"},
+                              {"wrap", true}},
+                             {{"type", "TextBlock"}, {"text", m.body}, {"wrap", true}}}}};
+    return {{"type", "message"},
+            {"attachments",
+             {{{"contentType", "application/vnd.microsoft.card.adaptive"}, {"contentUrl", nullptr}, {"content", card}}}}};
+  }
   if (format == "slack") return {{"text", "*" + m.subject + "*\n" + m.body}};
   return {{"message_id", m.message_id}, {"subject", m.subject}, {"text", m.body}, {"event", m.event}};
 }
@@ -58,7 +73,8 @@ class GraphSink final : public Sink {
   bool needs_recipients() const override { return true; }
   net::awaitable<Status> send(const Message& m) override {
     nlohmann::json message = {{"subject", m.subject},
-                              {"body", {{"contentType", "Text"}, {"content", m.body}}},
+                              {"body", m.html.empty() ? nlohmann::json{{"contentType", "Text"}, {"content", m.body}}
+                                                      : nlohmann::json{{"contentType", "HTML"}, {"content", m.html}}},
                               {"toRecipients", graph_recipients(m.to)},
                               {"internetMessageId", m.message_id}};
     if (!m.cc.empty()) message["ccRecipients"] = graph_recipients(m.cc);

@@ -22,7 +22,27 @@ std::vector<std::string> recipients(const std::vector<std::string>& templates, c
   return out;
 }
 
+std::string escape_html(const std::string& text) {
+  std::string out;
+  for (char c : text) switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  return out;
+}
+
 }  // namespace
+
+std::string render_html(const std::string& html, const nlohmann::json& payload) {
+  return mapping::render_placeholders(html, [&](std::string_view path) {
+    auto v = mapping::first_value_at(payload, path);
+    return v.is_string() ? nlohmann::json(escape_html(v.get<std::string>())) : v;
+  });
+}
 
 std::string render(const std::string& text, const nlohmann::json& payload) {
   return mapping::render_placeholders(text, [&](std::string_view path) { return mapping::first_value_at(payload, path); });
@@ -35,6 +55,7 @@ Expected<Message> compose(const NotificationRule& rule, const Delivery& d, bool 
   m.event["message_id"] = d.message_id;
   m.subject = render(rule.subject, m.event);
   m.body = render(rule.body, m.event);
+  if (!rule.html.empty()) m.html = render_html(rule.html, m.event);
   m.to = recipients(rule.to, m.event);
   m.cc = recipients(rule.cc, m.event);
   if (needs_recipients && m.to.empty())

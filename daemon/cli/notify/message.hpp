@@ -15,6 +15,7 @@ struct Message {
   std::string message_id;  // "<...@cosync>": the same on a resend, so receivers can drop the duplicate
   std::string subject;
   std::string body;
+  std::string html;  // the HTML alternative, when the rule has one
   std::vector<std::string> to;
   std::vector<std::string> cc;
   nlohmann::json event;  // the event's payload, with "message_id" added
@@ -23,6 +24,8 @@ struct Message {
 // Fills "{path}" placeholders from the event payload: the first non-empty value at the path (as
 // the mapping's templates read arrays), "{path|date}" keeps the date of a timestamp.
 std::string render(const std::string& text, const nlohmann::json& payload);
+// The same for an HTML template: the values are HTML-escaped (remote text is never markup).
+std::string render_html(const std::string& html, const nlohmann::json& payload);
 
 // The rule's message for the delivery; a Failure (rejected) when no recipient is left once the
 // placeholders are filled (e.g. the CRM record has no owner e-mail).

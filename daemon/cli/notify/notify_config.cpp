@@ -81,8 +81,9 @@ SinkConfig read_sink(const std::string& name, const YamlNode& node) {
     s.webhook.url = https_url(node.get("url"));
     if (auto f = node.find("format")) {
       s.webhook.format = f->as_string();
-      if (s.webhook.format != "json" && s.webhook.format != "teams" && s.webhook.format != "slack")
-        f->fail("expected json, teams or slack, got '" + s.webhook.format + "'");
+      static const std::set<std::string> formats = {"json", "teams", "teams_adaptive", "slack"};
+      if (!formats.contains(s.webhook.format))
+        f->fail("expected json, teams, teams_adaptive or slack, got '" + s.webhook.format + "'");
     }
   } else if (t == "command") {
     node.allow_only({"type", "command", "timeout"});
@@ -112,12 +113,29 @@ std::vector<std::string> addresses(const YamlNode& rule, std::string_view key) {
   return out;
 }
 
-// "Subject: ..." on the first line, then the body after a blank line.
-void read_template(const YamlNode& node, NotificationRule& r) {
-  std::string path = node.readable_file(FileAccess::plain, 256 * 1024);
+// Checks each line's placeholders, naming the template file and line.
+void check_placeholders(const YamlNode& node, const std::string& path, const std::string& t) {
+  int line = 1;
+  for (std::size_t i = 0; i < t.size(); ++line) {
+    auto end = t.find('\n', i);
+    auto problem = template_problem(t.substr(i, end == std::string::npos ? std::string::npos : end - i));
+    if (!problem.empty()) node.fail(path + ":" + std::to_string(line) + ": " + problem);
+    i = end == std::string::npos ? t.size() : end + 1;
+  }
+}
+
+// A template file's text (at most 256 KiB); `path` is where it was found.
+std::string template_file(const YamlNode& node, std::string& path) {
+  path = node.readable_file(FileAccess::plain, 256 * 1024);
   auto text = read_bounded_file(path, 256 * 1024);
   if (!text) node.fail(text.failure().message);
-  const std::string& t = *text;
+  return *text;
+}
+
+// "Subject: ..." on the first line, then the body after a blank line.
+void read_template(const YamlNode& node, NotificationRule& r) {
+  std::string path;
+  const std::string t = template_file(node, path);
   auto eol = t.find('\n');
   std::string first = t.substr(0, eol);
   if (!first.starts_with("Subject:")) node.fail(path + ":1: expected the first line to be 'Subject: ...'");
@@ -128,16 +146,19 @@ void read_template(const YamlNode& node, NotificationRule& r) {
   r.body = eol == std::string::npos ? "" : t.substr(eol + 1);
   if (r.body.starts_with("\r\n")) r.body.erase(0, 2);
   else if (r.body.starts_with("\n")) r.body.erase(0, 1);
-  int line = 1;
-  for (std::size_t i = 0; i < t.size(); i = t.find('\n', i) == std::string::npos ? t.size() : t.find('\n', i) + 1, ++line) {
-    auto end = t.find('\n', i);
-    auto problem = template_problem(t.substr(i, end == std::string::npos ? std::string::npos : end - i));
-    if (!problem.empty()) node.fail(path + ":" + std::to_string(line) + ": " + problem);
-  }
+  check_placeholders(node, path, t);
+}
+
+// The HTML alternative: the whole file is the body (the subject is the text template's).
+std::string read_html_template(const YamlNode& node) {
+  std::string path;
+  std::string text = template_file(node, path);
+  check_placeholders(node, path, text);
+  return text;
 }
 
 NotificationRule read_rule(const YamlNode& node, const NotificationConfig& c) {
-  node.expect_map().allow_only({"name", "on", "when", "sink", "to", "cc", "template"});
+  node.expect_map().allow_only({"name", "on", "when", "sink", "to", "cc", "template", "html_template"});
   NotificationRule r;
   r.name = node.string("name");
   r.on = node.string("on");
@@ -152,6 +173,7 @@ NotificationRule read_rule(const YamlNode& node, const NotificationConfig& c) {
   bool mail = found->second.type == SinkType::smtp || found->second.type == SinkType::graph;
   if (mail && r.to.empty()) node.get("to").fail("a mail needs at least one recipient");
   read_template(node.get("template"), r);
+  if (auto html = node.find("html_template")) r.html = read_html_template(*html);
   return r;
 }
 
@@ -185,12 +207,21 @@ std::string template_problem(const std::string& text) {
 }
 
 NotificationConfig read_notifications(const YamlNode& node) {
-  node.expect_map().allow_only({"sinks", "rules", "max_attempts", "retry", "retry_max", "interval"});
+  node.expect_map().allow_only(
+      {"sinks", "rules", "max_attempts", "retry", "retry_max", "interval", "keep_sent", "keep_events", "health"});
   NotificationConfig c;
   if (auto v = node.find("max_attempts")) c.max_attempts = static_cast<int>(v->as_int(1, 100));
   if (auto v = node.find("retry")) c.retry = v->as_seconds(seconds(1), seconds(86400));
   if (auto v = node.find("retry_max")) c.retry_max = v->as_seconds(seconds(1), seconds(7 * 86400));
   if (auto v = node.find("interval")) c.interval = v->as_seconds(seconds(1), seconds(3600));
+  if (auto v = node.find("keep_sent")) c.keep_sent = v->as_seconds(seconds(3600), seconds(3650LL * 86400));
+  if (auto v = node.find("keep_events")) c.keep_events = v->as_seconds(seconds(86400), seconds(3650LL * 86400));
+  if (auto h = node.find("health")) {
+    h->expect_map().allow_only({"quarantine_above", "quarantine_growing_cycles"});
+    if (auto v = h->find("quarantine_above")) c.health.quarantine_above = static_cast<std::size_t>(v->as_int(1, 1000000));
+    if (auto v = h->find("quarantine_growing_cycles"))
+      c.health.quarantine_growing_cycles = static_cast<int>(v->as_int(1, 1000));
+  }
   if (auto sinks = node.find("sinks"))
     for (auto& [name, s] : sinks->entries()) c.sinks.emplace(name, read_sink(name, s));
   if (auto rules = node.find("rules"))

@@ -36,7 +36,7 @@ struct GraphOptions {
 
 struct WebhookOptions {
   std::string url;
-  std::string format = "json";  // json (the event), teams (MessageCard), slack ({"text"})
+  std::string format = "json";  // json (the event), teams (MessageCard), teams_adaptive (Adaptive Card), slack
 };
 
 struct CommandOptions {
@@ -62,7 +62,14 @@ struct NotificationRule {
   std::vector<std::string> cc;
   std::string subject;  // from the template file's "Subject:" line
   std::string body;     // the rest of the template file
+  std::string html;     // the optional HTML alternative (html_template:), placeholders HTML-escaped
   std::string where;    // "file:line" of the rule, for logs
+};
+
+// When cosync's own health is an event (health_events.hpp).
+struct HealthOptions {
+  std::size_t quarantine_above = 0;   // quarantine_growing when a mapping's count rises above it; 0: off
+  int quarantine_growing_cycles = 0;  // ... or grows this many cycles in a row; 0: off
 };
 
 struct NotificationConfig {
@@ -72,6 +79,11 @@ struct NotificationConfig {
   std::chrono::seconds retry{30};         // first retry delay, doubled per attempt
   std::chrono::seconds retry_max{3600};
   std::chrono::seconds interval{10};      // how often the sender looks for due deliveries
+  HealthOptions health;
+  // The outbox is pruned hourly: sent deliveries after keep_sent, events no delivery needs any
+  // more after keep_events (the reports read them: `report shared` goes back that far).
+  std::chrono::seconds keep_sent{30 * 86400};
+  std::chrono::seconds keep_events{400 * 86400};
 
   const NotificationRule* rule(const std::string& name) const;
 };

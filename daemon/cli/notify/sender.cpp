@@ -3,6 +3,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "daemon/cli/notify/preview.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 #include "daemon/util/uuid.hpp"
@@ -41,10 +42,8 @@ void Sender::stop() {
 void Sender::dispatch() {
   for (const auto& e : store_.undispatched_events(kBatch)) {
     std::vector<std::pair<std::string, std::string>> wanted;
-    const auto& crm = remote_json::member(e.payload, "crm");
-    mapping::ConditionInput in{&remote_json::member(e.payload, "pc"), crm.empty() ? nullptr : &crm, clock_.now()};
     for (const auto& r : config_.rules)
-      if (r.on == e.event && r.when.evaluate(in)) wanted.emplace_back(r.name, "<" + random_uuid() + "@cosync>");
+      if (wants(r, e.event, e.payload, clock_.now())) wanted.emplace_back(r.name, "<" + random_uuid() + "@cosync>");
     store_.dispatch_event(e.id, wanted);
     for (const auto& [rule, id] : wanted)
       log_->info("notification {} queued: event {} of referral {} (message {})", rule, e.event, e.pc_id, id);
@@ -89,9 +88,18 @@ net::awaitable<void> Sender::deliver(const Delivery& d) {
              d.event.event, d.event.pc_id, d.message_id);
 }
 
+void Sender::prune() {
+  auto now = clock_.now();
+  if (now - last_prune_ < std::chrono::hours(1)) return;
+  last_prune_ = now;
+  int removed = store_.prune_outbox(format_iso8601(now - config_.keep_sent), format_iso8601(now - config_.keep_events));
+  if (removed > 0) log_->info("notifications: pruned {} sent deliveries and old events from the outbox", removed);
+}
+
 net::awaitable<void> Sender::deliver_due() {
   if (next_config_) apply(*std::exchange(next_config_, std::nullopt));
   dispatch();
+  prune();
   for (const auto& d : store_.due_deliveries(format_iso8601(clock_.now()), kBatch)) {
     if (stopping_) break;
     co_await deliver(d);

@@ -50,6 +50,8 @@ class Sender {
   void dispatch();
   boost::asio::awaitable<void> deliver(const Delivery& d);
   void reschedule(const Delivery& d, const Failure& f);
+  // Hourly: sent deliveries and old events leave the state database (keep_sent, keep_events).
+  void prune();
 
   void apply(NotificationConfig config);
 
@@ -65,6 +67,7 @@ class Sender {
   boost::asio::steady_timer timer_;
   bool stopping_ = false;
   Counts counts_;
+  TimePoint last_prune_{};
 };
 
 }  // namespace cosync::notify

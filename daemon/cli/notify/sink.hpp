@@ -27,7 +27,7 @@ std::unique_ptr<Sink> make_sink(const SinkConfig& config, http::HttpClient& http
                                 const Clock& clock, const Log& log);
 
 // The webhook body for a format: "json" the event, "teams" an Office 365 connector MessageCard,
-// "slack" an incoming-webhook {"text"}.
+// "teams_adaptive" a message with an Adaptive Card (Teams Workflows), "slack" an incoming-webhook {"text"}.
 nlohmann::json webhook_body(const std::string& format, const Message& message);
 
 // The RFC 5322 message libcurl uploads: headers (Message-ID kept), then the text body in UTF-8.

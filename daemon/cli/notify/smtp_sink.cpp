@@ -13,6 +13,7 @@
 
 #include "daemon/cli/notify/sink.hpp"
 #include "daemon/util/remote_json.hpp"
+#include "daemon/util/uuid.hpp"
 
 namespace cosync::notify {
 namespace net = boost::asio;
@@ -132,6 +133,17 @@ class SmtpSink final : public Sink {
   const Clock& clock_;
 };
 
+// One body with its headers: UTF-8, 8bit, bare LF turned into CRLF (libcurl dot-stuffs the lines).
+std::string text_part(const std::string& type, const std::string& body) {
+  std::string out = "Content-Type: " + type + "; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n";
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) out += '\r';
+    out += body[i];
+  }
+  if (!out.ends_with("\r\n")) out += "\r\n";
+  return out;
+}
+
 }  // namespace
 
 std::string mime_message(const std::string& from, const Message& m, TimePoint now) {
@@ -143,14 +155,14 @@ std::string mime_message(const std::string& from, const Message& m, TimePoint no
   std::string out = "Date: " + std::string(date) + "\r\nFrom: " + one_line(from) + "\r\nTo: " + joined(m.to) + "\r\n";
   if (!m.cc.empty()) out += "Cc: " + joined(m.cc) + "\r\n";
   out += "Subject: " + header_text(one_line(m.subject)) + "\r\nMessage-ID: " + one_line(m.message_id) +
-         "\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n"
-         "X-Cosync-Event: " + one_line(remote_json::string_or(m.event, "event")) + "\r\n\r\n";
-  for (std::size_t i = 0; i < m.body.size(); ++i) {  // bare LF -> CRLF (libcurl dot-stuffs the lines)
-    if (m.body[i] == '\n' && (i == 0 || m.body[i - 1] != '\r')) out += '\r';
-    out += m.body[i];
-  }
-  if (!out.ends_with("\r\n")) out += "\r\n";
-  return out;
+         "\r\nMIME-Version: 1.0\r\nX-Cosync-Event: " + one_line(remote_json::string_or(m.event, "event")) + "\r\n";
+  if (m.html.empty()) return out + text_part("text/plain", m.body);
+  // Both bodies: mail clients show the last part they can render (RFC 2046 5.1.4).
+  std::string boundary = "=_cosync_" + random_uuid();
+  out += "Content-Type: multipart/alternative; boundary=\"" + boundary + "\"\r\n\r\n";
+  out += "--" + boundary + "\r\n" + text_part("text/plain", m.body);
+  out += "--" + boundary + "\r\n" + text_part("text/html", m.html);
+  return out + "--" + boundary + "--\r\n";
 }
 
 std::unique_ptr<Sink> make_smtp_sink(const SmtpOptions& o, net::any_io_executor blocking, const Clock& clock) {
