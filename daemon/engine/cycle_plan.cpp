@@ -34,6 +34,12 @@ void describe_update(const PlannedUpdate& p, const mapping::Mapping& m, std::vec
   if (p.crm_link_field_stale)
     add("update CRM", m.crm_link_field, json_at(item.crm->fields, m.crm_link_field), p.link.pc_id, "link field");
   if (p.refused) add("quarantine", "(record)", nullptr, nullptr, *p.refused);
+  if (const auto& r = p.registration; r && !p.refused) {  // registration_planning.cpp
+    if (r->kind == PlannedRegistration::Kind::add) add("register deal", "registrations", nullptr, r->body, r->reason);
+    if (r->kind == PlannedRegistration::Kind::link) add("link registration", "registrations", nullptr, nullptr, r->reason);
+    for (const auto& c : r->changes)
+      add("update registration", c.path, item.pc ? json_at(item.pc->fields, c.path) : nlohmann::json(), c.value, r->reason);
+  }
   for (const auto& a : p.actions) {
     const auto* record = a.side == Side::pc ? (item.pc ? &item.pc->fields : nullptr) : (item.crm ? &item.crm->fields : nullptr);
     if (a.kind == RuleAction::Kind::write)

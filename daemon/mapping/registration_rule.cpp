@@ -161,6 +161,9 @@ FieldRule read_status_field(const std::string& key, const YamlNode& node) {
     if (auto values = node.find("values"))
       for (auto& [pc, crm] : values->entries())
         f.values.push_back({nlohmann::json(pc), nlohmann::json(crm.as_string()), crm.line(), Direction::to_crm});
+    // No registration yet, or a CRM field still empty: both read as "none", not as a value the
+    // map lacks (which would keep the field from ever syncing).
+    if (!f.values.empty()) f.values.push_back({nullptr, nullptr, node.line(), Direction::to_crm});
   }
   return f;
 }

@@ -8,6 +8,7 @@
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 #include "tests/fakes/fake_registrations.hpp"
+#include "tests/fakes/fake_registrations.hpp"
 #include "tests/fakes/random_ids.hpp"
 
 namespace cosync::fakes {
@@ -205,6 +206,14 @@ void FakePartnerCenter::edit(const std::string& id, const std::function<void(jso
   if (it == referrals_.end()) throw std::out_of_range("FakePartnerCenter::edit: no referral " + id);
   change(it->second.referral);
   stamp(it->second.referral);
+}
+
+bool FakePartnerCenter::review_registration(const std::string& id, const std::string& status, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  auto it = referrals_.find(id);
+  if (it == referrals_.end() || !move_registration_review(it->second.referral, status, reason, service_now())) return false;
+  stamp(it->second.referral);  // a real change: new eTag and updatedDateTime, so a pull sees it
+  return true;
 }
 
 bool FakePartnerCenter::review_registration(const std::string& id, const std::string& status, const std::string& reason) {
@@ -539,6 +548,9 @@ FakeResponse FakePartnerCenter::update(const FakeRequest& request, const std::st
   bool registers = std::any_of(changed.begin(), changed.end(), is_registration_path);
   if (registers && !(updated.value("status", "") == "Closed" && updated.value("substatus", "") == "Won"))
     return pc_error(400, "BadRequest", "Only a referral closed as won can be registered", "registrations");
+  if (auto error = registration_write_error(current, changed); !error.empty())
+    return pc_error(400, "BadRequest", error, "registrations");
+  start_registration_review(updated, changed, service_now());
   if (auto error = registration_write_error(current, changed); !error.empty())
     return pc_error(400, "BadRequest", error, "registrations");
   start_registration_review(updated, changed, service_now());
