@@ -1,5 +1,7 @@
 // `accept:` and `decline:` of a mapping (daemon/mapping/lead_rules.hpp): what a file means, what
 // it refuses, and what the policy decides for a referral.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 #include "daemon/mapping/lead_rules.hpp"
@@ -108,4 +110,46 @@ TEST_CASE("lead rules: a policy the file cannot carry out is refused with file, 
   CHECK_THAT(f.error_of(with_policy("decline:\n  when: { pc.status: New }\n  reason: No\n", no_declined)),
              Catch::StartsWith(f.path + ":7: decline: the status field 'status' has no value-map entry that writes "
                                         "[\"Closed\",\"Declined\"] to the CRM"));
+}
+
+TEST_CASE("lead rules: stale reads weeks, defaults warn_before and touches, and pulls the touch counter") {
+  testing::MappingFile f;
+  const std::string lost = kStatus + "      - { pc: [Closed, Lost], crm: Lost }\n";
+  auto m = f.load(with_policy("stale:\n  after: 8w\n  reason: No response\n  progress: field:Touches__c\n", lost));
+  REQUIRE(m.leads);
+  REQUIRE(m.leads->stale);
+  const auto& s = *m.leads->stale;
+  CHECK(s.after == std::chrono::hours(8 * 7 * 24));
+  CHECK(s.warn_before == std::chrono::hours(7 * 24));
+  CHECK(s.touches == 3);
+  CHECK(s.progress == mapping::StaleRules::Progress::field);
+  CHECK(s.touch_field == "Touches__c");
+  auto spec = m.crm_spec();
+  CHECK(std::find(spec.fields.begin(), spec.fields.end(), "Touches__c") != spec.fields.end());
+  // The counter as a number or as digits; anything else counts no touch.
+  CHECK(mapping::touches_of(s, {{"Touches__c", 4}}) == 4);
+  CHECK(mapping::touches_of(s, {{"Touches__c", "3"}}) == 3);
+  CHECK(mapping::touches_of(s, {{"Touches__c", "three"}}) == 0);
+  CHECK(mapping::touches_of(s, {{"Touches__c", nullptr}}) == 0);
+  auto status_only = f.load(with_policy("stale:\n  after: 6w\n  reason: Gone quiet\n", lost));
+  CHECK(status_only.leads->stale->progress == mapping::StaleRules::Progress::status);
+  CHECK(status_only.leads->stale->touches == 0);
+}
+
+TEST_CASE("lead rules: a stale close the file cannot carry out is refused with file, line and key") {
+  testing::MappingFile f;
+  const std::string lost = kStatus + "      - { pc: [Closed, Lost], crm: Lost }\n";
+  CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n  reason: No response\n")),
+             Catch::StartsWith(f.path + ":7: stale: the status field 'status' has no value-map entry that writes "
+                                        "[\"Closed\",\"Lost\"] to the CRM"));
+  CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n  reason: x\n  warn_before: 8w\n", lost)),
+             Catch::StartsWith(f.path + ":9: stale.warn_before: must be shorter than `after`"));
+  CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n  reason: x\n  progress: emails\n", lost)),
+             Catch::StartsWith(f.path + ":9: stale.progress: expected status, activities or field:"));
+  CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n  reason: x\n  touches: 3\n", lost)),
+             Catch::StartsWith(f.path + ":9: stale.touches: counts touches, which `progress: status` does not"));
+  CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n", lost)),
+             Catch::StartsWith(f.path + ":7: stale.reason: missing key"));
+  CHECK_THAT(f.error_of(with_policy("stale:\n  after: 2h\n  reason: x\n", lost)),
+             Catch::Contains(":7: stale.after:"));
 }
