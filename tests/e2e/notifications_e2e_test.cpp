@@ -22,6 +22,21 @@ TEST_CASE("e2e notifications: accepting a lead in Salesforce posts the introduct
   CHECK(teams.count("POST") == 0);  // created: nothing accepted yet
 
   h.edit_crm_record(id, {{"Status", "Working - Contacted"}});
+  // plan shows the event and the notification it would send, and sends nothing.
+  auto plan = h.cosyncd("plan", "--json");
+  INFO(plan.output);
+  REQUIRE(plan.exit_status == 0);
+  json notify;
+  for (const auto& line : json::parse(plan.output.substr(plan.output.find("\n[") + 1)))
+    if (line["action"] == "notify") notify = line;
+  REQUIRE(notify.is_object());
+  CHECK(notify["field"] == "introduction");
+  CHECK(notify["referral"] == id);
+  CHECK(notify["new"]["sink"] == "teams");
+  CHECK(notify["new"]["subject"] == "Introduction: Fabrikam");
+  CHECK(notify["why"] == "on accepted");
+  CHECK_THAT(h.cosyncd("plan").output, Catch::Contains("notify") && Catch::Contains("Introduction: Fabrikam"));
+  CHECK(teams.count("POST") == 0);
   auto run = testing::check_once(h);
   INFO(run.output);
   auto posts = teams.requests("POST", "/hook");
