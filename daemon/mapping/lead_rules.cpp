@@ -129,7 +129,9 @@ void read_stale(const YamlNode& node, LeadRules& rules) {
   std::string progress = "status";
   if (auto p = node.find("progress")) progress = p->as_string();
   if (progress == "activities") {
-    s.progress = StaleRules::Progress::activities;
+    // No connector counts a record's completed activities yet: the watch would wait forever.
+    node.get("progress").fail("activities are not counted yet: use field:<the CRM touch counter field> "
+                              "(e.g. a roll-up of the completed activities) or status");
   } else if (progress.starts_with("field:") && progress.size() > 6) {
     s.progress = StaleRules::Progress::field;
     s.touch_field = progress.substr(6);

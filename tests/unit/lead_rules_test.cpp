@@ -146,6 +146,8 @@ TEST_CASE("lead rules: a stale close the file cannot carry out is refused with f
              Catch::StartsWith(f.path + ":9: stale.warn_before: must be shorter than `after`"));
   CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n  reason: x\n  progress: emails\n", lost)),
              Catch::StartsWith(f.path + ":9: stale.progress: expected status, activities or field:"));
+  CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n  reason: x\n  progress: activities\n", lost)),
+             Catch::StartsWith(f.path + ":9: stale.progress: activities are not counted yet"));
   CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n  reason: x\n  touches: 3\n", lost)),
              Catch::StartsWith(f.path + ":9: stale.touches: counts touches, which `progress: status` does not"));
   CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n", lost)),
