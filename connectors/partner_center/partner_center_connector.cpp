@@ -19,8 +19,9 @@ constexpr const char* kSweepMark = " sweep=";
 
 namespace {
 
-// The cursor: the newest updatedDateTime seen, then (when full sweeps are on) the time of the
-// last full sweep: "2024-05-01T10:00:00Z sweep=2024-05-01T00:00:00Z". Opaque to the engine.
+// The cursor: Partner Center's clock when it served the first page of the last pull (its Date
+// header; the newest updatedDateTime seen when it sent none), then (when full sweeps are on) the
+// time of the last full sweep: "2024-05-01T10:00:00Z sweep=2024-05-01T00:00:00Z". Opaque to the engine.
 struct Cursor {
   std::optional<TimePoint> updated;
   std::optional<TimePoint> swept;
@@ -100,12 +101,14 @@ net::awaitable<Expected<http::Response>> PartnerCenterConnector::call(http::Requ
   co_return response;
 }
 
-net::awaitable<Expected<nlohmann::json>> PartnerCenterConnector::get_page(const std::string& url, const std::string& what) {
+net::awaitable<Expected<nlohmann::json>> PartnerCenterConnector::get_page(const std::string& url, const std::string& what,
+                                                                         std::optional<TimePoint>* served_at) {
   // Named, not a braced temporary inside co_await: GCC 12 destroys such temporaries twice.
   http::Request page{http::Method::get, url, {}, {}, {}, {}};
   auto res = co_await call(std::move(page));
   if (!res) co_return res.failure();
   if (res->status != 200) co_return failure(*res, what);
+  if (served_at) *served_at = parse_http_date(res->header("Date"));
   auto body = remote_json::parse(res->body);
   if (!remote_json::member(body, "value").is_array()) {
     Failure f{FailureKind::transient,
@@ -161,8 +164,18 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
   PullResult result;
   std::map<std::string, std::size_t> seen;  // id -> index in result.records
   TimePoint newest = at.updated.value_or(TimePoint{});
+  // Where the next pull starts: Partner Center's own clock when it served the first page, not
+  // the newest record seen. A referral changed after that instant carries an updatedDateTime at
+  // or after it (the Date header is cut to the second, so it is never late), so the next pull,
+  // from this minus the overlap, reads it even if this one did not; the overlap also absorbs a
+  // skew between the clock that stamps records and the one that stamps Date. Anchored on the
+  // newest record instead, our own write-backs after a bulk (all newer than the pull) kept every
+  // later cycle re-reading the whole batch until a newer change arrived.
+  std::optional<TimePoint> served;
+  bool first_page = true;
   while (!next.empty()) {
-    auto body = co_await get_page(next, "GET referrals");
+    auto body = co_await get_page(next, "GET referrals", first_page ? &served : nullptr);
+    first_page = false;
     if (!body) co_return body.failure();
     bool past_cursor = false;
     for (const auto& item : remote_json::array_at(*body, "value")) {
@@ -193,7 +206,8 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
       next = std::move(*link);
     }
   }
-  result.cursor = newest != TimePoint{} ? format_iso8601(newest) : cursor.substr(0, cursor.find(kSweepMark));
+  if (served) result.cursor = format_iso8601(*served);
+  else result.cursor = newest != TimePoint{} ? format_iso8601(newest) : cursor.substr(0, cursor.find(kSweepMark));
   if (swept) result.cursor += kSweepMark + format_iso8601(*swept);
   log_->debug("partner_center: pulled {} referrals in {} pages ({} malformed){}", result.records.size(), links.pages(),
               result.malformed.size(), sweep ? " (full sweep)" : "");

@@ -64,8 +64,10 @@ class PartnerCenterConnector final : public Connector {
 
  private:
   boost::asio::awaitable<Expected<http::Response>> call(http::Request request);
-  // GETs one page of a referral listing: the parsed body, whose "value" is an array.
-  boost::asio::awaitable<Expected<nlohmann::json>> get_page(const std::string& url, const std::string& what);
+  // GETs one page of a referral listing: the parsed body, whose "value" is an array; the answer's
+  // Date header (nullopt when absent or unreadable) to `served_at` when given.
+  boost::asio::awaitable<Expected<nlohmann::json>> get_page(const std::string& url, const std::string& what,
+                                                            std::optional<TimePoint>* served_at = nullptr);
   // The next page of `page` ("" when it is the last), or why its @odata.nextLink is refused.
   Expected<std::string> next_page(const nlohmann::json& page, http::NextPageLinks& links, const std::string& what) const;
   boost::asio::awaitable<Expected<RemoteRecord>> send_patch(const RemoteRecord& current, const nlohmann::json& patch,

@@ -235,7 +235,8 @@ net::awaitable<Expected<http::Response>> SalesforceConnector::call(http::Method 
 
 net::awaitable<Expected<PullResult>> SalesforceConnector::run_query(const std::string& soql, bool include_deleted,
                                                                     bool essential, const std::string& what,
-                                                                    const std::string& external_id_field) {
+                                                                    const std::string& external_id_field,
+                                                                    std::optional<TimePoint>* served_at) {
   boost::urls::url u(options_.instance_url);
   u.set_path(data_path() + (include_deleted ? "/queryAll" : "/query"));
   u.params().append({"q", soql});
@@ -248,6 +249,8 @@ net::awaitable<Expected<PullResult>> SalesforceConnector::run_query(const std::s
     auto res = co_await call(http::Method::get, next, {}, essential, true);
     if (!res) co_return res.failure();
     if (res->status != 200) co_return api_failure(*res, what, kRequestIdHeader);
+    if (served_at) *served_at = parse_http_date(res->header("Date"));
+    served_at = nullptr;  // the first page's answer only
     auto body = remote_json::parse(res->body);
     const auto& records = remote_json::member(body, "records");
     if (!records.is_array())
@@ -283,13 +286,20 @@ net::awaitable<Expected<PullResult>> SalesforceConnector::pull(const ObjectSpec&
   std::string since;
   if (auto c = parse_iso8601(cursor)) since = format_iso8601(*c - options_.overlap);
   // queryAll: deleted records (IsDeleted = true, still in the recycle bin) come too.
+  // The next pull starts at Salesforce's clock when it answered the first page (its Date header)
+  // minus the overlap, not at the newest SystemModstamp seen: a record changed after that answer
+  // has a SystemModstamp at or after it (Date is cut to the second), and our own creates after the
+  // pull are not re-read cycle after cycle. The overlap absorbs a commit that became visible later
+  // than its SystemModstamp. Without a Date header: the newest SystemModstamp seen, as before.
+  std::optional<TimePoint> served;
   auto result = co_await run_query(build_pull_soql(spec, since), true, false, "SOQL query on " + spec.object,
-                                   spec.external_id_field);
+                                   spec.external_id_field, &served);
   if (!result) co_return result.failure();
   result->cursor = cursor;
   TimePoint newest = parse_iso8601(cursor).value_or(TimePoint{});
   for (const auto& r : result->records) newest = std::max(newest, r.modified);
-  if (newest != TimePoint{}) result->cursor = format_iso8601(newest);
+  if (served) result->cursor = format_iso8601(*served);
+  else if (newest != TimePoint{}) result->cursor = format_iso8601(newest);
   log_->debug("salesforce: pulled {} {} records", result->records.size(), spec.object);
   co_return std::move(*result);
 }

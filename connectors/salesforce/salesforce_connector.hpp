@@ -78,10 +78,12 @@ class SalesforceConnector final : public Connector {
                                                         std::string body = {}, bool essential = true,
                                                         bool query = false);
   // Runs a SOQL query (query or queryAll) and follows nextRecordsUrl on the instance's origin.
-  // Records whose `external_id_field` holds control characters come back as malformed.
+  // Records whose `external_id_field` holds control characters come back as malformed. The first
+  // page's Date header (nullopt when absent or unreadable) to `served_at` when given.
   boost::asio::awaitable<Expected<PullResult>> run_query(const std::string& soql, bool include_deleted, bool essential,
                                                          const std::string& what,
-                                                         const std::string& external_id_field = "");
+                                                         const std::string& external_id_field = "",
+                                                         std::optional<TimePoint>* served_at = nullptr);
   // The records with these ids (at most 200), in one `WHERE Id IN (...)` query.
   boost::asio::awaitable<Expected<std::map<std::string, RemoteRecord>>> read_by_ids(const ObjectSpec& spec,
                                                                                     const std::vector<std::string>& ids,

@@ -405,6 +405,9 @@ FakeResponse FakeSalesforce::handle(const FakeRequest& request) {
       return sf_error(404, "NOT_FOUND", "The requested resource does not exist");
     return route(request, std::vector<std::string>(segments.begin() + 3, segments.end()));
   }();
+  // Every answer carries the server's Date (RFC 9110 section 6.6.1): the connector anchors its
+  // pull cursor on it.
+  response.headers.emplace_back("Date", format_http_date(clock_.now()));
   response.headers.emplace_back("Sforce-Limit-Info",
                                 "api-usage=" + std::to_string(used) + "/" + std::to_string(options_.daily_api_limit));
   return response;

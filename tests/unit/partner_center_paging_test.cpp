@@ -73,7 +73,8 @@ TEST_CASE_METHOD(ShiftFixture, "partner center: a referral repeated by a shifted
   CHECK(b->version == "\"b2\"");
   CHECK(b->fields["updatedDateTime"] == format_iso8601(t));
   CHECK(find(*result, "c"));
-  CHECK(result->cursor.rfind(format_iso8601(t), 0) == 0);  // the newest time seen, b's second read
+  // This server sends no Date header: the cursor falls back to the newest time seen, b's second read.
+  CHECK(result->cursor.rfind(format_iso8601(t), 0) == 0);
 }
 
 TEST_CASE_METHOD(ShiftFixture, "partner center: an older copy of a referral read later in the same pull does not replace the newer") {
