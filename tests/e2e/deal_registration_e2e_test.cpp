@@ -1,7 +1,13 @@
-// Deal registration end to end with the real cosyncd (Dynamics 365; the Salesforce case is to come): a deal won in the CRM 10 hours
-// after its co-sell referral was created stays Active in Partner Center until 72 hours have passed
-// on Partner Center's clock (the fake's, which reaches cosyncd through the Date header), even with
-// the host clock far ahead; then it becomes Closed/Won, and the next quiet cycle writes nothing.
+// Deal registration end to end with the real cosyncd, for Salesforce and Dynamics 365, with the
+// shipped opportunity mappings: a deal won in the CRM 10 hours after its co-sell referral was
+// created stays Active in Partner Center until 72 hours have passed on Partner Center's clock (the
+// fake's, which reaches cosyncd through the Date header), even with the host clock far ahead; then
+// it becomes Closed/Won, and the next quiet cycle writes nothing. The won deal is then registered
+// once with the mapped values, not again after a SIGKILL right after the PATCH; Microsoft's
+// approval reaches the CRM field within one cycle, and the next quiet cycle writes nothing.
+#include <csignal>
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include "daemon/util/time.hpp"
@@ -37,6 +43,23 @@ struct WonDeal {
     if (h.crm() == testing::Crm::salesforce) h.edit_crm_record(referral, {{"StageName", "Closed Won"}});
     else h.edit_crm_record(referral, {{"statecode", 1}, {"statuscode", 3}});  // the UI runs WinOpportunity
   }
+  // The offering the shipped mapping's registration needs (solutionDetails.id from its value map).
+  void set_offering() {
+    bool sf = h.crm() == testing::Crm::salesforce;
+    h.edit_crm_record(referral, {{sf ? "Offering__c" : "cosync_offering", "Contoso Cloud Platform"}});
+  }
+  std::string crm_text(const std::string& sf_field, const std::string& dv_column) {
+    auto record = h.crm_record_for(referral);
+    auto v = record[h.crm() == testing::Crm::salesforce ? sf_field : dv_column];
+    return v.is_string() ? v.get<std::string>() : "";
+  }
+  json registrations() { return h.pc.referral(referral)["registrations"]; }
+  std::size_t registration_adds() {
+    std::size_t n = 0;
+    for (const auto& r : h.pc.server().requests("PATCH"))
+      if (r.body.find("/registrations/-") != std::string::npos) ++n;
+    return n;
+  }
 };
 
 void won_after_the_hold(testing::Crm crm) {
@@ -68,8 +91,71 @@ void won_after_the_hold(testing::Crm crm) {
   testing::check_referral_status(d.h, d.referral, "Closed", "Won");
 }
 
+// The referral Closed/Won after the hold; the next run registers it. Partner Center answers late,
+// so the SIGKILL lands after the fake took the PATCH and before cosyncd read the answer.
+void registered_once(testing::Crm crm) {
+  WonDeal d(crm);
+  d.set_offering();
+  d.win_in_crm();
+  testing::check_once(d.h);
+  testing::check_referral_status(d.h, d.referral, "Active", "Accepted");
+  d.h.pc.shift_clock(62h + 1min);
+  auto won = testing::check_once(d.h);
+  INFO(won.output);
+  testing::check_referral_status(d.h, d.referral, "Closed", "Won");
+  REQUIRE(d.registrations().is_null());
+
+  d.h.pc.server().delay_next(100, 800);
+  auto daemon = d.h.start_daemon();
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (d.registration_adds() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(d.registration_adds() == 1);
+  daemon->signal(SIGKILL);
+  daemon->wait_exit(std::chrono::seconds(5));
+  d.h.pc.server().delay_next(0, 0);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (d.registrations().is_null() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(d.registrations().size() == 1);  // the fake took it after the daemon died
+
+  auto again = testing::check_once(d.h);
+  INFO(again.output);
+  CHECK_THAT(again.output, Catch::Contains("found again after an interrupted submission"));
+  CHECK(d.registration_adds() == 1);
+  auto regs = d.registrations();
+  REQUIRE(regs.size() == 1);
+  CHECK(regs[0]["contract"]["value"] == 120000);
+  CHECK(regs[0]["contract"]["term"] == "Finite");
+  CHECK(regs[0]["solutionDetails"][0]["id"] == "SOL-0000-EXAMPLE");
+  CHECK(regs[0]["solutionDetails"][0]["value"] == 120000);
+  CHECK(regs[0]["solutionDetails"][0]["pricingModel"] == "PayAsYouGo");
+  testing::check_once(d.h);  // the review status reaches the CRM
+  CHECK(d.crm_text("Registration_Status__c", "cosync_registrationstatus") == "In review");
+
+  // Microsoft approves: the CRM field says so after one cycle; then nothing more is written.
+  d.h.pc.review_registration(d.referral, "Approved");
+  auto approved = testing::check_once(d.h);
+  INFO(approved.output);
+  CHECK(d.crm_text("Registration_Status__c", "cosync_registrationstatus") == "Registered");
+  testing::check_quiet_cycle(d.h);  // no write at all, so no second registration either
+  CHECK(d.registrations().size() == 1);
+}
+
 }  // namespace
 
 TEST_CASE("deal registration e2e: a Dynamics 365 win 10 hours after creation reaches Partner Center at 72 hours") {
   won_after_the_hold(testing::Crm::dataverse);
+}
+
+TEST_CASE("deal registration e2e: a Salesforce win 10 hours after creation reaches Partner Center at 72 hours") {
+  won_after_the_hold(testing::Crm::salesforce);
+}
+
+TEST_CASE("deal registration e2e: a Dynamics 365 won deal is registered once, after a SIGKILL too, and its approval reaches the CRM") {
+  registered_once(testing::Crm::dataverse);
+}
+
+TEST_CASE("deal registration e2e: a Salesforce won deal is registered once, after a SIGKILL too, and its approval reaches the CRM") {
+  registered_once(testing::Crm::salesforce);
 }

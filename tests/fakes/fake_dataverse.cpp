@@ -295,6 +295,10 @@ FakeDataverse::Table opportunity_table() {
   t.columns["cosync_cosell_type"] = col("String");
   t.columns["cosync_offering"] = col("String");
   t.columns["cosync_region"] = col("String");
+  // ... and for the deal registration's review (the shipped mapping's registration.status).
+  t.columns["cosync_registrationstatus"] = col("String");
+  t.columns["cosync_registrationreason"] = col("String");
+  t.columns["cosync_registrationapproved"] = col("DateTime");
   t.columns["statecode"] = state_col({{0, "Open"}, {1, "Won"}, {2, "Lost"}});
   t.columns["statuscode"] = status_col({{1, "In Progress"}, {2, "On Hold"}, {3, "Won"}, {4, "Canceled"}, {5, "Out-Sold"}},
                                        {{1, 0}, {2, 0}, {3, 1}, {4, 2}, {5, 2}});

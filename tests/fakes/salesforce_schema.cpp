@@ -46,7 +46,7 @@ SObjectSchema default_opportunity_schema() {
   s.fields = {"Name",      "AccountId", "Amount",   "CloseDate", "StageName", "Probability", "Description",
               "LeadSource", "Type",     "NextStep", "OwnerId",   "CurrencyIsoCode", "PartnerCenterReferralId__c",
               "ContactId", "Share_with_Microsoft__c", "CoSell_Type__c", "Customer_Consent__c", "Offering__c",
-              "Region__c"};
+              "Region__c", "Registration_Status__c", "Registration_Reason__c", "Registration_Approved__c"};
   s.required = {"Name", "StageName", "CloseDate"};
   s.lengths = {{"Name", 120}, {"Description", 32000}};
   s.picklists["StageName"] = {"Prospecting",        "Qualification",          "Needs Analysis",
