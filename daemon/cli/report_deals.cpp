@@ -34,6 +34,18 @@ nlohmann::json deal_value(const mapping::Mapping& m, const Link* link, const nlo
   return mapping::first_value_at(referral, pc_path);
 }
 
+// Partner Center's clock now, as far as the state database knows it: the host's moved by the
+// offset the mapping's last cycle saw (its Date header); the host's before any cycle.
+TimePoint pc_clock(const StateStore& store, const std::string& mapping, TimePoint now) {
+  for (const auto& c : store.cycles()) {
+    if (c.mapping != mapping) continue;
+    auto pc = parse_iso8601(remote_json::string_or(c.summary, "pc_clock"));
+    auto host = parse_iso8601(c.finished_at);
+    if (pc && host) return now + (*pc - *host);
+  }
+  return now;
+}
+
 }  // namespace
 
 std::optional<std::chrono::seconds> parse_report_duration(const std::string& text) {
@@ -61,13 +73,14 @@ ReportTable deals_to_register_report(const Config& config, const StateStore& sto
   else t.columns = {"mapping", "referral", "crm_record", "name", "customer", "value", "currency", "won", "deadline",
                     "days_left", "held_until"};
   auto referrals = referrals_in_events(store);
-  for (const auto& m : config.mappings)
+  for (const auto& m : config.mappings) {
+    const TimePoint pc_now = pc_clock(store, m.name, now);
     for (const auto& h : store.all_holds(m.name)) {
       if (h.key != rules::RegistrationDeadlineWatch::kKey) continue;
       auto dates = rules::parse_deadline_watch_reason(h.reason);
       auto deadline = dates ? parse_iso8601(dates->deadline) : std::nullopt;
       if (!deadline) continue;  // not decided yet (the CRM record is read next cycle)
-      if (options.due_within && *deadline > now + *options.due_within) continue;
+      if (options.due_within && *deadline > pc_now + *options.due_within) continue;
       auto link = store.link_by_pc(m.name, h.pc_id);
       const auto& referral = referrals[{m.name, h.pc_id}];
       auto value_of = [&](const std::string& path) { return deal_value(m, link ? &*link : nullptr, referral, path); };
@@ -80,13 +93,14 @@ ReportTable deals_to_register_report(const Config& config, const StateStore& sto
                                       value_of("details.currency"),
                                       won,
                                       dates->deadline,
-                                      rules::whole_days_left(*deadline, now)};
+                                      rules::whole_days_left(*deadline, pc_now)};
       if (!json) {
         row.insert(row.begin(), m.name);
         row.push_back(dates->held_until.empty() ? nlohmann::json() : nlohmann::json(dates->held_until));
       }
       t.rows.push_back(std::move(row));
     }
+  }
   std::size_t deadline_column = json ? 7 : 8;
   std::stable_sort(t.rows.begin(), t.rows.end(),
                    [&](const auto& a, const auto& b) { return a[deadline_column] < b[deadline_column]; });

@@ -41,7 +41,9 @@ void SyncEngine::record(const char* outcome, const CycleStats& stats) {
                             {"updated_pc", stats.updated_pc},
                             {"updated_crm", stats.updated_crm}, {"conflicts", stats.conflicts},
                             {"quarantined", stats.quarantined}, {"orphaned", stats.orphaned},
-                            {"failed", stats.failed},           {"api_calls", stats.api_calls}};
+                            {"failed", stats.failed},           {"api_calls", stats.api_calls},
+                            // Partner Center's clock then: reports count days on it (report_deals.cpp).
+                            {"pc_clock", format_iso8601(planner_.pc_now())}};
   store_.record_cycle({mapping_.name, format_iso8601(clock_.now()), outcome, stats.duration.count(), summary});
   store_.prune_audit(format_iso8601(clock_.now() - options_.audit_retention));
 }

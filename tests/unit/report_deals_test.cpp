@@ -126,6 +126,17 @@ TEST_CASE("report deals-to-register: unregistered won deals by deadline with day
   CHECK(t.rows[2][8] == 24);
 }
 
+TEST_CASE("report deals-to-register: days left on Partner Center's clock as the last cycle saw it") {
+  DealFiles f;
+  {
+    StateStore store(f.config.state_db_path());  // Partner Center's clock 2 days ahead of the host's
+    store.record_cycle({"deals", "2026-03-09T00:00:00.000Z", "ok", 1, {{"pc_clock", "2026-03-11T00:00:00.000Z"}}});
+  }
+  auto t = f.deals({app::ReportFormat::json, std::nullopt});
+  REQUIRE(t.rows.size() == 3);
+  CHECK(t.rows[0][8] == 10);  // 2026-03-22T08:00 from 2026-03-12T00:00
+}
+
 TEST_CASE("report deals-to-register: CSV parsed back, with the mapping and held-until") {
   DealFiles f;
   auto rows = testing::parse_csv(f.report({"deals-to-register", "--format=csv"}));
