@@ -6,13 +6,13 @@
 // once with the mapped values, not again after a SIGKILL right after the PATCH; Microsoft's
 // approval reaches the CRM field within one cycle, and the next quiet cycle writes nothing.
 #include <csignal>
-#include <thread>
 
 #include <catch2/catch.hpp>
 
 #include "daemon/util/time.hpp"
 #include "tests/e2e/e2e_checks.hpp"
 #include "tests/e2e/e2e_harness.hpp"
+#include "tests/e2e/e2e_helpers.hpp"
 
 using namespace cosync;
 using namespace std::chrono_literals;
@@ -107,16 +107,12 @@ void registered_once(testing::Crm crm) {
 
   d.h.pc.server().delay_next(100, 800);
   auto daemon = d.h.start_daemon();
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (d.registration_adds() == 0 && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(testing::wait_until([&] { return d.registration_adds() > 0; }, std::chrono::seconds(30)));
   REQUIRE(d.registration_adds() == 1);
   daemon->signal(SIGKILL);
   daemon->wait_exit(std::chrono::seconds(5));
   d.h.pc.server().delay_next(0, 0);
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (d.registrations().is_null() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  testing::wait_until([&] { return !d.registrations().is_null(); }, std::chrono::seconds(10));
   REQUIRE(d.registrations().size() == 1);  // the fake took it after the daemon died
 
   auto again = testing::check_once(d.h);
