@@ -46,12 +46,18 @@ const std::vector<CommandHelp>& commands() {
        "referral, attempts, next attempt, last error and Message-ID. retry ID sends a pending or failed one "
        "at the next pass with its attempts reset; drop ID deletes it unsent. See README \"Notifications\".",
        {"--config FILE", "--json"}},
-      {"report", "pipeline | shared [--format table|csv|json] [--config FILE]", "print a co-sell report",
+      {"report",
+       "pipeline | shared | expiring | stale | deals-to-register | registrations [--format table|csv|json] "
+       "[--mapping NAME] [--due-within 7d] [--config FILE]",
+       "print a co-sell report",
        "pipeline: co-sell deals by referral status, CRM stage, offering and region with counts and values, "
        "from what the last sync left in the state database. shared: the deals shared with Microsoft, their "
-       "deal type, when, and Microsoft's response. --format csv is RFC 4180 (CRLF lines), json an array of "
-       "objects. See README \"Reports\".",
-       {"--config FILE"}},
+       "deal type, when, and Microsoft's response. deals-to-register: won eligible deals without a "
+       "registration, soonest deadline first, with the win date, the deadline and the days left on Partner "
+       "Center's clock (--due-within 7d: only those due by then). registrations: every registration with its "
+       "review status and dates. --mapping NAME: that mapping's deals only. --format csv is RFC 4180 (CRLF "
+       "lines), json an array of objects. See README \"Reports\" and \"Deal registration\".",
+       {"--config FILE", "--format table|csv|json", "--mapping NAME", "--due-within DURATION"}},
       {"login", "partner-center [--config FILE]", "sign in to Partner Center (device code)",
        "Runs the OAuth device-code flow against Partner Center's Entra ID tenant: prints a URL and a code "
        "to enter there, waits for the sign-in and stores the refresh token (mode 0600) in the state "
