@@ -33,6 +33,19 @@ notify::SinkConfig graph_sink(const fakes::FakeTokenServer& tokens, const fakes:
   return mail;
 }
 
+// A Graph endpoint that accepts every sendMail, and the token server its sink signs in to.
+struct AcceptingGraph {
+  fakes::FakeTokenServer tokens;
+  fakes::HttpTestServer graph{[](const fakes::FakeRequest&) { return fakes::FakeResponse{202, {}, ""}; }};
+  AcceptingGraph() { tokens.add_client("app", "secret"); }
+  notify::NotificationConfig config(notify::NotificationRule rule) {
+    notify::NotificationConfig c;
+    c.sinks["mail"] = graph_sink(tokens, graph);
+    c.rules.push_back(std::move(rule));
+    return c;
+  }
+};
+
 }  // namespace
 
 TEST_CASE_METHOD(testing::NotifyFixture, "notify: an event reaches a Teams webhook once, with its Message-ID") {
@@ -122,18 +135,13 @@ TEST_CASE_METHOD(testing::NotifyFixture,
 }
 
 TEST_CASE_METHOD(testing::NotifyFixture, "notify: a mail whose recipients are all empty is failed at once") {
-  fakes::FakeTokenServer tokens;
-  tokens.add_client("app", "secret");
-  fakes::HttpTestServer graph([](const fakes::FakeRequest&) { return fakes::FakeResponse{202, {}, ""}; });
-  notify::NotificationConfig config;
-  config.sinks["mail"] = graph_sink(tokens, graph);
-  config.rules.push_back(rule("mail", {"{crm.NoSuchField}"}));
-  auto s = sender(config);
+  AcceptingGraph m365;
+  auto s = sender(m365.config(rule("mail", {"{crm.NoSuchField}"})));
   store.add_event(testing::accepted_event());
   deliver(*s);
   REQUIRE(store.deliveries("failed").size() == 1);
   CHECK(store.deliveries("failed")[0].last_error.find("no recipient") != std::string::npos);
-  CHECK(graph.count("POST") == 0);
+  CHECK(m365.graph.count("POST") == 0);
 }
 
 TEST_CASE_METHOD(testing::NotifyFixture,
@@ -198,19 +206,15 @@ TEST_CASE_METHOD(testing::NotifyFixture, "notify: a command gets the message and
 }
 
 TEST_CASE_METHOD(testing::NotifyFixture, "notify: a rule with an HTML template sends Graph an HTML body") {
-  fakes::FakeTokenServer tokens;
-  tokens.add_client("app", "secret");
   // https://learn.microsoft.com/en-us/graph/api/user-sendmail: the message's body is an itemBody,
   // contentType text or html.
-  fakes::HttpTestServer graph([](const fakes::FakeRequest&) { return fakes::FakeResponse{202, {}, ""}; });
-  notify::NotificationConfig config;
-  config.sinks["mail"] = graph_sink(tokens, graph);
-  config.rules.push_back(rule("mail"));
-  config.rules.back().html = "<p>Hello {people.crm_owner.Name}</p>";
-  auto s = sender(config);
+  AcceptingGraph m365;
+  auto with_html = rule("mail");
+  with_html.html = "<p>Hello {people.crm_owner.Name}</p>";
+  auto s = sender(m365.config(with_html));
   store.add_event(testing::accepted_event());
   deliver(*s);
-  auto posts = graph.requests("POST", "/v1.0/users/cosync@contoso.com/sendMail");
+  auto posts = m365.graph.requests("POST", "/v1.0/users/cosync@contoso.com/sendMail");
   REQUIRE(posts.size() == 1);
   auto body = json::parse(posts[0].body);
   CHECK(body["message"]["body"] == json{{"contentType", "HTML"}, {"content", "<p>Hello Olga Owner</p>"}});
