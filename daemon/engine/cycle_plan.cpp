@@ -34,7 +34,7 @@ void describe_update(const PlannedUpdate& p, const mapping::Mapping& m, std::vec
   if (p.crm_link_field_stale)
     add("update CRM", m.crm_link_field, json_at(item.crm->fields, m.crm_link_field), p.link.pc_id, "link field");
   if (p.refused) add("quarantine", "(record)", nullptr, nullptr, *p.refused);
-  if (const auto& r = p.registration; r && !p.refused) {  // registration_planning.cpp
+  if (const auto& r = p.registration) {  // registration_planning.cpp
     if (r->kind == PlannedRegistration::Kind::add) add("register deal", "registrations", nullptr, r->body, r->reason);
     if (r->kind == PlannedRegistration::Kind::link) add("link registration", "registrations", nullptr, nullptr, r->reason);
     for (const auto& c : r->changes)

@@ -13,7 +13,9 @@ constexpr const char* kPendingSide = "registration";  // as registration_plannin
 
 net::awaitable<void> Executor::register_deals(std::vector<PlannedUpdate>& planned, CycleStats& stats) {
   for (auto& p : planned) {
-    if (!p.registration || p.failed || p.again || p.refused || !p.item->pc) continue;
+    // A refused referral write (a closed referral takes no dealValue) leaves the registration
+    // alone: Partner Center takes registration changes of a referral closed as Won.
+    if (!p.registration || p.failed || p.again || !p.item->pc) continue;
     const PlannedRegistration& r = *p.registration;
     if (r.kind == PlannedRegistration::Kind::link) {
       registered(p, r);
