@@ -88,6 +88,10 @@ TEST_CASE_METHOD(WonShareFixture, "won share: a won opportunity with no referral
   auto held = store.holds(mapping.name, referral());
   CHECK(std::any_of(held.begin(), held.end(), [](const HeldAction& h) { return h.key == "won_hold"; }));
   CHECK(pc_fake.referral(referral())["registrations"].empty());
+  // The registration deadline watch lists it already, with the release and the earliest deadline.
+  auto watch = std::find_if(held.begin(), held.end(), [](const HeldAction& h) { return h.key == "registration_deadline"; });
+  REQUIRE(watch != held.end());
+  CHECK_THAT(watch->reason, Catch::StartsWith("Won held until "));
 
   clock.advance(72h + 1min);
   restart();
