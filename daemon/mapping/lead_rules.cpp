@@ -145,13 +145,48 @@ void read_stale(const YamlNode& node, LeadRules& rules) {
   rules.stale = std::move(s);
 }
 
+std::optional<std::pair<std::string, std::string>> Assignment::owner_for(const nlohmann::json& referral,
+                                                                        TimePoint now) const {
+  const ConditionInput input{&referral, nullptr, now};
+  for (const auto& r : rules)
+    if (!r.when || r.when->evaluate(input))
+      return std::make_pair(r.owner, r.when ? "assign (" + r.when->describe() + ")" : std::string("assign (default)"));
+  return std::nullopt;
+}
+
+// A lead is routed when it is created: its CRM record does not exist yet, so only pc. paths.
+void read_assign(const YamlNode& node, LeadRules& rules) {
+  node.expect_map().allow_only({"field", "rules"});
+  Assignment a;
+  a.field = node.get("field").as_string();
+  if (a.field.empty()) node.get("field").fail("must name the CRM owner field (OwnerId, ownerid@odata.bind)");
+  const ConditionScope scope{true, false, false, "a lead is assigned when its CRM record is created"};
+  for (const auto& item : node.get("rules").items()) {
+    item.expect_map().allow_only({"when", "owner"});
+    AssignRule r;
+    r.line = item.line();
+    if (item.find("when")) r.when = load_condition(item.get("when"), scope);
+    r.owner = item.get("owner").as_string();
+    if (r.owner.empty()) item.get("owner").fail("must not be empty");
+    a.rules.push_back(std::move(r));
+  }
+  if (a.rules.empty()) node.get("rules").fail("must list at least one {when: ..., owner: ...}");
+  rules.assign = std::move(a);
+}
+
 void load_lead_rules(const YamlNode& root, Mapping& m) {
   auto accept = root.find("accept");
   auto decline = root.find("decline");
   auto expiry = root.find("expiry");
   auto stale = root.find("stale");
-  if (!accept && !decline && !expiry && !stale) return;
+  auto assign = root.find("assign");
+  if (!accept && !decline && !expiry && !stale && !assign) return;
   auto rules = std::make_shared<LeadRules>();
+  if (assign) {
+    read_assign(*assign, *rules);
+    if (m.create_templates.contains(rules->assign->field))
+      assign->get("field").fail("the create template sets " + rules->assign->field + " too: keep one");
+  }
   if (expiry) read_expiry(*expiry, *rules);
   if (stale) {
     read_stale(*stale, *rules);

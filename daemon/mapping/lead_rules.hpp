@@ -52,6 +52,22 @@ struct StaleRules {
   int line = 0;
 };
 
+// `assign:` who fields a new lead: the first rule whose condition (on the referral: country,
+// offering, Partner Center location or MPN id) holds names the owner written to `field` on
+// create. Salesforce: `field: OwnerId`, a user (005...) or a lead queue (00G...); Dataverse:
+// `field: ownerid@odata.bind`, `/teams(<guid>)` or `/systemusers(<guid>)`.
+struct AssignRule {
+  std::optional<Condition> when;  // none: every lead that reaches it
+  std::string owner;
+  int line = 0;
+};
+struct Assignment {
+  std::string field;
+  std::vector<AssignRule> rules;
+  // The owner of a lead created from `referral`, and why; nullopt when no rule matches.
+  std::optional<std::pair<std::string, std::string>> owner_for(const nlohmann::json& referral, TimePoint now) const;
+};
+
 struct LeadRules {
   AcceptMode accept = AcceptMode::manual;
   Condition accept_when;             // AcceptMode::when
@@ -63,6 +79,7 @@ struct LeadRules {
   // longest first; empty: no expiry watch.
   std::vector<std::chrono::seconds> expiry_warnings;
   std::optional<StaleRules> stale;
+  std::optional<Assignment> assign;
 
   bool decides() const { return accept != AcceptMode::manual || decline_when.has_value(); }
   // The CRM record's own fields the conditions read (crm.X), for the pull to bring them.
@@ -85,7 +102,7 @@ LeadDecision decide_lead(const LeadRules& rules, const nlohmann::json& referral,
 // The touches a stale watch counts on this CRM record (0 without a count, or not read).
 int touches_of(const StaleRules& stale, const nlohmann::json& crm);
 
-// Reads `accept:`, `decline:`, `expiry:` and `stale:` of a mapping file's root into m.leads (left null when neither
+// Reads `accept:`, `decline:`, `expiry:`, `stale:` and `assign:` of a mapping file's root into m.leads (left null when neither
 // is there) and checks that the status field's value map can carry the outcome to the CRM;
 // throws ConfigError naming file, line and key. Called after the fields are read.
 void load_lead_rules(const YamlNode& root, Mapping& m);

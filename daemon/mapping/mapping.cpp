@@ -195,6 +195,12 @@ std::vector<connectors::FieldChange> Mapping::crm_fields_for_create(const nlohma
     std::erase_if(out, [&name = field](const connectors::FieldChange& c) { return c.path == name; });
     out.push_back({field, render_template(text, referral)});
   }
+  // `assign:` routes the new lead to its owner (user, queue or team).
+  if (leads && leads->assign)
+    if (auto owner = leads->assign->owner_for(referral, std::chrono::system_clock::now())) {
+      std::erase_if(out, [&](const connectors::FieldChange& c) { return c.path == leads->assign->field; });
+      out.push_back({leads->assign->field, owner->first});
+    }
   return out;
 }
 

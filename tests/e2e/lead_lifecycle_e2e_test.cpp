@@ -245,7 +245,43 @@ void stale_lead_closes_as_lost_after_its_warning(Crm crm) {
   testing::check_quiet_cycle(h);
 }
 
+// `assign:` by the customer's country: a German lead goes to the DACH queue (Salesforce: a lead
+// queue's Group id in OwnerId; Dataverse: a team bound to ownerid), the others to the default.
+void lead_routed_by_country(Crm crm) {
+  testing::E2eHarness h(crm);
+  std::string field = "OwnerId", dach = "00G5g000000DachAAA", rest = "005000000000002AAA";
+  if (crm == Crm::dataverse) {
+    field = "ownerid@odata.bind";
+    dach = h.dv().insert("teams", {{"name", "DACH sales"}});
+    rest = h.dv().insert("teams", {{"name", "Inside sales"}});
+  }
+  auto owner_value = [&](const std::string& id) { return crm == Crm::dataverse ? "/teams(" + id + ")" : id; };
+  append_to_mapping(h, "assign:\n  field: " + field +
+                           "\n  rules:\n    - when: { pc.customerProfile.address.country: [DE, AT, CH] }\n      owner: \"" +
+                           owner_value(dach) + "\"\n    - owner: \"" + owner_value(rest) + "\"\n");
+  auto german = h.add_incoming_lead("Contoso GmbH");
+  h.pc.edit(german, [](json& r) { r["customerProfile"]["address"]["country"] = "DE"; });
+  auto american = h.add_incoming_lead("Fabrikam");
+  auto plan = h.cosyncd("plan");
+  INFO(plan.output);
+  CHECK_THAT(plan.output, Catch::Contains(owner_value(dach)));
+  auto run = testing::check_once(h);
+  INFO(run.output);
+  const std::string read_back = crm == Crm::dataverse ? "_ownerid_value" : "OwnerId";
+  CHECK(h.crm_record_for(german)[read_back] == dach);
+  CHECK(h.crm_record_for(american)[read_back] == rest);
+  testing::check_quiet_cycle(h);
+}
+
 }  // namespace
+
+TEST_CASE("e2e lead routing: a Salesforce lead is assigned to the queue its country maps to", "[e2e]") {
+  lead_routed_by_country(Crm::salesforce);
+}
+
+TEST_CASE("e2e lead routing: a Dataverse lead is assigned to the team its country maps to", "[e2e]") {
+  lead_routed_by_country(Crm::dataverse);
+}
 
 TEST_CASE("e2e expiry watch: Salesforce leads are warned 7, 2 and 1 days before expiry once each, and the expiry reaches the Lead", "[e2e]") {
   expiry_warnings_once_each_and_the_expiry_reaches_the_crm(Crm::salesforce);

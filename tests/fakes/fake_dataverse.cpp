@@ -265,6 +265,10 @@ FakeDataverse::Table lead_table() {
       options_col("Picklist", {{1, "Advertisement"}, {2, "Employee Referral"}, {3, "External Referral"},
                                {4, "Partner"}, {5, "Public Relations"}, {6, "Seminar"}, {7, "Trade Show"},
                                {8, "Web"}, {9, "Word of Mouth"}, {10, "Other"}});
+  // The owner (a user or a team: the lead's ownerid is an Owner lookup, set on create with
+  // "ownerid@odata.bind": "/teams(<guid>)" or "/systemusers(<guid>)"; lead table reference:
+  // https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/lead).
+  t.columns["_ownerid_value"] = col("Lookup", false);
   t.columns["statecode"] = state_col({{0, "Open"}, {1, "Qualified"}, {2, "Disqualified"}});
   t.columns["statuscode"] = status_col(
       {{1, "New"}, {2, "Contacted"}, {3, "Qualified"}, {4, "Lost"}, {5, "Cannot Contact"},
@@ -334,6 +338,13 @@ FakeDataverse::Table systemuser_table() {
   return t;
 }
 
+// Teams own rows as users do (team: name; https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/team).
+FakeDataverse::Table team_table() {
+  auto t = table_with_common_columns("teams", "team", "teamid");
+  t.columns["name"] = col("String");
+  return t;
+}
+
 int default_status_for(const FakeDataverse::Column& status, int state) {
   for (const auto& [s, st] : status.status_state)
     if (st == state) return s;
@@ -351,6 +362,7 @@ FakeDataverse::FakeDataverse(FakeDataverseOptions options)
   tables_["accounts"] = account_table();
   tables_["contacts"] = contact_table();
   tables_["systemusers"] = systemuser_table();
+  tables_["teams"] = team_table();
 }
 
 void FakeDataverse::emit(const std::string& line) const {
@@ -422,6 +434,7 @@ std::optional<Result> FakeDataverse::check_columns(const Table& table, const jso
                        table.logical_name + "' is outside the valid range.");
   }
   // statecode and statuscode must agree (statuscode options each belong to one state).
+  if (!table.columns.contains("statuscode")) return std::nullopt;  // a table without state (team)
   const Column& status = table.columns.at("statuscode");
   int state = columns.contains("statecode") ? columns["statecode"].get<int>()
                                              : (existing ? existing->value("statecode", 0) : 0);
@@ -484,8 +497,10 @@ std::string FakeDataverse::insert(const std::string& entity_set, json columns) {
   json row = columns;
   std::string id = row.contains(table->key) ? row[table->key].get<std::string>() : random_guid();
   row[table->key] = id;
-  if (!row.contains("statecode")) row["statecode"] = 0;
-  if (!row.contains("statuscode")) row["statuscode"] = 1;
+  if (table->columns.contains("statecode")) {  // a team has no state
+    if (!row.contains("statecode")) row["statecode"] = 0;
+    if (!row.contains("statuscode")) row["statuscode"] = 1;
+  }
   row["createdon"] = seconds_iso(clock_.now());
   stamp(*table, row);
   table->rows.push_back(std::move(row));

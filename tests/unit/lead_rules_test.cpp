@@ -155,3 +155,34 @@ TEST_CASE("lead rules: a stale close the file cannot carry out is refused with f
   CHECK_THAT(f.error_of(with_policy("stale:\n  after: 2h\n  reason: x\n", lost)),
              Catch::Contains(":7: stale.after:"));
 }
+
+TEST_CASE("lead rules: assign routes a new lead to the first matching owner, written on create") {
+  testing::MappingFile f;
+  auto m = f.load(with_policy("assign:\n  field: OwnerId\n  rules:\n"
+                              "    - when: { pc.customerProfile.address.country: [DE, AT, CH] }\n      owner: 00GDACH\n"
+                              "    - when: { pc.details.dealValue: {\">=\": 100000} }\n      owner: 00GENTERPRISE\n"
+                              "    - owner: 005INSIDE\n"));
+  auto owner_of = [&](const json& referral) {
+    for (const auto& c : m.crm_create_request(referral).fields)
+      if (c.path == "OwnerId") return c.value;
+    return json();
+  };
+  CHECK(owner_of(lead("AT", 500000)) == "00GDACH");  // the first rule that holds
+  CHECK(owner_of(lead("US", 500000)) == "00GENTERPRISE");
+  CHECK(owner_of(lead("US", 10)) == "005INSIDE");
+  auto no_default = f.load(with_policy("assign:\n  field: OwnerId\n  rules:\n"
+                                       "    - when: { pc.customerProfile.address.country: DE }\n      owner: 00GDACH\n"));
+  CHECK(no_default.crm_create_request(lead("US", 10)).fields.size() ==
+        m.crm_create_request(lead("US", 10)).fields.size() - 1);  // no owner: the CRM's own assignment
+}
+
+TEST_CASE("lead rules: an assignment the file cannot carry out is refused with file, line and key") {
+  testing::MappingFile f;
+  CHECK_THAT(f.error_of(with_policy("assign:\n  field: OwnerId\n  rules:\n    - when: { crm.Country: DE }\n      owner: x\n")),
+             Catch::Contains(":9: assign.rules[0].when") || Catch::Contains(":9: assign.rules.when") ||
+                 Catch::Contains("a lead is assigned when its CRM record is created"));
+  CHECK_THAT(f.error_of(with_policy("assign:\n  field: OwnerId\n  rules: []\n")),
+             Catch::StartsWith(f.path + ":8: assign.rules: must list at least one"));
+  CHECK_THAT(f.error_of(with_policy("assign:\n  field: OwnerId\n  rules:\n    - when: { pc.status: New }\n")),
+             Catch::Contains("owner: missing key"));
+}
