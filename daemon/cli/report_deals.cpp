@@ -5,6 +5,7 @@
 // the link's shadow, or else the referral as the latest event about it carried it.
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "daemon/cli/report.hpp"
 #include "daemon/rules/registration_deadline.hpp"
@@ -22,6 +23,15 @@ std::map<std::pair<std::string, std::string>, nlohmann::json> referrals_in_event
     if (pc.is_object() && !pc.empty()) latest[{e.mapping, e.pc_id}] = pc;
   }
   return latest;
+}
+
+// The deals cosync has registered (`registration_submitted`): the watch of such a deal may still
+// be held until the next cycle reads the referral registered.
+std::set<std::pair<std::string, std::string>> registered_deals(const StateStore& store) {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& e : store.events())
+    if (e.event == "registration_submitted") out.insert({e.mapping, e.pc_id});
+  return out;
 }
 
 // One deal value: the synced shadow of the field that reads `pc_path`, else the referral's own.
@@ -73,10 +83,11 @@ ReportTable deals_to_register_report(const Config& config, const StateStore& sto
   else t.columns = {"mapping", "referral", "crm_record", "name", "customer", "value", "currency", "won", "deadline",
                     "days_left", "held_until"};
   auto referrals = referrals_in_events(store);
+  auto registered = registered_deals(store);
   for (const auto& m : config.mappings) {
     const TimePoint pc_now = pc_clock(store, m.name, now);
     for (const auto& h : store.all_holds(m.name)) {
-      if (h.key != rules::RegistrationDeadlineWatch::kKey) continue;
+      if (h.key != rules::RegistrationDeadlineWatch::kKey || registered.contains({m.name, h.pc_id})) continue;
       auto dates = rules::parse_deadline_watch_reason(h.reason);
       auto deadline = dates ? parse_iso8601(dates->deadline) : std::nullopt;
       if (!deadline) continue;  // not decided yet (the CRM record is read next cycle)

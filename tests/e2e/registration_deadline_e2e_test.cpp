@@ -90,6 +90,7 @@ void overdue_once_and_dropped_when_registered(testing::Crm crm) {
   h.edit_crm_record(referral, {{offering, "Contoso Cloud Platform"}});
   testing::check_once(h);
   REQUIRE_FALSE(h.pc.referral(referral)["registrations"].empty());
+  CHECK(deals_to_register(h).empty());
   testing::check_once(h);
   CHECK(deals_to_register(h).empty());
   testing::check_quiet_cycle(h);

@@ -70,6 +70,10 @@ struct DealFiles {
     // A CRM win whose Closed/Won is still held: no win date yet, listed with its release.
     store.save_link({"deals", "R3", "006C", "", "", {{"name", "Northwind"}}});
     watch("R3", "Won held until 2026-03-04T00:00:00.000Z, register by 2026-04-03T00:00:00.000Z");
+    // Registered by cosync this cycle: its watch lasts until the next cycle reads it; not listed.
+    store.save_link({"deals", "R6", "006F", "", "", json::object()});
+    watch("R6", "won 2026-02-01T08:00:00.000Z, register by 2026-03-03T08:00:00.000Z");
+    store.add_event({0, "2026-02-02T08:00:00Z", "deals", "R6", "006F", "registration_submitted", {}});
     // Not decided yet (the CRM record is read next cycle): not listed.
     store.save_link({"deals", "R4", "006D", "", "", json::object()});
     watch("R4", "the CRM record decides whether this won deal is registered");
