@@ -1,8 +1,9 @@
-// cosync's own health as notification events (daemon/cli/notify/health_events.*), and the
-// outbox pruning that keeps the state database from growing forever.
+// cosync's own health as notification events (daemon/cli/notify/health_events.*), the outbox
+// pruning that keeps the state database from growing forever, and the previews `plan` prints.
 #include <catch2/catch.hpp>
 
 #include "daemon/cli/notify/health_events.hpp"
+#include "daemon/cli/notify/preview.hpp"
 #include "daemon/util/time.hpp"
 #include "tests/unit/notify_fixture.hpp"
 
@@ -115,4 +116,33 @@ TEST_CASE_METHOD(testing::NotifyFixture, "notify: sent deliveries and old events
   std::vector<std::string> left;
   for (const auto& e : store.events()) left.push_back(e.pc_id);
   CHECK(left == std::vector<std::string>{"ref-3", "ref-4"});  // ref-3: its failed delivery; ref-4: pending
+}
+
+TEST_CASE("notify preview: what each rule that wants an event would send, and why it would fail") {
+  notify::NotificationConfig config;
+  notify::SinkConfig mail;
+  mail.type = notify::SinkType::smtp;
+  config.sinks["mail"] = mail;
+  notify::NotificationRule owner;
+  owner.name = "introduction";
+  owner.on = "accepted";
+  owner.sink = "mail";
+  owner.to = {"{people.crm_owner.Email}"};
+  owner.subject = "Introduction: {pc.customerProfile.name}";
+  auto nobody = owner;
+  nobody.name = "to-nobody";
+  nobody.to = {"{crm.NoSuchField}"};
+  auto other = owner;
+  other.name = "on-won";
+  other.on = "won";
+  config.rules = {owner, nobody, other};
+  auto payload = testing::accepted_event().payload;
+  auto previews = notify::preview(config, payload, TimePoint{});
+  REQUIRE(previews.size() == 2);  // on-won does not want an accepted event
+  CHECK(previews[0].rule == "introduction");
+  CHECK(previews[0].to == std::vector<std::string>{"owner@example.com"});
+  CHECK(previews[0].subject == "Introduction: Contoso");
+  CHECK(previews[0].problem.empty());
+  CHECK(previews[1].rule == "to-nobody");
+  CHECK_THAT(previews[1].problem, Catch::Contains("no recipient"));
 }
