@@ -145,3 +145,16 @@ TEST_CASE_METHOD(RegistrationFixture, "registration: an ineligible deal and an o
   CHECK(registrations().is_null());
   CHECK(testing::lines_of(plan(), "register deal").empty());
 }
+
+TEST_CASE_METHOD(RegistrationFixture, "registration: a refused write to the closed referral does not hold back the registration's replace") {
+  won();
+  cycle();
+  REQUIRE(registrations().size() == 1);
+  // Notes flow to Partner Center, which takes no write to a closed referral: quarantined. The
+  // registration still takes the new contract value.
+  sf_fake.edit("Lead", lead_of(referral), {{"Description", "signed"}, {"AnnualRevenue", 130000}});
+  clock.advance(2min);
+  cycle();
+  CHECK(registrations()[0]["contract"]["value"] == 130000);
+  CHECK(registrations().size() == 1);
+}
