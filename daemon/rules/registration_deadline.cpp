@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "daemon/mapping/registration_rule.hpp"
+#include "daemon/mapping/share_rule.hpp"
 #include "daemon/rules/won_hold.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
@@ -69,6 +70,13 @@ std::vector<RuleAction> watch_planned_win(const engine::RuleInput& in) {
   return {hold(RegistrationDeadlineWatch::kKey, *release, deadline_watch_reason(dates))};
 }
 
+// A deal the partner keeps to itself (shared without consent to Microsoft's sellers): not a
+// co-sell deal, so there is nothing to register. Referrals from Microsoft are never private.
+bool private_deal(const nlohmann::json& referral) {
+  return remote_json::string_or(referral, "direction") == "Outgoing" &&
+         mapping::deal_type_of_referral(referral) == mapping::DealType::private_deal;
+}
+
 std::string deal(const engine::RuleInput& in) {
   return "won deal " + in.link->pc_id + " (CRM " + in.link->crm_id + ")";
 }
@@ -127,7 +135,9 @@ std::optional<DeadlineWatchDates> parse_deadline_watch_reason(const std::string&
 
 std::vector<RuleAction> RegistrationDeadlineWatch::evaluate(const engine::RuleInput& in) const {
   const auto& rule = in.mapping.registration;
-  if (!rule || in.trigger != engine::Trigger::paired || !in.link || !in.pc || has_registration(*in.pc)) return {};
+  if (!rule || in.trigger != engine::Trigger::paired || !in.link || !in.pc || has_registration(*in.pc) ||
+      private_deal(*in.pc))
+    return {};
   bool won = won_planned(in) || registration_deadline(*in.pc, in.pc_now, rule->register_within).has_value();
   if (!won) return {};  // still open (a reopened deal's holds are not asked for again: released)
   if (!in.crm && !rule->when.paths(true).empty())

@@ -5,7 +5,7 @@
 // header of its answers, RuleInput::pc_now), so a host clock hours ahead changes nothing.
 //
 // RegistrationDeadlineWatch watches every eligible won deal (the mapping's `registration: when:`
-// on the CRM record) that has no registration yet: at each `warn_before` threshold it says
+// on the CRM record, not a private one) that has no registration yet: at each `warn_before` threshold it says
 // `registration_due` once (with the days left), when the deadline passes `registration_overdue`
 // once; each is a log line and an outbox event. What it said is held in the state database (so a
 // restart never repeats it), and a hold until the next threshold brings the deal back then. Its

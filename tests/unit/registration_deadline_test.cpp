@@ -173,13 +173,19 @@ TEST_CASE("registration deadline watch: the host clock does not count, Partner C
   CHECK(w.cycle(won_referral("2026-03-01T12:00:00Z"), pc_time("2026-03-16T12:00:00Z")).empty());
 }
 
-TEST_CASE("registration deadline watch: registered, not eligible or still open deals are not watched") {
+TEST_CASE("registration deadline watch: registered, not eligible, private or still open deals are not watched") {
   DeadlineWatch w;
   auto registered = won_referral("2026-03-01T12:00:00Z");
   registered["registrations"] = json::array({{{"id", "REG1"}}});
   CHECK(w.evaluate(registered, pc_time("2026-03-30T12:00:00Z")).empty());
   json ineligible = {{"Id", "00Q1"}, {"Status", "Won"}, {"Registration__c", "Not eligible"}};
   CHECK(w.evaluate(won_referral("2026-03-01T12:00:00Z"), pc_time("2026-03-30T12:00:00Z"), &ineligible).empty());
+  auto private_deal = won_referral("2026-03-01T12:00:00Z");  // shared by the partner, not with Microsoft's sellers
+  private_deal["direction"] = "Outgoing";
+  private_deal["consent"] = {{"consentToShareReferralWithMicrosoftSellers", false}};
+  CHECK(w.evaluate(private_deal, pc_time("2026-03-30T12:00:00Z")).empty());
+  private_deal["consent"]["consentToShareReferralWithMicrosoftSellers"] = true;  // partner-led: watched
+  CHECK_FALSE(w.evaluate(private_deal, pc_time("2026-03-30T12:00:00Z")).empty());
   json open = {{"id", "R1"}, {"status", "Active"}, {"substatus", "Accepted"}};
   CHECK(w.evaluate(open, pc_time("2026-03-30T12:00:00Z")).empty());
 }
