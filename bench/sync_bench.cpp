@@ -1,6 +1,7 @@
 // A bulk sync and the quiet cycle after it, timed against the project's fakes with a round-trip
 // time injected on every request (issue 18): N new Microsoft leads into an empty Salesforce by
-// one `cosyncd once`, then a second `cosyncd once` with nothing new. Prints one JSON object.
+// one `cosyncd once`, then the cycle after it (which reads back the bulk's own write-backs), then,
+// once those have left the overlap window, a quiet cycle with nothing new. Prints one JSON object.
 //   build/bench/sync_bench --records N [--rtt-ms 20] [--in-flight 4]
 // The daemon's CPU and peak RSS come from wait4(); the fakes run in this process, and their CPU
 // share (this process's CPU during the cycle / the cycle's wall time) shows whether they were
@@ -18,6 +19,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -31,6 +33,7 @@ namespace {
 
 using cosync::testing::E2eHarness;
 using Clock = std::chrono::steady_clock;
+constexpr int kOverlapSeconds = 5;  // the connectors' pull overlap in this bench (default 300)
 extern "C" char** environ;
 
 struct Usage {
@@ -163,15 +166,35 @@ int main(int argc, char** argv) {
     pc_options.validate_token = h.tokens.validator();
     pc_options.expire_after = std::chrono::hours(0);
     cosync::fakes::FakePartnerCenter pc(pc_options);
-    cosync::testing::replace_in_file(h.config_path(), "base_url: " + h.pc.base_url(), "base_url: " + pc.base_url());
+    // A short overlap, so that the quiet cycle need not wait the default 5 minutes for the bulk's
+    // own write-backs to leave the window (what it reads depends only on what changed within it).
+    const std::string overlap = std::to_string(kOverlapSeconds) + "s";
+    cosync::testing::replace_in_file(h.config_path(), "base_url: " + h.pc.base_url(),
+                                     "base_url: " + pc.base_url() + "\n  overlap: " + overlap);
+    cosync::testing::replace_in_file(h.config_path(), "instance_url: " + h.sf().base_url(),
+                                     "instance_url: " + h.sf().base_url() + "\n    overlap: " + overlap);
     for (int i = 0; i < records; ++i) pc.add_referral(incoming_lead("Company " + std::to_string(i), 1000 + i));
     for (auto* server : {&pc.server(), &h.sf().server(), &h.tokens.server()}) server->delay_next(INT_MAX, rtt_ms);
     const std::vector<std::string> once = {COSYNC_BINARY_DIR "/cosyncd", "once", "--config", h.config_path()};
 
+    // COSYNC_BENCH_PERF=FILE: the bulk runs under `perf record -g` into FILE (its CPU and RSS
+    // figures are then perf's too: a profile, not a measurement).
+    std::vector<std::string> bulk_argv = once;
+    if (const char* perf_out = std::getenv("COSYNC_BENCH_PERF"))
+      bulk_argv.insert(bulk_argv.begin(), {"/usr/bin/perf", "record", "-F", "499", "--call-graph", "dwarf,16384", "-o", perf_out, "--"});
     clear(h, pc);
-    Usage bulk = measure(once, h.dir.file("bulk.log"));
+    Usage bulk = measure(bulk_argv, h.dir.file("bulk.log"));
     Calls bulk_calls = calls(h, pc);
     std::size_t crm_records = h.crm_records().size();
+
+    // The next cycle reads back what the bulk wrote (all of it changed after the bulk's pull);
+    // it runs once that is older than the overlap, so that the cycle after it is a quiet one with
+    // nothing new within the overlap of its pull's time. (With the default 300 s overlap, cycles
+    // re-read the bulk's write-backs for 5 minutes.)
+    std::this_thread::sleep_for(std::chrono::seconds(kOverlapSeconds + 1));
+    clear(h, pc);
+    Usage echo = measure(once, h.dir.file("echo.log"));
+    Calls echo_calls = calls(h, pc);
 
     clear(h, pc);
     std::string quiet_start = utc_now();
@@ -198,6 +221,10 @@ int main(int argc, char** argv) {
         {"crm_calls_per_record", static_cast<double>(bulk_calls.crm) / n},
         {"daemon_cpu_us_per_record", bulk.cpu_s * 1e6 / n},
         {"fakes_cpu_share", bulk.wall_s > 0 ? bulk.fakes_cpu_s / bulk.wall_s : 0.0},
+        {"overlap_s", kOverlapSeconds},
+        {"echo", usage_json(echo)},
+        {"echo_calls", echo_calls.pc + echo_calls.crm + echo_calls.token},
+        {"echo_writes", echo_calls.writes},
         {"quiet", usage_json(quiet)},
         {"quiet_calls", quiet_calls.pc + quiet_calls.crm + quiet_calls.token},
         {"quiet_writes", quiet_calls.writes},
@@ -205,7 +232,9 @@ int main(int argc, char** argv) {
         {"machine_cores", sysconf(_SC_NPROCESSORS_ONLN)},
     };
     std::cout << out.dump() << "\n";
-    return bulk.exit_status == 0 && quiet.exit_status == 0 ? 0 : 1;
+    // COSYNC_BENCH_DEBUG: the config and the last two cycles' logs to stderr.
+    if (std::getenv("COSYNC_BENCH_DEBUG")) std::system(("cat " + h.config_path() + " " + h.dir.file("echo.log") + " " + h.dir.file("quiet.log") + " >&2").c_str());
+    return bulk.exit_status == 0 && echo.exit_status == 0 && quiet.exit_status == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "sync_bench: " << e.what() << "\n";
     return 2;

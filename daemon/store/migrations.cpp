@@ -142,6 +142,11 @@ const std::vector<const char*>& schema_migrations() {
       );
       CREATE INDEX deliveries_due ON deliveries (status, next_attempt);
       )sql",
+      // 10: a referral's last event (StateStore::last_event, asked before every event is written)
+      // found by the index instead of a scan of the whole outbox: a bulk of N creates was O(N^2).
+      R"sql(
+      CREATE INDEX outbox_by_referral ON outbox (mapping, pc_id, id);
+      )sql",
   };
   return migrations;
 }

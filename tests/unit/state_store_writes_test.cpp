@@ -86,3 +86,24 @@ TEST_CASE("state store: a cached statement is reused, reset and unbound: one in 
   CHECK(sqlite3_next_stmt(db, nullptr) == nullptr);  // all finalized with the cache
   CHECK(sqlite3_close(db) == SQLITE_OK);
 }
+
+TEST_CASE("state store: a referral's last event is found by an index, not a scan of the outbox", "[store]") {
+  // Journal::event asks for the referral's last event before writing each one: a scan made a bulk
+  // of N creates (N received events) cost O(N^2) rows read.
+  testing::TempDir dir;
+  { StateStore store(dir.file("state.db")); }
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(dir.file("state.db").c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db,
+                             "EXPLAIN QUERY PLAN SELECT id, at, mapping, pc_id, crm_id, event, payload FROM outbox "
+                             "WHERE mapping=? AND pc_id=? AND (?='[]' OR event IN (SELECT value FROM json_each(?))) "
+                             "ORDER BY id DESC LIMIT 1",
+                             -1, &s, nullptr) == SQLITE_OK);
+  std::string plan;
+  while (sqlite3_step(s) == SQLITE_ROW) plan += std::string(reinterpret_cast<const char*>(sqlite3_column_text(s, 3))) + "\n";
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  INFO(plan);
+  CHECK_THAT(plan, Catch::Contains("SEARCH outbox USING INDEX outbox_by_referral"));
+}
