@@ -5,6 +5,7 @@
 
 #include "connectors/partner_center/referral_contract.hpp"
 #include "daemon/mapping/lead_rules.hpp"
+#include "daemon/rules/held_actions.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 
@@ -23,14 +24,6 @@ std::string label(seconds lead) {
 }
 
 std::string warned_key(seconds lead) { return "expiry_warned_" + label(lead); }
-
-bool held(const engine::RuleInput& in, const std::string& key) {
-  return in.held && std::any_of(in.held->begin(), in.held->end(), [&](const HeldAction& h) { return h.key == key; });
-}
-
-RuleAction hold(const std::string& key, TimePoint until, const std::string& reason) {
-  return {RuleAction::Kind::hold, engine::Side::pc, {}, key, until, reason};
-}
 
 }  // namespace
 
@@ -55,8 +48,8 @@ std::vector<RuleAction> ExpiryWatch::evaluate(const engine::RuleInput& in) const
       if (!next) next = at;  // the longest lead time not reached yet: the soonest warning
       continue;
     }
-    if (!held(in, warned_key(lead))) due = lead;
-    out.push_back(hold(warned_key(lead), remember, "warned " + label(lead) + " before the expiry at " + when));
+    if (!find_held(in, warned_key(lead))) due = lead;
+    out.push_back(hold_until(warned_key(lead), remember, "warned " + label(lead) + " before the expiry at " + when));
   }
   if (due) {
     auto left = std::chrono::duration_cast<std::chrono::hours>(*expires - in.pc_now).count();
@@ -64,7 +57,7 @@ std::vector<RuleAction> ExpiryWatch::evaluate(const engine::RuleInput& in) const
                    "referral " + in.link->pc_id + " is still New and expires at " + when + " (in " +
                        std::to_string(left) + "h; warning " + label(*due) + " before): accept or decline it"});
   }
-  out.push_back(hold(kExpiryWatchKey, next.value_or(*expires), "expires at " + when));
+  out.push_back(hold_until(kExpiryWatchKey, next.value_or(*expires), "expires at " + when));
   return out;
 }
 

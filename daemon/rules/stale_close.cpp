@@ -6,6 +6,7 @@
 #include "connectors/activity_count.hpp"
 #include "connectors/partner_center/referral_contract.hpp"
 #include "daemon/mapping/lead_rules.hpp"
+#include "daemon/rules/held_actions.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 
@@ -36,21 +37,11 @@ const mapping::FieldRule* status_field(const mapping::Mapping& m) {
   return nullptr;
 }
 
-const HeldAction* held(const engine::RuleInput& in, std::string_view key) {
-  if (!in.held) return nullptr;
-  auto it = std::find_if(in.held->begin(), in.held->end(), [&](const HeldAction& h) { return h.key == key; });
-  return it == in.held->end() ? nullptr : &*it;
-}
-
 // The time after `prefix` at the start of a hold's reason, as this rule wrote it.
 std::optional<TimePoint> held_time(const HeldAction* h, std::string_view prefix) {
   if (!h || !h->reason.starts_with(prefix)) return std::nullopt;
   std::string_view rest = std::string_view(h->reason).substr(prefix.size());
   return parse_iso8601(rest.substr(0, rest.find(": ")));  // "since <time>: <statuses>"
-}
-
-RuleAction hold(const char* key, TimePoint until, std::string reason) {
-  return {RuleAction::Kind::hold, engine::Side::pc, {}, key, until, std::move(reason)};
 }
 
 RuleAction event(const char* key, std::string reason) {
@@ -95,27 +86,27 @@ std::vector<RuleAction> StaleClose::evaluate(const engine::RuleInput& in) const 
   auto now = standing(in, s);
   if (now.pc_status != "Active") return {};
   if (!in.crm) {  // the CRM side was not read: the watch (a hold) has both read next cycle
-    return {hold(kStaleWatchKey, in.pc_now + std::chrono::minutes(1), "reading the CRM record to start the watch")};
+    return {hold_until(kStaleWatchKey, in.pc_now + std::chrono::minutes(1), "reading the CRM record to start the watch")};
   }
-  const HeldAction* since_hold = held(in, kStaleSinceKey);
+  const HeldAction* since_hold = find_held(in, kStaleSinceKey);
   bool unchanged = since_hold && since_hold->reason.ends_with(": " + now.fingerprint);
   TimePoint since = unchanged ? held_time(since_hold, kSincePrefix).value_or(in.pc_now) : in.pc_now;
   std::vector<RuleAction> out;
   const TimePoint stale_at = since + s.after;
-  out.push_back(hold(kStaleSinceKey, std::max(stale_at, in.pc_now) + kRemember,
+  out.push_back(hold_until(kStaleSinceKey, std::max(stale_at, in.pc_now) + kRemember,
                      std::string(kSincePrefix) + format_iso8601(since) + ": " + now.fingerprint));
   const std::string quiet = "no progress since " + format_iso8601(since) + touches_text(s, now);
   // A restarted clock (progress) forgets the warning: it is not asked for again, so released.
-  auto warned = unchanged ? held_time(held(in, kStaleWarnedKey), kWarnedPrefix) : std::nullopt;
+  auto warned = unchanged ? held_time(find_held(in, kStaleWarnedKey), kWarnedPrefix) : std::nullopt;
   if (now.touches < s.touches) {
     // Not closed before the seller made the touches; a counter's change comes with the record,
     // activities are looked at once a day.
     TimePoint next = std::max(stale_at - s.warn_before, in.pc_now + hours(24));
-    out.push_back(hold(kStaleWatchKey, next, quiet + ": waiting for the touches"));
+    out.push_back(hold_until(kStaleWatchKey, next, quiet + ": waiting for the touches"));
     return out;
   }
   if (!warned && in.pc_now < stale_at - s.warn_before) {
-    out.push_back(hold(kStaleWatchKey, stale_at - s.warn_before, quiet + ": warning"));
+    out.push_back(hold_until(kStaleWatchKey, stale_at - s.warn_before, quiet + ": warning"));
     return out;
   }
   if (!warned) {
@@ -124,11 +115,11 @@ std::vector<RuleAction> StaleClose::evaluate(const engine::RuleInput& in) const 
     out.push_back(event("stale_warning", "referral " + in.link->pc_id + " is accepted with " + quiet + ": closed as Lost at " +
                                              format_iso8601(close_at) + " unless it moves"));
   }
-  out.push_back(hold(kStaleWarnedKey, std::max(stale_at, in.pc_now) + kRemember,
+  out.push_back(hold_until(kStaleWarnedKey, std::max(stale_at, in.pc_now) + kRemember,
                      std::string(kWarnedPrefix) + format_iso8601(*warned)));
   TimePoint close_at = std::max(stale_at, *warned + s.warn_before);
   if (in.pc_now < close_at) {
-    out.push_back(hold(kStaleWatchKey, close_at, quiet + ": closes as Lost"));
+    out.push_back(hold_until(kStaleWatchKey, close_at, quiet + ": closes as Lost"));
     return out;
   }
   std::string why = "stale lead (" + quiet + ", warned at " + format_iso8601(*warned) + "): " + s.reason;
