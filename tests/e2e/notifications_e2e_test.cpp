@@ -2,6 +2,7 @@
 // in Salesforce, once, to a Teams-shaped webhook; status, notifications and report show it.
 #include <catch2/catch.hpp>
 
+#include "daemon/auth/refresh_token.hpp"
 #include "tests/e2e/e2e_checks.hpp"
 #include "tests/fakes/http_test_server.hpp"
 
@@ -80,4 +81,36 @@ TEST_CASE("e2e notifications: with the receiver down the cycles still succeed, a
   h.edit_crm_record(id, {{"Status", "Working - Contacted"}});
   testing::check_once(h);  // exit 0: a notification that cannot be sent fails no cycle
   CHECK_THAT(h.cosyncd("status").output, Catch::Contains("notifications: 1 pending, 0 failed"));
+}
+
+TEST_CASE("e2e notifications: a refused Partner Center sign-in is notified once, and so is its recovery") {
+  testing::E2eHarness h;
+  fakes::HttpTestServer hook([](const fakes::FakeRequest&) { return fakes::FakeResponse{200, {}, "ok"}; });
+  h.dir.write("health.txt", "Subject: cosync: {event}\n\n{reason}\n");
+  h.write_config("notifications:\n"
+                 "  sinks:\n"
+                 "    ops: { type: webhook, url: \"" + hook.base_url() + "/hook\" }\n"
+                 "  rules:\n"
+                 "    - { name: sign-in, on: sign_in_failing, sink: ops, template: health.txt }\n"
+                 "    - { name: signed-in, on: sign_in_recovered, sink: ops, template: health.txt }\n");
+  h.tokens.revoke_refresh_tokens();  // the admin's sign-in was revoked
+  auto failing = h.cosyncd("once");
+  INFO(failing.output);
+  CHECK(failing.exit_status != 0);
+  h.cosyncd("once");  // still refused: no second notification
+  auto posts = hook.requests("POST", "/hook");
+  REQUIRE(posts.size() == 1);
+  auto body = json::parse(posts[0].body);
+  CHECK(body["event"]["event"] == "sign_in_failing");
+  CHECK(body["subject"] == "cosync: sign_in_failing");
+  CHECK_THAT(body["text"].get<std::string>(), Catch::Contains("Partner Center sign-in failed") && Catch::Contains("sign in again: cosyncd login partner-center"));
+
+  auto token = auth::read_secret_file(h.dir.file("state/pc_refresh_token"));
+  REQUIRE(token);
+  h.tokens.add_refresh_token(*token);  // signed in again
+  testing::check_once(h);
+  testing::check_once(h);
+  posts = hook.requests("POST", "/hook");
+  REQUIRE(posts.size() == 2);
+  CHECK(json::parse(posts[1].body)["event"]["event"] == "sign_in_recovered");
 }

@@ -21,7 +21,7 @@ void HealthWatch::sign_in(const std::optional<Failure>& failure) {
   if (refused && !failing)
     emit("", "sign_in_failing",
          "Partner Center sign-in failed: " + failure->message +
-             " (renew the refresh token with `cosyncd login`; the sync is stopped until then)");
+             " (sign in again: cosyncd login partner-center; nothing syncs until then)");
   else if (!failure && failing)
     emit("", "sign_in_recovered", "Partner Center sign-in works again (failing since " + last->at + ")");
 }
