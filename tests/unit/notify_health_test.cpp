@@ -69,13 +69,16 @@ TEST_CASE_METHOD(testing::NotifyFixture, "notify health: quarantine rising past 
   CHECK(store.events().size() == 2);
 }
 
-TEST_CASE_METHOD(testing::NotifyFixture, "notify health: quarantine growing N cycles in a row is one event") {
+TEST_CASE_METHOD(testing::NotifyFixture, "notify health: quarantine growing N cycles in a row is one event, across restarts") {
   notify::HealthWatch watch(store, clock, captured.log);
   watch.configure({0, 3});
   for (std::size_t count : {0, 1, 2, 2, 3, 4}) watch.quarantine("leads", count);
   CHECK(store.events().empty());  // the streak broke at 2, 2
-  watch.quarantine("leads", 5);
-  watch.quarantine("leads", 6);
+  // A new process (`cosyncd once` from a timer) continues the trend the state database keeps.
+  notify::HealthWatch next(store, clock, captured.log);
+  next.configure({0, 3});
+  next.quarantine("leads", 5);
+  next.quarantine("leads", 6);
   REQUIRE(keys(store) == std::vector<std::string>{"quarantine_growing"});
   CHECK_THAT(store.events()[0].payload["reason"].get<std::string>(), Catch::Contains("3 cycles in a row"));
 }

@@ -1,9 +1,13 @@
 #include "daemon/cli/notify/health_events.hpp"
 
 #include "daemon/engine/event_payload.hpp"
+#include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
 
 namespace cosync::notify {
+
+// The state database key of a mapping's quarantine trend (StateStore::cursor).
+constexpr const char* kTrendKey = "quarantine_trend";
 
 void HealthWatch::emit(const std::string& mapping, const std::string& key, const std::string& reason) {
   std::string at = format_iso8601(clock_.now());
@@ -27,20 +31,22 @@ void HealthWatch::sign_in(const std::optional<Failure>& failure) {
 }
 
 void HealthWatch::quarantine(const std::string& mapping, std::size_t count) {
-  auto [it, first] = trends_.try_emplace(mapping, Trend{count, 0});
+  // The trend outlives the process (`cosyncd once` from a timer is a new process each cycle): it is
+  // kept beside the mapping's cursors, as {"count", "rising"}. The first count ever is no rise.
+  auto kept = nlohmann::json::parse(store_.cursor(mapping, kTrendKey).value_or(""), nullptr, false);
+  bool first = !kept.is_object();
+  std::size_t before = first ? count : static_cast<std::size_t>(remote_json::opt_int(kept, "count").value_or(0));
+  int rising = count > before ? static_cast<int>(remote_json::opt_int(kept, "rising").value_or(0)) + 1 : 0;
+  store_.set_cursor(mapping, kTrendKey, nlohmann::json{{"count", count}, {"rising", rising}}.dump());
   if (first) return;
-  Trend& t = it->second;
-  std::size_t before = t.count;
-  t.rising = count > before ? t.rising + 1 : 0;
-  t.count = count;
   std::string now = "mapping " + mapping + ": " + std::to_string(count) + " record(s) in quarantine (was " +
                     std::to_string(before) + ")";
   std::size_t above = options_.quarantine_above;
   if (above > 0 && before <= above && count > above)
     emit(mapping, "quarantine_growing", now + ", above " + std::to_string(above) + "; see cosyncd quarantine list");
-  else if (options_.quarantine_growing_cycles > 0 && t.rising == options_.quarantine_growing_cycles)
+  else if (options_.quarantine_growing_cycles > 0 && rising == options_.quarantine_growing_cycles)
     emit(mapping, "quarantine_growing",
-         now + ", grown " + std::to_string(t.rising) + " cycles in a row; see cosyncd quarantine list");
+         now + ", grown " + std::to_string(rising) + " cycles in a row; see cosyncd quarantine list");
 }
 
 }  // namespace cosync::notify

@@ -5,9 +5,9 @@
 //                      outage, remembered in the state database across restarts
 //   sign_in_recovered  the first successful sign-in after that
 //   quarantine_growing a mapping's quarantine rose above `quarantine_above`, or grew in
-//                      `quarantine_growing_cycles` cycles in a row: once per rise
+//                      `quarantine_growing_cycles` cycles in a row: once per rise (the trend is
+//                      kept in the state database, so `cosyncd once` from a timer sees it too)
 // They concern no referral: mapping (quarantine) and reason say what happened.
-#include <map>
 #include <optional>
 #include <string>
 
@@ -31,15 +31,10 @@ class HealthWatch {
  private:
   void emit(const std::string& mapping, const std::string& key, const std::string& reason);
 
-  struct Trend {
-    std::size_t count = 0;
-    int rising = 0;  // cycles in a row the count grew
-  };
   StateStore& store_;
   const Clock& clock_;
   Log log_;
   HealthOptions options_;
-  std::map<std::string, Trend> trends_;  // from the first cycle this process saw: a restart warns of no old rise
 };
 
 }  // namespace cosync::notify
