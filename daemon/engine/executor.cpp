@@ -117,6 +117,7 @@ net::awaitable<void> Executor::create(std::vector<PlannedCreate>& creates, Cycle
   // is committed first, so a retry or a restart finds the record instead of duplicating it.
   std::vector<WorkItem*> sending;
   std::vector<connectors::UpsertRequest> requests;
+  StateStore::Transaction intents(store_);  // one commit for the batch's intents, before it is sent
   for (auto& c : creates) {
     try {
       store_.add_pending_create(mapping_.name, "crm", c.item->pc_id, c.intent);
@@ -127,8 +128,12 @@ net::awaitable<void> Executor::create(std::vector<PlannedCreate>& creates, Cycle
       journal_.contain("pc", c.item->pc_id, e.what(), stats);
     }
   }
+  intents.commit();
   if (requests.empty()) co_return;
   auto results = co_await crm_.upsert_many(planner_.crm_spec(), requests);
+  // The batch's links commit together (a crash before the commit leaves their intents: the next
+  // cycle links those records, as after any lost create), each in its own savepoint.
+  StateStore::Transaction links(store_);
   for (std::size_t k = 0; k < sending.size() && k < results.size(); ++k) {
     WorkItem& item = *sending[k];
     auto& created = results[k];
@@ -144,6 +149,7 @@ net::awaitable<void> Executor::create(std::vector<PlannedCreate>& creates, Cycle
       journal_.contain("pc", item.pc_id, e.what(), stats);
     }
   }
+  links.commit();
 }
 
 void Executor::link_created(WorkItem& item, RemoteRecord& created, CycleStats& stats) {
@@ -154,14 +160,14 @@ void Executor::link_created(WorkItem& item, RemoteRecord& created, CycleStats& s
   auto agreed = merge(mapping_, pc_side, crm_side, nlohmann::json::object()).agreed;
   Link link{mapping_.name, item.pc_id, created.id, item.pc->version, created.version, std::move(agreed)};
   {
-    StateStore::Transaction tx(store_);
+    StateStore::Savepoint tx(store_);  // within create()'s transaction for the batch
     store_.save_link(link);
     store_.remove_pending_create(mapping_.name, "crm", item.pc_id);
     journal_.audit(link, "(record)", nullptr, created.id, Origin::pc, "create",
                    "created " + mapping_.crm_object + " from referral");
     item.crm = std::move(created);
     received(link, item);
-    tx.commit();
+    tx.release();
   }
   ++stats.created;
   log_->info("mapping={} created {} {} from referral {}", mapping_.name, mapping_.crm_object, item.crm->id,
