@@ -114,3 +114,30 @@ TEST_CASE("e2e notifications: a refused Partner Center sign-in is notified once,
   REQUIRE(posts.size() == 2);
   CHECK(json::parse(posts[1].body)["event"]["event"] == "sign_in_recovered");
 }
+
+TEST_CASE("e2e notifications: a quarantine rising past its threshold is notified once") {
+  testing::E2eHarness h;
+  fakes::HttpTestServer hook([](const fakes::FakeRequest&) { return fakes::FakeResponse{200, {}, "ok"}; });
+  h.dir.write("health.txt", "Subject: cosync: {event} ({mapping})\n\n{reason}\n");
+  h.write_config("notifications:\n"
+                 "  health: { quarantine_above: 1 }\n"
+                 "  sinks:\n"
+                 "    ops: { type: webhook, url: \"" + hook.base_url() + "/hook\" }\n"
+                 "  rules:\n"
+                 "    - { name: quarantine, on: quarantine_growing, sink: ops, template: health.txt }\n");
+  auto bad = [&](const std::string& name) {  // a control character in its id: quarantined
+    h.pc.add_referral({{"id", "bad\n" + name}, {"direction", "Incoming"}, {"customerProfile", {{"name", name}}}});
+  };
+  bad("First");
+  h.cosyncd("once");  // 1 in quarantine: the first count, at the threshold
+  bad("Second");
+  bad("Third");
+  auto run = h.cosyncd("once");
+  INFO(run.output);
+  h.cosyncd("once");
+  auto posts = hook.requests("POST", "/hook");
+  REQUIRE(posts.size() == 1);
+  auto body = json::parse(posts[0].body);
+  CHECK(body["subject"] == "cosync: quarantine_growing (pc-sf-leads)");
+  CHECK_THAT(body["text"].get<std::string>(), Catch::Contains("3 record(s) in quarantine (was 1), above 1"));
+}
