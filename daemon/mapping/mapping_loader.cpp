@@ -245,7 +245,10 @@ Mapping load_mapping(const std::string& path) {
   }
   if (auto create = root.find("create")) {
     for (auto& [field, text] : create->entries()) {
-      if (!is_crm_identifier(field)) text.fail("'" + field + "' is not a CRM field name");
+      // A Dataverse lookup is set on create through its navigation property: campaignid@odata.bind.
+      std::string_view column = field;
+      if (column.ends_with("@odata.bind")) column.remove_suffix(std::string_view("@odata.bind").size());
+      if (!is_crm_identifier(column)) text.fail("'" + field + "' is not a CRM field name");
       m.create_templates[field] = template_text(text);
       m.create_lines[field] = text.line();
     }

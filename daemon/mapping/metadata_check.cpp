@@ -107,7 +107,10 @@ MetadataCheck check_against_metadata(const Mapping& m, const connectors::ObjectM
   }
   for (const auto& [name, text] : m.create_templates) {
     int line = m.create_lines.count(name) ? m.create_lines.at(name) : m.crm_object_line;
-    const auto* f = check.field(meta, name, line, "create." + name);
+    // A Dataverse lookup is set through its navigation property ("campaignid@odata.bind").
+    constexpr std::string_view kBind = "@odata.bind";
+    const std::string column = name.ends_with(kBind) ? name.substr(0, name.size() - kBind.size()) : name;
+    const auto* f = check.field(meta, column, line, "create." + name);
     if (!f) continue;
     check.must_create(meta, *f, line, "create." + name, "the create template sets it");
     // A constant (no {placeholder}) written to a picklist must be one of its values.

@@ -283,6 +283,20 @@ TEST_CASE("e2e lead routing: a Dataverse lead is assigned to the team its countr
   lead_routed_by_country(Crm::dataverse);
 }
 
+TEST_CASE("e2e lead routing: a Dataverse lead is created in the Microsoft campaign through its campaignid lookup", "[e2e]") {
+  testing::E2eHarness h(Crm::dataverse);
+  auto campaign = h.dv().insert("campaigns", {{"name", "Microsoft referrals FY27"}});
+  h.edit_mapping("create:\n", "create:\n  \"campaignid@odata.bind\": \"/campaigns(" + campaign + ")\"\n");
+  auto check = h.cosyncd("check");
+  INFO(check.output);
+  CHECK(check.exit_status == 0);  // the lookup is known to the table definition
+  auto id = h.add_incoming_lead("Contoso");
+  auto run = testing::check_once(h);
+  INFO(run.output);
+  CHECK(h.crm_record_for(id)["_campaignid_value"] == campaign);
+  testing::check_quiet_cycle(h);
+}
+
 TEST_CASE("e2e expiry watch: Salesforce leads are warned 7, 2 and 1 days before expiry once each, and the expiry reaches the Lead", "[e2e]") {
   expiry_warnings_once_each_and_the_expiry_reaches_the_crm(Crm::salesforce);
 }

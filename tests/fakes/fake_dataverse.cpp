@@ -269,6 +269,8 @@ FakeDataverse::Table lead_table() {
   // "ownerid@odata.bind": "/teams(<guid>)" or "/systemusers(<guid>)"; lead table reference:
   // https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/lead).
   t.columns["_ownerid_value"] = col("Lookup", false);
+  // The source campaign (lookup to campaign), so conversion can be reported per campaign.
+  t.columns["_campaignid_value"] = col("Lookup", false);
   t.columns["statecode"] = state_col({{0, "Open"}, {1, "Qualified"}, {2, "Disqualified"}});
   t.columns["statuscode"] = status_col(
       {{1, "New"}, {2, "Contacted"}, {3, "Qualified"}, {4, "Lost"}, {5, "Cannot Contact"},
@@ -338,6 +340,13 @@ FakeDataverse::Table systemuser_table() {
   return t;
 }
 
+// Marketing campaigns (campaign: name; https://learn.microsoft.com/dynamics365/developer/reference/entities/campaign).
+FakeDataverse::Table campaign_table() {
+  auto t = table_with_common_columns("campaigns", "campaign", "campaignid");
+  t.columns["name"] = col("String");
+  return t;
+}
+
 // Teams own rows as users do (team: name; https://learn.microsoft.com/power-apps/developer/data-platform/reference/entities/team).
 FakeDataverse::Table team_table() {
   auto t = table_with_common_columns("teams", "team", "teamid");
@@ -363,6 +372,7 @@ FakeDataverse::FakeDataverse(FakeDataverseOptions options)
   tables_["contacts"] = contact_table();
   tables_["systemusers"] = systemuser_table();
   tables_["teams"] = team_table();
+  tables_["campaigns"] = campaign_table();
 }
 
 void FakeDataverse::emit(const std::string& line) const {
