@@ -2,6 +2,9 @@
 // in Salesforce, once, to a Teams-shaped webhook; status, notifications and report show it.
 #include <catch2/catch.hpp>
 
+#include <string>
+#include <vector>
+
 #include "daemon/auth/refresh_token.hpp"
 #include "tests/e2e/e2e_checks.hpp"
 #include "tests/fakes/http_test_server.hpp"
@@ -9,15 +12,25 @@
 using namespace cosync;
 using nlohmann::json;
 
+namespace {
+
+// The notifications: section: one webhook sink "hook" posting to `url` in `format`, `extra`
+// settings, and `rules` (one YAML flow mapping per line, sink: hook).
+std::string webhook_section(const std::string& url, const std::string& format, const std::vector<std::string>& rules,
+                            const std::string& extra = "") {
+  std::string text = "notifications:\n" + extra + "  sinks:\n    hook: { type: webhook, url: \"" + url +
+                     "\", format: " + format + " }\n  rules:\n";
+  for (const auto& r : rules) text += "    - { " + r + ", sink: hook }\n";
+  return text;
+}
+
+}  // namespace
+
 TEST_CASE("e2e notifications: accepting a lead in Salesforce posts the introduction to Teams once") {
   testing::E2eHarness h;
   fakes::HttpTestServer teams([](const fakes::FakeRequest&) { return fakes::FakeResponse{200, {}, "1"}; });
   h.dir.write("introduction.txt", "Subject: Introduction: {pc.customerProfile.name}\n\nReferral {referral_id} ({reason}).\n");
-  h.write_config("notifications:\n"
-                 "  sinks:\n"
-                 "    teams: { type: webhook, url: \"" + teams.base_url() + "/hook\", format: teams }\n"
-                 "  rules:\n"
-                 "    - { name: introduction, on: accepted, sink: teams, template: introduction.txt }\n");
+  h.write_config(webhook_section(teams.base_url() + "/hook", "teams", {"name: introduction, on: accepted, template: introduction.txt"}));
   auto id = h.add_incoming_lead("Fabrikam");
   testing::check_once(h);
   CHECK(teams.count("POST") == 0);  // created: nothing accepted yet
@@ -33,7 +46,7 @@ TEST_CASE("e2e notifications: accepting a lead in Salesforce posts the introduct
   REQUIRE(notify.is_object());
   CHECK(notify["field"] == "introduction");
   CHECK(notify["referral"] == id);
-  CHECK(notify["new"]["sink"] == "teams");
+  CHECK(notify["new"]["sink"] == "hook");
   CHECK(notify["new"]["subject"] == "Introduction: Fabrikam");
   CHECK(notify["why"] == "on accepted");
   CHECK_THAT(h.cosyncd("plan").output, Catch::Contains("notify") && Catch::Contains("Introduction: Fabrikam"));
@@ -71,11 +84,7 @@ TEST_CASE("e2e notifications: accepting a lead in Salesforce posts the introduct
 TEST_CASE("e2e notifications: with the receiver down the cycles still succeed, and the message waits") {
   testing::E2eHarness h;
   h.dir.write("introduction.txt", "Subject: Introduction: {pc.customerProfile.name}\n\nHello\n");
-  h.write_config("notifications:\n"
-                 "  sinks:\n"
-                 "    teams: { type: webhook, url: \"http://127.0.0.1:1/hook\", format: teams }\n"
-                 "  rules:\n"
-                 "    - { name: introduction, on: accepted, sink: teams, template: introduction.txt }\n");
+  h.write_config(webhook_section("http://127.0.0.1:1/hook", "teams", {"name: introduction, on: accepted, template: introduction.txt"}));
   auto id = h.add_incoming_lead("Contoso");
   testing::check_once(h);
   h.edit_crm_record(id, {{"Status", "Working - Contacted"}});
@@ -87,12 +96,9 @@ TEST_CASE("e2e notifications: a refused Partner Center sign-in is notified once,
   testing::E2eHarness h;
   fakes::HttpTestServer hook([](const fakes::FakeRequest&) { return fakes::FakeResponse{200, {}, "ok"}; });
   h.dir.write("health.txt", "Subject: cosync: {event}\n\n{reason}\n");
-  h.write_config("notifications:\n"
-                 "  sinks:\n"
-                 "    ops: { type: webhook, url: \"" + hook.base_url() + "/hook\" }\n"
-                 "  rules:\n"
-                 "    - { name: sign-in, on: sign_in_failing, sink: ops, template: health.txt }\n"
-                 "    - { name: signed-in, on: sign_in_recovered, sink: ops, template: health.txt }\n");
+  h.write_config(webhook_section(hook.base_url() + "/hook", "json",
+                                 {"name: sign-in, on: sign_in_failing, template: health.txt",
+                                  "name: signed-in, on: sign_in_recovered, template: health.txt"}));
   h.tokens.revoke_refresh_tokens();  // the admin's sign-in was revoked
   auto failing = h.cosyncd("once");
   INFO(failing.output);
@@ -119,12 +125,9 @@ TEST_CASE("e2e notifications: a quarantine rising past its threshold is notified
   testing::E2eHarness h;
   fakes::HttpTestServer hook([](const fakes::FakeRequest&) { return fakes::FakeResponse{200, {}, "ok"}; });
   h.dir.write("health.txt", "Subject: cosync: {event} ({mapping})\n\n{reason}\n");
-  h.write_config("notifications:\n"
-                 "  health: { quarantine_above: 1 }\n"
-                 "  sinks:\n"
-                 "    ops: { type: webhook, url: \"" + hook.base_url() + "/hook\" }\n"
-                 "  rules:\n"
-                 "    - { name: quarantine, on: quarantine_growing, sink: ops, template: health.txt }\n");
+  h.write_config(webhook_section(hook.base_url() + "/hook", "json",
+                                 {"name: quarantine, on: quarantine_growing, template: health.txt"},
+                                 "  health: { quarantine_above: 1 }\n"));
   auto bad = [&](const std::string& name) {  // a control character in its id: quarantined
     h.pc.add_referral({{"id", "bad\n" + name}, {"direction", "Incoming"}, {"customerProfile", {{"name", name}}}});
   };
