@@ -82,6 +82,7 @@ struct PlannedUpdate {
   std::vector<RuleAction> actions;   // rules' holds and events for this pair
   std::optional<std::string> refused;  // a rule refused the PC writes: quarantined after the CRM side
   std::optional<PlannedRegistration> registration;  // sent after the pair's Partner Center writes
+  bool registration_failed = false;  // its quarantine entry (if refused) stays: retried by backoff
   nlohmann::json shadow;     // link.shadow plus what is agreed or written so far
   bool again = false;        // a precondition failed: re-read, merge again next round
   bool failed = false;

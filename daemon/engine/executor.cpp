@@ -306,7 +306,9 @@ void Executor::finish(PlannedUpdate& p, CycleStats& stats) {
   stats.conflicts += p.merge.conflicts.size();
   settle_rule_actions(p);
   save(p);
-  store_.release_quarantine(mapping_.name, "pc", p.item->pc_id);
+  // A refused registration stays in quarantine with its reason: its backoff brings the pair back
+  // (the pair's other writes went through and are saved above).
+  if (!p.registration_failed) store_.release_quarantine(mapping_.name, "pc", p.item->pc_id);
   store_.release_quarantine(mapping_.name, "crm", p.link.crm_id);
 }
 

@@ -33,6 +33,7 @@ net::awaitable<void> Executor::register_deals(std::vector<PlannedUpdate>& planne
       // lost: the row stays, and the next cycle reads the referral before sending anything.
       if (adding && written.failure().kind == FailureKind::rejected) store_.remove_pending_create(mapping_.name, kPendingSide, id);
       journal_.fail({"pc", id, written.failure()}, stats);
+      p.registration_failed = true;
       continue;
     }
     p.item->pc = std::move(*written);

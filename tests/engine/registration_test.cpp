@@ -158,3 +158,27 @@ TEST_CASE_METHOD(RegistrationFixture, "registration: a refused write to the clos
   CHECK(registrations()[0]["contract"]["value"] == 130000);
   CHECK(registrations().size() == 1);
 }
+
+TEST_CASE_METHOD(RegistrationFixture, "registration: one Partner Center refuses stays quarantined with its reason until it is taken") {
+  pc_fake.refuse_registrations("contract.value is required");
+  won();
+  cycle();  // not ok(): the refused registration is a quarantined record
+  CHECK(registrations().empty());
+  auto quarantined = [&] {
+    auto all = store.quarantined();
+    return std::count_if(all.begin(), all.end(), [&](const QuarantineEntry& q) {
+      return q.record_id == referral && q.reason.find("contract.value is required") != std::string::npos;
+    });
+  };
+  // Kept after the cycle that refused it (the pair's other writes were saved, not the refusal forgotten).
+  CHECK(quarantined() == 1);
+  CHECK(store.pending_create(mapping.name, "registration", referral) == std::nullopt);
+
+  // Fixed on Microsoft's side: the quarantine's backoff brings the pair back and it is registered once.
+  pc_fake.refuse_registrations(std::nullopt);
+  clock.advance(24h);
+  CHECK(cycle().ok());
+  CHECK(registrations().size() == 1);
+  CHECK(quarantined() == 0);
+  CHECK(audited("registration_submitted") == 1);
+}

@@ -59,9 +59,6 @@ class FakePartnerCenter {
   // Microsoft's review of the referral's deal registration (tests/fakes/fake_registrations.hpp):
   // ReviewPending -> ActionRequired -> Approved or Rejected, with `reason`; false when it has none.
   bool review_registration(const std::string& id, const std::string& status, const std::string& reason = "");
-  // Microsoft's review of the referral's deal registration (tests/fakes/fake_registrations.hpp):
-  // ReviewPending -> ActionRequired -> Approved or Rejected, with `reason`; false when it has none.
-  bool review_registration(const std::string& id, const std::string& status, const std::string& reason = "");
   // Deletes a referral, as Microsoft does with a withdrawn one: every request for it answers 404.
   void remove(const std::string& id);
   // The next PATCH/PUT of referral `id` is preceded by `change` applied as a seller's edit (new
