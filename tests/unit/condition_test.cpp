@@ -234,7 +234,7 @@ TEST_CASE("condition: each kind of mistake names file, line and key") {
   // Bad durations: no unit, an unknown unit, zero, absurdly long.
   CHECK_THAT(error_of("  pc.createdDateTime: {older_than: 14}"),
              Catch::StartsWith("c.yaml:2: when.pc.createdDateTime.older_than: expected a duration with its unit such as 30m"));
-  CHECK_THAT(error_of("  pc.createdDateTime: {older_than: 2w}"),
+  CHECK_THAT(error_of("  pc.createdDateTime: {older_than: 2y}"),
              Catch::StartsWith("c.yaml:2: when.pc.createdDateTime.older_than: expected a duration such as 30s"));
   CHECK_THAT(error_of("  pc.createdDateTime:\n    newer_than: 0d"),
              Catch::StartsWith("c.yaml:3: when.pc.createdDateTime.newer_than: must be between 1s and 3650d"));
