@@ -42,7 +42,8 @@ Delivery read_delivery(const SqliteStatement& s) {
 }  // namespace
 
 long long StateStore::add_event(const OutboxEvent& e) {
-  SqliteStatement s(db_, "INSERT INTO outbox (at, mapping, pc_id, crm_id, event, payload) VALUES (?,?,?,?,?,?)");
+  // Cached statements (one prepare per connection): an event is written for every create of a bulk.
+  SqliteStatement s(*statements_, "INSERT INTO outbox (at, mapping, pc_id, crm_id, event, payload) VALUES (?,?,?,?,?,?)");
   s.bind(e.at, e.mapping, e.pc_id, e.crm_id, e.event, e.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   s.run();
   return sqlite3_last_insert_rowid(db_);
@@ -76,7 +77,7 @@ std::vector<OutboxEvent> StateStore::events() const {
 
 std::optional<OutboxEvent> StateStore::last_event(const std::string& mapping, const std::string& pc_id,
                                                    const std::vector<std::string>& keys) const {
-  SqliteStatement s(db_,
+  SqliteStatement s(*statements_,
                     "SELECT id, at, mapping, pc_id, crm_id, event, payload FROM outbox WHERE mapping=? AND pc_id=? "
                     "AND (?='[]' OR event IN (SELECT value FROM json_each(?))) ORDER BY id DESC LIMIT 1");
   std::string list = nlohmann::json(keys).dump();
