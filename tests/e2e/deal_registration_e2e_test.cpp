@@ -29,12 +29,8 @@ struct WonDeal {
       : h(crm, crm == testing::Crm::salesforce ? "pc-sf-opportunities.yaml" : "pc-dataverse-opportunities.yaml") {
     // The host clock 100 hours ahead of Partner Center's: by the host the referral is 110 hours old.
     h.pc.shift_clock(-100h);
-    referral = h.add_co_sell_referral("Fabrikam - cloud migration", "Fabrikam", 120000);
-    auto created = h.pc.service_now() - 10h;
-    h.pc.edit(referral, [&](json& r) {
-      r["createdDateTime"] = format_iso8601(created);
-      r["details"]["closingDateTime"] = "2027-03-31T00:00:00Z";  // the Opportunity's CloseDate
-    });
+    referral = h.add_co_sell_referral("Fabrikam - cloud migration", "Fabrikam", 120000, 10h);
+    auto created = *parse_iso8601(h.pc.referral(referral)["createdDateTime"].get<std::string>());
     release = format_iso8601(created + 72h);
     testing::check_once(h);
     REQUIRE_FALSE(h.crm_id_for(referral).empty());

@@ -160,10 +160,11 @@ std::string E2eHarness::add_incoming_lead(const std::string& company, double dea
 }
 
 std::string E2eHarness::add_co_sell_referral(const std::string& name, const std::string& company,
-                                            double deal_value, int age_days) {
+                                            double deal_value, std::chrono::hours age) {
   auto r = referral("Shared", "Active", "Accepted", company, deal_value, "co-sell with Microsoft");
   r["name"] = name;
-  r["createdDateTime"] = format_iso8601(std::chrono::system_clock::now() - std::chrono::hours(24 * age_days));
+  r["createdDateTime"] = format_iso8601(pc.service_now() - age);
+  r["details"]["closingDateTime"] = "2027-03-31T00:00:00Z";
   return pc.add_referral(r);
 }
 

@@ -4,6 +4,7 @@
 // copy of one shipped mapping, and the real cosyncd binary run against it. Its CRM-neutral
 // helpers (the record linked to a referral, edits of it by the mapped fields, write counts)
 // let a scenario run on either CRM.
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -50,9 +51,10 @@ class E2eHarness {
 
   // Incoming, Independent, New/Pending lead from Microsoft.
   std::string add_incoming_lead(const std::string& company, double deal_value = 25000);
-  // A co-sell referral (type Shared) created `age_days` ago, Active/Accepted.
+  // A co-sell referral (type Shared) created `age` ago on Partner Center's clock, Active/Accepted,
+  // with a closing date (the shipped Salesforce mapping's required CloseDate comes from it).
   std::string add_co_sell_referral(const std::string& name, const std::string& company, double deal_value,
-                                   int age_days = 5);
+                                   std::chrono::hours age = std::chrono::hours(24 * 5));
 
   // The records of the mapped CRM object (Lead, leads, opportunities, ...).
   std::vector<nlohmann::json> crm_records() const;

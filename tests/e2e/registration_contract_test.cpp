@@ -33,11 +33,7 @@ TEST_CASE("partner center contract: the registration add and replace PATCHes cos
   INFO(prism.output());
   REQUIRE(prism.ready());
   // A co-sell referral 80 hours old: its Won is not held.
-  auto referral = h.add_co_sell_referral("Fabrikam - cloud migration", "Fabrikam", 120000);
-  h.pc.edit(referral, [&](json& r) {
-    r["createdDateTime"] = format_iso8601(h.pc.service_now() - 80h);
-    r["details"]["closingDateTime"] = "2027-03-31T00:00:00Z";
-  });
+  auto referral = h.add_co_sell_referral("Fabrikam - cloud migration", "Fabrikam", 120000, 80h);
   testing::check_once(h);
   REQUIRE_FALSE(h.crm_id_for(referral).empty());
   h.edit_crm_record(referral, {{"Offering__c", "Contoso Cloud Platform"}, {"StageName", "Closed Won"}});
