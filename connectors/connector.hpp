@@ -70,6 +70,16 @@ class Connector {
     co_return Failure{FailureKind::rejected, std::string(system()) + " has no deal registration for " + current.id, 0, ""};
   }
 
+  // Makes each new lead of `lead_ids` a member of the campaign `campaign_id` (Salesforce
+  // CampaignMember), so conversion is reported per campaign; one result per lead, in order:
+  // nullopt when it is a member (already being one counts, so a retry adds none). Others: refused
+  // (Dataverse sets the lead's campaign lookup on create instead).
+  virtual boost::asio::awaitable<std::vector<std::optional<Failure>>> add_campaign_members(
+      const std::string& campaign_id, const std::vector<std::string>& lead_ids) {
+    const Failure refused{FailureKind::rejected, std::string(system()) + " has no campaign members for campaign " + campaign_id, 0, ""};
+    co_return std::vector<std::optional<Failure>>(lead_ids.size(), refused);
+  }
+
   // The object's field metadata (Salesforce describe, Dataverse EntityDefinitions). A connector
   // with nothing to check (Partner Center: fixed contract) answers a Failure of kind fatal.
   virtual boost::asio::awaitable<Expected<ObjectMetadata>> describe_object(const std::string& object) {

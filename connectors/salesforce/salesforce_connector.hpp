@@ -62,6 +62,10 @@ class SalesforceConnector final : public Connector {
       const ObjectSpec& spec, const std::vector<UpdateRequest>& requests) override;
   boost::asio::awaitable<std::vector<Expected<RemoteRecord>>> upsert_many(
       const ObjectSpec& spec, const std::vector<UpsertRequest>& requests) override;
+  // POST /composite/sobjects of CampaignMember records (salesforce_campaign_members.cpp);
+  // DUPLICATE_VALUE (already a member) counts as done.
+  boost::asio::awaitable<std::vector<std::optional<Failure>>> add_campaign_members(
+      const std::string& campaign_id, const std::vector<std::string>& lead_ids) override;
   std::size_t api_calls() const override { return client_.requests_sent(); }
   std::string api_usage() const override;
   // GET /sobjects/{Object}/describe: the object's fields (name, updateable, picklistValues, ...).

@@ -1,6 +1,7 @@
 #include "daemon/mapping/lead_rules.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <memory>
 
@@ -174,14 +175,28 @@ void read_assign(const YamlNode& node, LeadRules& rules) {
   rules.assign = std::move(a);
 }
 
+// A Salesforce Campaign id: 15 or 18 letters and digits with the Campaign key prefix 701.
+// (Dynamics 365 puts a lead in a campaign with `create: campaignid@odata.bind: /campaigns(<guid>)`.)
+std::string read_campaign(const YamlNode& node, const Mapping& m) {
+  std::string id = node.as_string();
+  const bool alnum = std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isalnum(c) != 0; });
+  if ((id.size() != 15 && id.size() != 18) || !alnum || !id.starts_with("701"))
+    node.fail("must be a Salesforce Campaign id (701..., 15 or 18 characters); for Dynamics 365 use "
+              "create: campaignid@odata.bind: /campaigns(<guid>)");
+  if (m.crm_object != "Lead") node.fail("only a Lead joins a campaign (this mapping creates " + m.crm_object + ")");
+  return id;
+}
+
 void load_lead_rules(const YamlNode& root, Mapping& m) {
   auto accept = root.find("accept");
   auto decline = root.find("decline");
   auto expiry = root.find("expiry");
   auto stale = root.find("stale");
   auto assign = root.find("assign");
-  if (!accept && !decline && !expiry && !stale && !assign) return;
+  auto campaign = root.find("campaign");
+  if (!accept && !decline && !expiry && !stale && !assign && !campaign) return;
   auto rules = std::make_shared<LeadRules>();
+  if (campaign) rules->campaign = read_campaign(*campaign, m);
   if (assign) {
     read_assign(*assign, *rules);
     if (m.create_templates.contains(rules->assign->field))

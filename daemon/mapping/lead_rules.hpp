@@ -80,6 +80,9 @@ struct LeadRules {
   std::vector<std::chrono::seconds> expiry_warnings;
   std::optional<StaleRules> stale;
   std::optional<Assignment> assign;
+  // `campaign:` the Salesforce Campaign (701..., 15 or 18 characters) each lead cosync creates
+  // joins through a CampaignMember, so conversion is reported per campaign; empty: none.
+  std::string campaign;
 
   bool decides() const { return accept != AcceptMode::manual || decline_when.has_value(); }
   // The CRM record's own fields the conditions read (crm.X), for the pull to bring them.
@@ -102,7 +105,7 @@ LeadDecision decide_lead(const LeadRules& rules, const nlohmann::json& referral,
 // The touches a stale watch counts on this CRM record (0 without a count, or not read).
 int touches_of(const StaleRules& stale, const nlohmann::json& crm);
 
-// Reads `accept:`, `decline:`, `expiry:`, `stale:` and `assign:` of a mapping file's root into m.leads (left null when neither
+// Reads `accept:`, `decline:`, `expiry:`, `stale:`, `assign:` and `campaign:` of a mapping file's root into m.leads (left null when neither
 // is there) and checks that the status field's value map can carry the outcome to the CRM;
 // throws ConfigError naming file, line and key. Called after the fields are read.
 void load_lead_rules(const YamlNode& root, Mapping& m);

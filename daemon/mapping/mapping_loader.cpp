@@ -194,7 +194,7 @@ void add_registration(const YamlNode& node, Mapping& m, std::set<std::string>& n
 Mapping load_mapping(const std::string& path) {
   auto root = YamlNode::load_file(path);
   root.expect_map().allow_only({"name", "crm", "pc", "select", "create", "fields", "on_crm_delete",
-                                "close_reason", "share", "won_hold", "accept", "decline", "expiry", "stale", "assign",
+                                "close_reason", "share", "won_hold", "accept", "decline", "expiry", "stale", "assign", "campaign",
                                 "registration"});
   Mapping m;
   m.file = path;

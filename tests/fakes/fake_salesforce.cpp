@@ -87,6 +87,20 @@ bool blank(const json& v) { return v.is_null() || (v.is_string() && v.get<std::s
 
 std::string as_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
+// The live row other than `self_id` whose `keys` all hold the values `fields` has for them.
+std::optional<std::string> same_values(const FakeSalesforce::Table& table, const json& fields,
+                                       const std::vector<std::string>& keys, const std::string& self_id) {
+  for (const auto& k : keys)
+    if (!fields.contains(k) || blank(fields[k])) return std::nullopt;
+  for (const auto& row : table.rows) {
+    if (row["Id"] == self_id || row.value("IsDeleted", false)) continue;
+    bool same = true;
+    for (const auto& k : keys) same = same && row.contains(k) && as_text(row[k]) == as_text(fields[k]);
+    if (same) return row["Id"].get<std::string>();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 FakeSalesforce::FakeSalesforce(FakeSalesforceOptions options)
@@ -96,6 +110,7 @@ FakeSalesforce::FakeSalesforce(FakeSalesforceOptions options)
   define_object("Lead", default_lead_schema());
   define_object("Opportunity", default_opportunity_schema());
   define_object("Account", default_account_schema());
+  define_object("CampaignMember", default_campaign_member_schema());
 }
 
 void FakeSalesforce::define_object(const std::string& name, SObjectSchema schema) {
@@ -253,6 +268,9 @@ std::optional<FakeSalesforce::Error> FakeSalesforce::check_fields(const Table& t
                              row["Id"].get<std::string>(),
                          {field});
     }
+  if (check_unique && !schema.unique_together.empty())
+    if (auto twin = same_values(table, canonical, schema.unique_together, self_id))
+      return invalid("DUPLICATE_VALUE", "Already a campaign member. (duplicate of record with id: " + *twin + ")", {});
   fields = std::move(canonical);
   return std::nullopt;
 }

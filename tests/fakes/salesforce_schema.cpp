@@ -68,4 +68,17 @@ SObjectSchema default_account_schema() {
   return s;
 }
 
+// https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_objects_campaignmember.htm:
+// CampaignId is required, LeadId or ContactId names the member; Salesforce refuses a second
+// membership of the same lead with DUPLICATE_VALUE ("Already a campaign member").
+SObjectSchema default_campaign_member_schema() {
+  SObjectSchema s;
+  s.key_prefix = "00v";
+  s.fields = {"CampaignId", "LeadId", "ContactId", "Status"};
+  s.required = {"CampaignId"};
+  s.unique_together = {"CampaignId", "LeadId"};
+  s.defaults = {{"Status", "Sent"}};
+  return s;
+}
+
 }  // namespace cosync::fakes

@@ -5,6 +5,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,9 @@ struct SObjectSchema {
   // describe `length` of text fields other than the default 255 (Lead.Description is a 32,000
   // character text area).
   std::map<std::string, int> lengths;
+  // Fields whose values together identify a record: a second record with the same values is
+  // DUPLICATE_VALUE (CampaignMember: one membership per campaign and lead).
+  std::vector<std::string> unique_together;
 
   // Fields the server sets (not writable): Id, CreatedDate, LastModifiedDate, SystemModstamp, IsDeleted.
   static const std::set<std::string>& system_fields();
@@ -38,5 +42,7 @@ struct SObjectSchema {
 SObjectSchema default_lead_schema();
 SObjectSchema default_opportunity_schema();
 SObjectSchema default_account_schema();
+// CampaignMember: a lead's membership of a campaign, one per (CampaignId, LeadId).
+SObjectSchema default_campaign_member_schema();
 
 }  // namespace cosync::fakes
