@@ -297,6 +297,25 @@ TEST_CASE("e2e lead routing: a Dataverse lead is created in the Microsoft campai
   testing::check_quiet_cycle(h);
 }
 
+TEST_CASE("e2e lead routing: a Salesforce lead joins the Microsoft campaign through one CampaignMember", "[e2e]") {
+  testing::E2eHarness h(Crm::salesforce);
+  const std::string campaign = "701000000000042AAA";
+  append_to_mapping(h, "campaign: " + campaign + "\n");
+  auto check = h.cosyncd("check");
+  INFO(check.output);
+  CHECK(check.exit_status == 0);
+  auto id = h.add_incoming_lead("Contoso");
+  auto run = testing::check_once(h);
+  INFO(run.output);
+  const std::string lead = h.crm_record_for(id).value("Id", "");
+  auto members = h.sf().records("CampaignMember");
+  REQUIRE(members.size() == 1);
+  CHECK(members[0]["LeadId"] == lead);
+  CHECK(members[0]["CampaignId"] == campaign);
+  testing::check_quiet_cycle(h);
+  CHECK(h.sf().records("CampaignMember").size() == 1);
+}
+
 TEST_CASE("e2e expiry watch: Salesforce leads are warned 7, 2 and 1 days before expiry once each, and the expiry reaches the Lead", "[e2e]") {
   expiry_warnings_once_each_and_the_expiry_reaches_the_crm(Crm::salesforce);
 }
