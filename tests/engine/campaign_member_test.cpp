@@ -62,6 +62,25 @@ TEST_CASE_METHOD(CampaignFixture, "campaign: a retry after a crash that lost the
   CHECK(sf_fake.records("Lead").size() == 1);
 }
 
+TEST_CASE_METHOD(CampaignFixture, "campaign: a lead refused by the campaign stays unlinked and joins once it can") {
+  auto refusing = fakes::default_campaign_member_schema();
+  refusing.required.insert("ContactId");  // an org whose validation refuses these members
+  sf_fake.define_object("CampaignMember", refusing);
+  auto id = pc_fake.add_referral({{"customerProfile", {{"name", "Contoso"}}}});
+  cycle();
+  REQUIRE(sf_fake.records("Lead").size() == 1);
+  CHECK_FALSE(store.link_by_pc(mapping.name, id));  // not linked: its pending create stays
+  CHECK(store.pending_create(mapping.name, "crm", id));
+  CHECK_THAT(*captured.text, Catch::Contains(sf_fake.records("Lead")[0].value("Id", "") + " of referral " + id));
+  sf_fake.define_object("CampaignMember", fakes::default_campaign_member_schema());
+  clock.advance(std::chrono::hours(24));  // past the quarantine's retry
+  cycle();
+  CHECK(sf_fake.records("Lead").size() == 1);
+  auto lead = lead_of(id);
+  CHECK(members_of(lead) == 1);
+  CHECK_FALSE(store.pending_create(mapping.name, "crm", id));
+}
+
 TEST_CASE_METHOD(CampaignFixture, "campaign: a lead linked without a create of cosync's does not join the campaign") {
   auto id = pc_fake.add_referral({{"customerProfile", {{"name", "Contoso"}}}});
   auto lead = sf_fake.insert("Lead", {{"LastName", "Seller's own"}, {"Company", "Contoso"},
