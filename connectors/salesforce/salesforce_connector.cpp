@@ -7,7 +7,9 @@
 #include <set>
 #include <sstream>
 
+#include "connectors/activity_count.hpp"
 #include "connectors/api_error.hpp"
+#include "connectors/salesforce/salesforce_activities.hpp"
 #include "daemon/auth/authorized_send.hpp"
 #include "daemon/http/next_page_links.hpp"
 #include "daemon/util/remote_json.hpp"
@@ -52,7 +54,11 @@ std::string select_list(const ObjectSpec& spec, bool all_fields) {
   };
   if (all_fields) {
     add("IsDeleted");
-    for (const auto& f : spec.fields) add(f);
+    for (const auto& f : spec.fields) {
+      if (f != kCompletedActivitiesField) add(f);
+      else  // not a field: counted by relationship subqueries (salesforce_activities.hpp)
+        for (const auto& q : completed_activity_subqueries()) add(q);
+    }
     add(spec.external_id_field);
   }
   std::string list;
@@ -172,6 +178,7 @@ std::optional<RemoteRecord> parse_sobject(const nlohmann::json& body, std::strin
   r.deleted = remote_json::bool_or(body, "IsDeleted", false);
   r.fields = body;
   r.fields.erase("attributes");
+  count_completed_activities(r.fields);
   return r;
 }
 
@@ -376,9 +383,11 @@ net::awaitable<Expected<ObjectMetadata>> SalesforceConnector::describe_object(co
 }
 
 net::awaitable<Expected<RemoteRecord>> SalesforceConnector::get(const ObjectSpec& spec, const std::string& id) {
-  // Fields of related records ("Account.Name") come only through a SOQL relationship query.
-  bool related = std::any_of(spec.fields.begin(), spec.fields.end(),
-                             [](const std::string& f) { return f.find('.') != std::string::npos; });
+  // Fields of related records ("Account.Name") and counted activities come only through a SOQL
+  // relationship query.
+  bool related = std::any_of(spec.fields.begin(), spec.fields.end(), [](const std::string& f) {
+    return f.find('.') != std::string::npos || f == kCompletedActivitiesField;
+  });
   if (related) {
     const std::vector<std::string> ids = {id};  // named: GCC 12 cannot take a braced temporary here
     auto found = co_await read_by_ids(spec, ids, true);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <unistd.h>
 
+#include "daemon/mapping/lead_rules.hpp"
 #include "daemon/util/yaml_reader.hpp"
 
 namespace cosync::app {
@@ -230,6 +231,18 @@ void use_parent_lookup(const Config& c, mapping::Mapping& m) {
   mapping::apply_parent_defaults(m, *kind.capabilities.parent_lookup);
 }
 
+// `stale: {progress: activities}` needs a connector that counts a record's completed activities:
+// only Salesforce's does (connectors/salesforce/salesforce_activities.hpp).
+void check_activity_count(const Config& c, const mapping::Mapping& m) {
+  if (!m.leads || !m.leads->stale || m.leads->stale->progress != mapping::StaleRules::Progress::activities) return;
+  auto kind = kind_of(c, m.crm_connection);
+  if (std::string_view(kind.type) != "salesforce")
+    throw ConfigError(m.file, m.leads->stale->progress_line, "stale.progress",
+                      "connection '" + m.crm_connection + "' is of type " + kind.type +
+                          ", whose connector does not count activities yet; use field:<a touch counter column> "
+                          "(e.g. a rollup of the completed activities) or status");
+}
+
 }  // namespace
 
 Config load_config(const std::string& path) {
@@ -278,6 +291,7 @@ Config load_config(const std::string& path) {
       throw ConfigError(mapping.file, mapping.crm_connection_line, "crm.connection",
                         "no connection named '" + mapping.crm_connection + "' in " + path);
     if (mapping.account) use_parent_lookup(c, mapping);
+    check_activity_count(c, mapping);
     for (const auto& other : c.mappings) {
       if (other.name == mapping.name) item.fail("two mappings are named '" + mapping.name + "'");
       // Both would create and claim the same records, each overwriting the other's link.

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <memory>
 
+#include "connectors/activity_count.hpp"
 #include "connectors/partner_center/referral_contract.hpp"
 #include "daemon/mapping/mapping.hpp"
 #include "daemon/util/remote_json.hpp"
@@ -76,6 +77,8 @@ std::vector<std::string> LeadRules::crm_fields() const {
   if (decline_when)
     for (auto& p : decline_when->paths(true)) out.push_back(std::move(p));
   if (stale && !stale->touch_field.empty()) out.push_back(stale->touch_field);
+  // Not a field: the connector counts the activities into it (connectors/activity_count.hpp).
+  if (stale && stale->progress == StaleRules::Progress::activities) out.push_back(connectors::kCompletedActivitiesField);
   // A related record's field (Account.Name) is not on the record itself: not pulled.
   std::erase_if(out, [](const std::string& p) { return p.find('.') != std::string::npos; });
   return out;
@@ -128,11 +131,12 @@ void read_stale(const YamlNode& node, LeadRules& rules) {
   if (s.warn_before >= s.after) node.get("warn_before").fail("must be shorter than `after`");
   s.reason = reason_text(node.get("reason"));
   std::string progress = "status";
-  if (auto p = node.find("progress")) progress = p->as_string();
+  if (auto p = node.find("progress")) {
+    progress = p->as_string();
+    s.progress_line = p->line();
+  }
   if (progress == "activities") {
-    // No connector counts a record's completed activities yet: the watch would wait forever.
-    node.get("progress").fail("activities are not counted yet: use field:<the CRM touch counter field> "
-                              "(e.g. a roll-up of the completed activities) or status");
+    s.progress = StaleRules::Progress::activities;  // counted by a connector that can (cli/config.cpp)
   } else if (progress.starts_with("field:") && progress.size() > 6) {
     s.progress = StaleRules::Progress::field;
     s.touch_field = progress.substr(6);

@@ -50,6 +50,7 @@ struct StaleRules {
   Progress progress = Progress::status;
   std::string touch_field;  // Progress::field
   int line = 0;
+  int progress_line = 0;  // `progress:`, for a connection that cannot count it (cli/config.cpp)
 };
 
 // `assign:` who fields a new lead: the first rule whose condition (on the referral: country,

@@ -110,3 +110,20 @@ TEST_CASE("dataverse config: neither tenant nor token_url is an error naming the
                                                    "      client_secret: ${COSYNC_TEST_DV_SECRET}\n"));
   CHECK_THAT(error_of(path), Catch::Contains("tenant"));
 }
+
+TEST_CASE("dataverse config: a stale watch that counts activities is refused, naming the progress line") {
+  testing::TempDir dir;
+  dir.write("leads.yaml", std::string(kMapping) +
+                              "  - name: status\n    pc: [status, substatus]\n    crm: statuscode\n    owner: crm\n"
+                              "    values:\n      - { pc: [Active, Accepted], crm: 1 }\n"
+                              "      - { pc: [Closed, Lost], crm: 5 }\n"
+                              "stale:\n  after: 8w\n  reason: No answer\n  progress: activities\n");
+  dir.write_secret("dv_secret", "s3cret\n");
+  auto path = dir.write("cosync.yaml", config_text("    url: https://contoso.crm.dynamics.com/\n"
+                                                   "    auth:\n"
+                                                   "      tenant: 11111111-2222-3333-4444-555555555555\n"
+                                                   "      client_id: dv-client\n"
+                                                   "      client_secret_file: dv_secret\n"));
+  CHECK_THAT(error_of(path), Catch::Contains("leads.yaml:21: stale.progress: connection 'dynamics' is of type "
+                                             "dataverse, whose connector does not count activities yet"));
+}

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "connectors/activity_count.hpp"
 #include "daemon/mapping/lead_rules.hpp"
 #include "daemon/util/time.hpp"
 #include "tests/unit/mapping_file.hpp"
@@ -112,6 +113,18 @@ TEST_CASE("lead rules: a policy the file cannot carry out is refused with file, 
                                         "[\"Closed\",\"Declined\"] to the CRM"));
 }
 
+TEST_CASE("lead rules: stale progress: activities pulls the connector's count of completed activities") {
+  testing::MappingFile f;
+  const std::string lost = kStatus + "      - { pc: [Closed, Lost], crm: Lost }\n";
+  auto m = f.load(with_policy("stale:\n  after: 8w\n  touches: 2\n  reason: x\n  progress: activities\n", lost));
+  REQUIRE(m.leads);
+  REQUIRE(m.leads->stale);
+  CHECK(m.leads->stale->progress == mapping::StaleRules::Progress::activities);
+  CHECK(m.leads->stale->touches == 2);
+  auto spec = m.crm_spec();
+  CHECK(std::find(spec.fields.begin(), spec.fields.end(), connectors::kCompletedActivitiesField) != spec.fields.end());
+}
+
 TEST_CASE("lead rules: stale reads weeks, defaults warn_before and touches, and pulls the touch counter") {
   testing::MappingFile f;
   const std::string lost = kStatus + "      - { pc: [Closed, Lost], crm: Lost }\n";
@@ -146,8 +159,6 @@ TEST_CASE("lead rules: a stale close the file cannot carry out is refused with f
              Catch::StartsWith(f.path + ":9: stale.warn_before: must be shorter than `after`"));
   CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n  reason: x\n  progress: emails\n", lost)),
              Catch::StartsWith(f.path + ":9: stale.progress: expected status, activities or field:"));
-  CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n  reason: x\n  progress: activities\n", lost)),
-             Catch::StartsWith(f.path + ":9: stale.progress: activities are not counted yet"));
   CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n  reason: x\n  touches: 3\n", lost)),
              Catch::StartsWith(f.path + ":9: stale.touches: counts touches, which `progress: status` does not"));
   CHECK_THAT(f.error_of(with_policy("stale:\n  after: 8w\n", lost)),

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "connectors/activity_count.hpp"
 #include "daemon/util/time.hpp"
 #include "tests/unit/connector_fixture.hpp"
 
@@ -32,6 +33,33 @@ TEST_CASE("salesforce: the pull query selects mapped fields since an unquoted IS
   CHECK(connectors::build_pull_soql(spec, "") ==
         "SELECT Id, SystemModstamp, IsDeleted, Company, Status, Ref__c FROM Lead WHERE Ref__c != null ORDER BY "
         "SystemModstamp, Id");
+}
+
+TEST_CASE("salesforce: counted activities are read by relationship subqueries and replaced by their count") {
+  connectors::ObjectSpec spec{"Lead", {"Status", connectors::kCompletedActivitiesField}, "Ref__c"};
+  const std::string subqueries =
+      "(SELECT Id FROM Tasks WHERE IsClosed = true), (SELECT Id FROM Events WHERE EndDateTime < TODAY)";
+  CHECK(connectors::build_pull_soql(spec, "") == "SELECT Id, SystemModstamp, IsDeleted, Status, " + subqueries +
+                                                     ", Ref__c FROM Lead WHERE Ref__c != null ORDER BY SystemModstamp, Id");
+  CHECK(connectors::build_ids_soql(spec, {"00Q1"}, true) ==
+        "SELECT Id, SystemModstamp, IsDeleted, Status, " + subqueries + ", Ref__c FROM Lead WHERE Id IN ('00Q1')");
+  // Each subquery answers a QueryResult, or null when no row matches.
+  json body = {{"Id", "00Q1"},
+               {"SystemModstamp", "2024-05-01T10:00:00.000+0000"},
+               {"Tasks", {{"totalSize", 3}, {"done", true}, {"records", json::array()}}},
+               {"Events", nullptr}};
+  std::string reason;
+  auto record = connectors::parse_sobject(body, reason);
+  REQUIRE(record);
+  CHECK(record->fields[connectors::kCompletedActivitiesField] == 3);
+  CHECK_FALSE(record->fields.contains("Tasks"));
+  CHECK_FALSE(record->fields.contains("Events"));
+  body["Events"] = {{"totalSize", 2}, {"done", true}, {"records", json::array()}};
+  CHECK(connectors::parse_sobject(body, reason)->fields[connectors::kCompletedActivitiesField] == 5);
+  // A record read without them has no count (not a count of 0).
+  body.erase("Tasks");
+  body.erase("Events");
+  CHECK_FALSE(connectors::parse_sobject(body, reason)->fields.contains(connectors::kCompletedActivitiesField));
 }
 
 TEST_CASE_METHOD(SfFixture, "salesforce: a pull follows nextRecordsUrl and skips records not tied to a referral") {
