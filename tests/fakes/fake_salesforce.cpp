@@ -548,6 +548,12 @@ FakeResponse FakeSalesforce::query(const FakeRequest& request, bool include_dele
     batch = std::min(batch, static_cast<size_t>(n));
   }
 
+  for (auto& child : q.children) {
+    if (child.relationship != "Tasks" && child.relationship != "Events")
+      return sf_error(400, "INVALID_TYPE", "Didn't understand relationship '" + child.relationship +
+                                               "' in FROM part of query call.");
+    if (child.where) soql_resolve_today(*child.where, std::chrono::floor<std::chrono::days>(clock_.now()));
+  }
   std::lock_guard lock(mu_);
   Table* table = find_table(q.object);
   if (!table) return sf_error(400, "INVALID_TYPE", "sObject type '" + q.object + "' is not supported.");
@@ -577,7 +583,11 @@ FakeResponse FakeSalesforce::query(const FakeRequest& request, bool include_dele
   size_t end = q.limit ? std::min(rows.size(), offset + static_cast<size_t>(*q.limit)) : rows.size();
 
   Cursor cursor{{}, batch};
-  for (size_t i = offset; i < end; ++i) cursor.records.push_back(project(*table, *rows[i], q.fields));
+  for (size_t i = offset; i < end; ++i) {
+    cursor.records.push_back(project(*table, *rows[i], q.fields));
+    for (const auto& child : q.children)
+      cursor.records.back()[child.relationship] = child_records(child, (*rows[i])["Id"].get<std::string>());
+  }
   if (auto raw = raw_records_.find(table->name); raw != raw_records_.end())
     cursor.records.insert(cursor.records.end(), raw->second.begin(), raw->second.end());
   json body = {{"totalSize", cursor.records.size()}, {"done", true}, {"records", json::array()}};
@@ -590,6 +600,22 @@ FakeResponse FakeSalesforce::query(const FakeRequest& request, bool include_dele
     cursors_[locator] = std::move(cursor);
   }
   return FakeResponse::json(200, body);
+}
+
+// "Using Relationship Queries" (SOQL and SOSL Reference,
+// https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_relationships_query_using.htm):
+// a parent-to-child subquery nests the children under the relationship (the child's plural name)
+// as a QueryResult, null when there is none. Tasks and Events point to a Lead through WhoId.
+json FakeSalesforce::child_records(const SoqlChildQuery& child, const std::string& parent_id) {
+  Table* table = find_table(child.relationship.substr(0, child.relationship.size() - 1));  // Tasks -> Task
+  if (!table) return nullptr;
+  json records = json::array();
+  for (const auto& row : table->rows)
+    if (row.value("WhoId", json()) == parent_id && !row.value("IsDeleted", false) &&
+        (!child.where || soql_matches(*child.where, row)))
+      records.push_back(project(*table, row, child.fields));
+  if (records.empty()) return nullptr;
+  return {{"totalSize", records.size()}, {"done", true}, {"records", records}};
 }
 
 FakeResponse FakeSalesforce::next_batch(const std::string& locator_and_offset) {

@@ -22,6 +22,8 @@
 
 namespace cosync::fakes {
 
+struct SoqlChildQuery;  // tests/fakes/soql.hpp
+
 struct FakeSalesforceOptions {
   const Clock* clock = nullptr;     // nullptr: the system clock; must outlive the fake
   unsigned short port = 0;          // 0: ephemeral
@@ -107,6 +109,9 @@ class FakeSalesforce {
   nlohmann::json* find_row(Table& table, const std::string& id);
   std::string url_of(const Table& table, const std::string& id) const;
   nlohmann::json project(const Table& table, const nlohmann::json& row, const std::vector<std::string>& fields) const;
+  // A parent-to-child subquery's answer for the parent `parent_id` (Tasks, Events: rows whose
+  // WhoId is the parent): a QueryResult, or null without a row.
+  nlohmann::json child_records(const SoqlChildQuery& child, const std::string& parent_id);
   // A relationship field of a SOQL query ("Account.Name", "Owner.Email", "Custom__r.Field"): the
   // row its lookup points to, as Salesforce nests it; null when the lookup is empty.
   std::optional<std::string> lookup_field(const Table& table, const std::string& relationship) const;

@@ -128,7 +128,11 @@ std::vector<Token> tokenize(std::string_view s) {
       t.kind = Token::Kind::word;
       t.text = std::string(s.substr(start, i - start));
       std::string u = upper(t.text);
-      if (u == "NULL" || u == "TRUE" || u == "FALSE") {
+      if (u == "TODAY") {
+        t.kind = Token::Kind::literal;
+        t.literal.kind = SoqlLiteral::Kind::today;
+        t.literal.value = "TODAY";
+      } else if (u == "NULL" || u == "TRUE" || u == "FALSE") {
         t.kind = Token::Kind::literal;
         t.literal.kind = u == "NULL" ? SoqlLiteral::Kind::null : SoqlLiteral::Kind::boolean;
         t.literal.value = u == "NULL" ? json() : json(u == "TRUE");
@@ -149,8 +153,10 @@ class Parser {
   SoqlQuery parse() {
     SoqlQuery q;
     expect_keyword("SELECT");
-    do q.fields.push_back(field_name());
-    while (accept(Token::Kind::comma));
+    do {
+      if (accept(Token::Kind::lparen)) q.children.push_back(child_query());
+      else q.fields.push_back(field_name());
+    } while (accept(Token::Kind::comma));
     expect_keyword("FROM");
     q.object = field_name();
     if (accept_keyword("WHERE")) q.where = or_expr();
@@ -176,6 +182,19 @@ class Parser {
   }
 
  private:
+  // After its '(': SELECT fields FROM Relationship [WHERE cond] ).
+  SoqlChildQuery child_query() {
+    SoqlChildQuery c;
+    expect_keyword("SELECT");
+    do c.fields.push_back(field_name());
+    while (accept(Token::Kind::comma));
+    expect_keyword("FROM");
+    c.relationship = field_name();
+    if (accept_keyword("WHERE")) c.where = or_expr();
+    if (!accept(Token::Kind::rparen)) throw ParseError("expected ')' to close the subquery but found '" + describe(peek()) + "'");
+    return c;
+  }
+
   const Token& peek() const { return tokens_[pos_]; }
   const Token& next() { return tokens_[pos_ < tokens_.size() - 1 ? pos_++ : pos_]; }
 
@@ -321,7 +340,8 @@ std::optional<int> compare_json(const json& a, const json& b) {
 }
 
 std::optional<int> compare_literal(const json& value, const SoqlLiteral& lit) {
-  if (lit.kind == SoqlLiteral::Kind::datetime) {
+  if (lit.kind == SoqlLiteral::Kind::today && !lit.time) return std::nullopt;  // not resolved: no match
+  if (lit.kind == SoqlLiteral::Kind::datetime || lit.kind == SoqlLiteral::Kind::today) {
     if (!value.is_string()) return std::nullopt;
     auto t = parse_iso8601(value.get<std::string>());
     if (!t) return std::nullopt;
@@ -396,6 +416,12 @@ std::variant<SoqlQuery, std::string> parse_soql(std::string_view text) {
   } catch (const ParseError& e) {
     return std::string(e.what());
   }
+}
+
+void soql_resolve_today(SoqlExpr& expr, TimePoint midnight) {
+  for (auto& v : expr.values)
+    if (v.kind == SoqlLiteral::Kind::today) v.time = midnight;
+  for (auto& c : expr.children) soql_resolve_today(c, midnight);
 }
 
 bool soql_matches(const SoqlExpr& expr, const json& record) {

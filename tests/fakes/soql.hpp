@@ -1,10 +1,10 @@
 #pragma once
 // The subset of SOQL the fake Salesforce understands:
-//   SELECT f1, f2 FROM Obj [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n] [OFFSET n]
+//   SELECT f1, f2, (SELECT f FROM Children [WHERE cond]) FROM Obj [WHERE cond] [ORDER BY f [ASC|DESC] [NULLS FIRST|LAST], ...] [LIMIT n] [OFFSET n]
 // where cond combines `Field op literal` (op: = != < <= > >=), `Field LIKE 'pattern'` (% and _,
 // case-insensitive) and `Field [NOT] IN (literals)` with
 // AND, OR, NOT and parentheses. Literals: 'strings' (backslash escapes), null, true/false, numbers,
-// dates (2024-05-01) and unquoted datetimes (2024-05-01T10:20:30.000Z, ...+00:00), compared as times.
+// dates (2024-05-01), TODAY and unquoted datetimes (2024-05-01T10:20:30.000Z, ...+00:00), compared as times.
 // Keywords are case-insensitive; field names are kept as written (the caller resolves them).
 #include <memory>
 #include <optional>
@@ -20,7 +20,8 @@
 namespace cosync::fakes {
 
 struct SoqlLiteral {
-  enum class Kind { string, number, boolean, null, date, datetime };
+  // today: the date literal TODAY, a datetime once soql_resolve_today gives it the fake's clock.
+  enum class Kind { string, number, boolean, null, date, datetime, today };
   Kind kind = Kind::null;
   nlohmann::json value;          // the literal as JSON (datetimes and dates as their text)
   std::optional<TimePoint> time;  // datetimes only
@@ -41,8 +42,16 @@ struct SoqlOrder {
   std::optional<bool> nulls_first;  // default: first when ascending, last when descending
 };
 
+// A parent-to-child relationship subquery of the select list: (SELECT Id FROM Tasks WHERE ...).
+struct SoqlChildQuery {
+  std::string relationship;
+  std::vector<std::string> fields;
+  std::optional<SoqlExpr> where;
+};
+
 struct SoqlQuery {
   std::vector<std::string> fields;
+  std::vector<SoqlChildQuery> children;
   std::string object;
   std::optional<SoqlExpr> where;
   std::vector<SoqlOrder> order_by;
@@ -56,6 +65,8 @@ struct SoqlQuery {
 // The parsed query, or an error message for a MALFORMED_QUERY reply.
 std::variant<SoqlQuery, std::string> parse_soql(std::string_view text);
 
+// Gives each TODAY of the condition the time `midnight` (the start of the fake's UTC day).
+void soql_resolve_today(SoqlExpr& expr, TimePoint midnight);
 // Whether `record` (field -> JSON value) satisfies the condition.
 bool soql_matches(const SoqlExpr& expr, const nlohmann::json& record);
 // Orders two records by the ORDER BY list: true when `a` comes before `b`.
