@@ -7,7 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include "daemon/util/time.hpp"
-#include "tests/engine/engine_fixture.hpp"
+#include "tests/engine/stale_watch_fixture.hpp"
 #include "tests/fakes/salesforce_schema.hpp"
 
 using namespace cosync;
@@ -15,24 +15,15 @@ using namespace std::chrono_literals;
 
 namespace {
 
-struct ActivitiesFixture : testing::EngineFixture {
+struct ActivitiesFixture : testing::StaleWatchFixture {
   ActivitiesFixture()
-      : EngineFixture(testing::kEngineLeadsMapping +
+      : StaleWatchFixture(testing::kEngineLeadsMapping +
                       "      - { pc: [Active, Accepted], crm: Working - Qualifying, direction: to_pc }\n"
                       "accept: auto\nstale:\n  after: 8w\n  touches: 3\n  reason: No answer\n"
                       "  warn_before: 7d\n  progress: activities\n") {
     auto schema = fakes::default_lead_schema();
     schema.picklists["Status"].insert("Working - Qualifying");
     sf_fake.define_object("Lead", schema);
-  }
-  long events(const std::string& id, const std::string& key) {
-    auto audit = store.audit(mapping.name, 500);
-    return std::count_if(audit.begin(), audit.end(), [&](const AuditEntry& e) { return e.field == key && e.pc_id == id; });
-  }
-  void later(std::chrono::system_clock::duration by) {
-    clock.advance(by);
-    restart();
-    REQUIRE(cycle().ok());
   }
   std::string accepted_lead(const std::string& company) {
     auto id = pc_fake.add_referral({{"customerProfile", {{"name", company}}}});

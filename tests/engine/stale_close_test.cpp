@@ -8,7 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "daemon/cli/report.hpp"
-#include "tests/engine/engine_fixture.hpp"
+#include "tests/engine/stale_watch_fixture.hpp"
 #include "tests/fakes/salesforce_schema.hpp"
 
 using namespace cosync;
@@ -18,9 +18,9 @@ namespace {
 
 constexpr const char* kReason = "No answer after three contacts";
 
-struct StaleFixture : testing::EngineFixture {
+struct StaleFixture : testing::StaleWatchFixture {
   StaleFixture()
-      : EngineFixture(testing::kEngineLeadsMapping +
+      : StaleWatchFixture(testing::kEngineLeadsMapping +
                       "      - { pc: [Active, Accepted], crm: Working - Qualifying, direction: to_pc }\n"
                       "accept: auto\nstale:\n  after: 8w\n  touches: 3\n  reason: " +
                       std::string(kReason) + "\n  warn_before: 7d\n  progress: field:Touches__c\n") {
@@ -28,15 +28,6 @@ struct StaleFixture : testing::EngineFixture {
     schema.fields.insert("Touches__c");
     schema.picklists["Status"].insert("Working - Qualifying");
     sf_fake.define_object("Lead", schema);
-  }
-  long events(const std::string& id, const std::string& key) {
-    auto audit = store.audit(mapping.name, 500);
-    return std::count_if(audit.begin(), audit.end(), [&](const AuditEntry& e) { return e.field == key && e.pc_id == id; });
-  }
-  void later(std::chrono::system_clock::duration by) {
-    clock.advance(by);
-    restart();
-    REQUIRE(cycle().ok());
   }
   std::string accepted_lead(const std::string& company, int touches) {
     auto id = pc_fake.add_referral({{"customerProfile", {{"name", company}}}});

@@ -38,6 +38,14 @@ std::string config_text(const std::string& connection) {
          "  - leads.yaml\n";
 }
 
+// A connection signing in through its tenant with the secret file dv_secret.
+const char* kTenantConnection =
+    "    url: https://contoso.crm.dynamics.com/\n"
+    "    auth:\n"
+    "      tenant: 11111111-2222-3333-4444-555555555555\n"
+    "      client_id: dv-client\n"
+    "      client_secret_file: dv_secret\n";
+
 std::string error_of(const std::string& path) {
   try {
     app::load_config(path);
@@ -53,11 +61,7 @@ TEST_CASE("dataverse config: a connection with a tenant gets Entra ID's token UR
   testing::TempDir dir;
   dir.write("leads.yaml", kMapping);
   dir.write_secret("dv_secret", "s3cret\n");
-  auto path = dir.write("cosync.yaml", config_text("    url: https://contoso.crm.dynamics.com/\n"
-                                                   "    auth:\n"
-                                                   "      tenant: 11111111-2222-3333-4444-555555555555\n"
-                                                   "      client_id: dv-client\n"
-                                                   "      client_secret_file: dv_secret\n"));
+  auto path = dir.write("cosync.yaml", config_text(kTenantConnection));
   auto c = app::load_config(path);
   REQUIRE(c.dataverse.count("dynamics") == 1);
   const auto& dv = c.dataverse.at("dynamics");
@@ -119,11 +123,7 @@ TEST_CASE("dataverse config: a stale watch that counts activities is refused, na
                               "      - { pc: [Closed, Lost], crm: 5 }\n"
                               "stale:\n  after: 8w\n  reason: No answer\n  progress: activities\n");
   dir.write_secret("dv_secret", "s3cret\n");
-  auto path = dir.write("cosync.yaml", config_text("    url: https://contoso.crm.dynamics.com/\n"
-                                                   "    auth:\n"
-                                                   "      tenant: 11111111-2222-3333-4444-555555555555\n"
-                                                   "      client_id: dv-client\n"
-                                                   "      client_secret_file: dv_secret\n"));
+  auto path = dir.write("cosync.yaml", config_text(kTenantConnection));
   CHECK_THAT(error_of(path), Catch::Contains("leads.yaml:21: stale.progress: connection 'dynamics' is of type "
                                              "dataverse, whose connector does not count activities yet"));
 }
