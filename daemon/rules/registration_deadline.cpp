@@ -4,6 +4,7 @@
 
 #include "daemon/mapping/registration_rule.hpp"
 #include "daemon/mapping/share_rule.hpp"
+#include "daemon/rules/held_actions.hpp"
 #include "daemon/rules/won_hold.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
@@ -36,14 +37,6 @@ std::string label(seconds lead) {
 
 std::string warned_key(seconds lead) { return "registration_warned_" + label(lead); }
 
-bool held(const engine::RuleInput& in, const std::string& key) {
-  return in.held && std::any_of(in.held->begin(), in.held->end(), [&](const HeldAction& h) { return h.key == key; });
-}
-
-RuleAction hold(const std::string& key, TimePoint until, const std::string& reason) {
-  return {RuleAction::Kind::hold, engine::Side::pc, {}, key, until, reason};
-}
-
 RuleAction event(const char* key, const std::string& reason) {
   return {RuleAction::Kind::event, engine::Side::pc, {}, key, {}, reason};
 }
@@ -63,11 +56,11 @@ bool won_planned(const engine::RuleInput& in) {
 std::vector<RuleAction> watch_planned_win(const engine::RuleInput& in) {
   auto release = won_release_time(*in.pc, in.mapping);
   if (!release || *release <= in.pc_now)
-    return {hold(RegistrationDeadlineWatch::kKey, in.pc_now + kDecideNextCycle,
+    return {hold_until(RegistrationDeadlineWatch::kKey, in.pc_now + kDecideNextCycle,
                  "Closed/Won sent: its closedDateTime starts the registration deadline")};
   DeadlineWatchDates dates{"", format_iso8601(*release),
                            format_iso8601(*release + in.mapping.registration->register_within)};
-  return {hold(RegistrationDeadlineWatch::kKey, *release, deadline_watch_reason(dates))};
+  return {hold_until(RegistrationDeadlineWatch::kKey, *release, deadline_watch_reason(dates))};
 }
 
 // A deal the partner keeps to itself (shared without consent to Microsoft's sellers): not a
@@ -141,7 +134,7 @@ std::vector<RuleAction> RegistrationDeadlineWatch::evaluate(const engine::RuleIn
   bool won = won_planned(in) || registration_deadline(*in.pc, in.pc_now, rule->register_within).has_value();
   if (!won) return {};  // still open (a reopened deal's holds are not asked for again: released)
   if (!in.crm && !rule->when.paths(true).empty())
-    return {hold(kKey, in.pc_now + kDecideNextCycle, "the CRM record decides whether this won deal is registered")};
+    return {hold_until(kKey, in.pc_now + kDecideNextCycle, "the CRM record decides whether this won deal is registered")};
   const nlohmann::json none = nlohmann::json::object();
   if (!rule->selects(in.crm ? *in.crm : none, in.now)) return {};  // not eligible: nothing to register
   if (won_planned(in)) return watch_planned_win(in);
@@ -159,21 +152,21 @@ std::vector<RuleAction> RegistrationDeadlineWatch::evaluate(const engine::RuleIn
       next = next ? std::min(*next, at) : at;
       continue;
     }
-    if (!held(in, warned_key(lead))) due = lead;
-    out.push_back(hold(warned_key(lead), remember, "warned " + label(lead) + " before the registration deadline " + by));
+    if (!find_held(in, warned_key(lead))) due = lead;
+    out.push_back(hold_until(warned_key(lead), remember, "warned " + label(lead) + " before the registration deadline " + by));
   }
   if (d.state == RegistrationState::overdue) {
-    if (!held(in, kOverdueKey))
+    if (!find_held(in, kOverdueKey))
       out.push_back(event("registration_overdue", deal(in) + " was not registered by its deadline " + by + " (won " +
                                                      format_iso8601(d.won) + "): register it in Partner Center now"));
-    out.push_back(hold(kOverdueKey, remember, "said overdue: the registration deadline " + by + " has passed"));
+    out.push_back(hold_until(kOverdueKey, remember, "said overdue: the registration deadline " + by + " has passed"));
   } else if (due) {
     out.push_back(event("registration_due", deal(in) + " is not registered: " + std::to_string(d.days_left) +
                                                 " days left, register it by " + by + " (won " + format_iso8601(d.won) +
                                                 "; warning " + label(*due) + " before)"));
   }
   TimePoint until = d.state == RegistrationState::overdue ? in.pc_now + kOverdueRecheck : next.value_or(d.deadline);
-  out.push_back(hold(kKey, until, deadline_watch_reason({format_iso8601(d.won), "", by})));
+  out.push_back(hold_until(kKey, until, deadline_watch_reason({format_iso8601(d.won), "", by})));
   return out;
 }
 

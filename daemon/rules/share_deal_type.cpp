@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "connectors/partner_center/referral_contract.hpp"
+#include "daemon/rules/held_actions.hpp"
 #include "daemon/util/remote_json.hpp"
 
 namespace cosync::rules {
@@ -17,14 +18,10 @@ constexpr const char* kHelpAfterShare = "share_help_not_sent";
 // Never due: the hold only remembers that the refusal was said, while the CRM keeps saying it.
 constexpr auto kRemembered = std::chrono::hours(24 * 365 * 100);
 
-bool held(const engine::RuleInput& input, const char* key) {
-  return input.held && std::any_of(input.held->begin(), input.held->end(), [&](const HeldAction& h) { return h.key == key; });
-}
-
 // Said once: the event when the hold is new, the hold each time so that it lasts.
 void say_once(const engine::RuleInput& input, const char* key, const std::string& reason, std::vector<RuleAction>& out) {
-  if (!held(input, key)) out.push_back({RuleAction::Kind::event, engine::Side::pc, {}, key, {}, reason});
-  out.push_back({RuleAction::Kind::hold, engine::Side::pc, {}, key, input.now + kRemembered, reason});
+  if (!find_held(input, key)) out.push_back({RuleAction::Kind::event, engine::Side::pc, {}, key, {}, reason});
+  out.push_back(hold_until(key, input.now + kRemembered, reason));
 }
 }  // namespace
 
