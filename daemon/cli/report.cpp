@@ -6,6 +6,9 @@
 #include <set>
 #include <tuple>
 
+#include "daemon/cli/runtime.hpp"
+#include "daemon/util/clock.hpp"
+#include "daemon/util/log.hpp"
 #include "daemon/util/remote_json.hpp"
 
 namespace cosync::app {
@@ -84,11 +87,41 @@ const std::vector<Report>& reports() {
       {"expiring", "leads still New under the expiry watch: expiry, next check, warnings given", expiring_report},
       {"stale", "accepted leads under the stale-lead watch: no progress since, warned, when they close", stale_report},
       {"deals-to-register", "won deals without a registration, soonest deadline first: win, deadline, days left",
-       nullptr, deals_to_register_report},
-      {"registrations", "every deal registration with its review status and dates", registrations_report},
+       nullptr, deals_to_register_report, true},
+      {"registrations", "every deal registration with its review status and dates", nullptr, registrations_report, true},
   };
   return all;
 }
+
+const nlohmann::json* ReportOptions::changed_referral(const std::string& mapping, const std::string& pc_id) const {
+  if (!pc_changes) return nullptr;
+  auto m = pc_changes->find(mapping);
+  if (m == pc_changes->end()) return nullptr;
+  auto r = m->second.find(pc_id);
+  return r == m->second.end() ? nullptr : &r->second;
+}
+
+namespace {
+// One pull of what Partner Center changed since the last cycle, so that a report is not older
+// than the API. Without it (network, credentials) the report says so and shows the state as of
+// the last cycle.
+void read_pc_changes(const Config& config, const StateStore& store,
+                     std::map<std::string, std::map<std::string, nlohmann::json>>& changes, std::ostream& err) {
+  // Before any cycle there is nothing to bring up to date (and no cursor to read from).
+  bool synced_before = std::any_of(config.mappings.begin(), config.mappings.end(),
+                                   [&](const mapping::Mapping& m) { return store.cursor(m.name, "pc").has_value(); });
+  if (!synced_before) return;
+  SystemClock clock;
+  LogOptions quiet = config.log;  // the report on stdout; only problems on stderr
+  quiet.level = "warn";
+  Runtime runtime(config, make_stderr_logger(quiet), clock);
+  std::vector<std::string> failures;
+  int status = runtime.pc_changes_since_last_cycle(changes, failures);
+  if (status == kExitConfig) failures.push_back("the configuration or the CRM's metadata does not fit");
+  for (const auto& f : failures)
+    err << "cosyncd report: Partner Center not read (" << f << "): shown as of the last cycle\n";
+}
+}  // namespace
 
 int command_report(const Config& config, const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   auto usage = [&] {
@@ -126,6 +159,11 @@ int command_report(const Config& config, const std::vector<std::string>& args, s
     if (!std::filesystem::exists(config.state_db_path()))
       throw std::runtime_error("no state database at " + config.state_db_path() + " yet: cosyncd has not run");
     StateStore store(config.state_db_path());
+    std::map<std::string, std::map<std::string, nlohmann::json>> changes;
+    if (r.reads_partner_center) {
+      read_pc_changes(selected, store, changes, err);
+      options.pc_changes = &changes;
+    }
     auto now = std::chrono::system_clock::now();
     write_report(out, r.build_with_options ? r.build_with_options(selected, store, now, options) : r.build(selected, store, now),
                  options.format);

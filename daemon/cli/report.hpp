@@ -4,6 +4,7 @@
 // issue (deals-to-register, expiring, stale) plugs in with one entry in reports().
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <set>
@@ -21,6 +22,10 @@ namespace cosync::app {
 struct ReportOptions {
   ReportFormat format = ReportFormat::table;
   std::optional<std::chrono::seconds> due_within;  // `--due-within 7d`
+  // Referrals Partner Center changed since each mapping's last cycle (mapping -> id -> referral),
+  // read by command_report for the reports that say so: newer than the state database.
+  const std::map<std::string, std::map<std::string, nlohmann::json>>* pc_changes = nullptr;
+  const nlohmann::json* changed_referral(const std::string& mapping, const std::string& pc_id) const;
 };
 
 struct Report {
@@ -29,6 +34,8 @@ struct Report {
   std::function<ReportTable(const Config&, const StateStore&, TimePoint now)> build;
   // Instead of `build`, for a report that takes options.
   std::function<ReportTable(const Config&, const StateStore&, TimePoint now, const ReportOptions&)> build_with_options{};
+  // The state database plus one pull: Partner Center's changes since the last cycle (ReportOptions::pc_changes).
+  bool reads_partner_center = false;
 };
 
 const std::vector<Report>& reports();
@@ -55,7 +62,8 @@ ReportTable stale_report(const Config& config, const StateStore& store, TimePoin
 ReportTable deals_to_register_report(const Config& config, const StateStore& store, TimePoint now,
                                      const ReportOptions& options);
 // Every registration the last sync saw, with its review status and dates (report_deals.cpp).
-ReportTable registrations_report(const Config& config, const StateStore& store, TimePoint now);
+ReportTable registrations_report(const Config& config, const StateStore& store, TimePoint now,
+                                 const ReportOptions& options = {});
 // "7d", "36h", "90m"; nullopt for anything else.
 std::optional<std::chrono::seconds> parse_report_duration(const std::string& text);
 

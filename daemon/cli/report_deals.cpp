@@ -1,5 +1,6 @@
 // `cosyncd report deals-to-register` and `cosyncd report registrations`: the co-sell guide's
-// "Deals to Register" from the state database, no request sent. The registration deadline watch
+// "Deals to Register" from the state database plus one pull of what Partner Center changed since
+// the last cycle (ReportOptions::pc_changes: a deal registered since is dropped at once). The registration deadline watch
 // (daemon/rules/registration_deadline.*) holds every eligible won deal without a registration
 // with its win and deadline; the deal's name, customer and value are what the last sync left in
 // the link's shadow, or else the referral as the latest event about it carried it.
@@ -42,6 +43,10 @@ nlohmann::json deal_value(const mapping::Mapping& m, const Link* link, const nlo
     if (!synced_value.is_null()) return synced_value;
   }
   return mapping::first_value_at(referral, pc_path);
+}
+
+bool closed_won(const nlohmann::json& referral) {
+  return remote_json::string_or(referral, "status") == "Closed" && remote_json::string_or(referral, "substatus") == "Won";
 }
 
 // Partner Center's clock now, as far as the state database knows it: the host's moved by the
@@ -92,9 +97,14 @@ ReportTable deals_to_register_report(const Config& config, const StateStore& sto
       auto deadline = dates ? parse_iso8601(dates->deadline) : std::nullopt;
       if (!deadline) continue;  // not decided yet (the CRM record is read next cycle)
       if (options.due_within && *deadline > pc_now + *options.due_within) continue;
+      // Changed in Partner Center since the last cycle: registered, or no longer won, it is not listed.
+      const nlohmann::json* changed = options.changed_referral(m.name, h.pc_id);
+      if (changed && (!remote_json::array_at(*changed, "registrations").empty() || !closed_won(*changed))) continue;
       auto link = store.link_by_pc(m.name, h.pc_id);
-      const auto& referral = referrals[{m.name, h.pc_id}];
-      auto value_of = [&](const std::string& path) { return deal_value(m, link ? &*link : nullptr, referral, path); };
+      const auto& referral = changed ? *changed : referrals[{m.name, h.pc_id}];
+      auto value_of = [&](const std::string& path) {
+        return changed ? mapping::first_value_at(*changed, path) : deal_value(m, link ? &*link : nullptr, referral, path);
+      };
       nlohmann::json won = dates->won.empty() ? nlohmann::json() : nlohmann::json(dates->won);
       std::vector<nlohmann::json> row{h.pc_id,
                                       link ? nlohmann::json(link->crm_id) : nlohmann::json(),
@@ -118,7 +128,7 @@ ReportTable deals_to_register_report(const Config& config, const StateStore& sto
   return t;
 }
 
-ReportTable registrations_report(const Config& config, const StateStore& store, TimePoint) {
+ReportTable registrations_report(const Config& config, const StateStore& store, TimePoint, const ReportOptions& options) {
   // What the mapping's `registration: status:` block mirrors, as the last sync left it; without
   // one, the registration as the latest event about the referral carried it.
   const std::vector<std::pair<const char*, std::string>> columns = {
@@ -136,12 +146,15 @@ ReportTable registrations_report(const Config& config, const StateStore& store, 
   for (const auto& m : config.mappings)
     for (const auto& link : store.links(m.name)) {
       std::vector<nlohmann::json> row{m.name, link.pc_id, link.crm_id};
-      const auto& referral = referrals[{m.name, link.pc_id}];
+      // Partner Center's answer since the last cycle first, then the last sync's, then the events'.
+      const nlohmann::json* changed = options.changed_referral(m.name, link.pc_id);
+      const auto& referral = changed ? *changed : referrals[{m.name, link.pc_id}];
       bool registered = false;
       for (const auto& [name, key] : columns) {
         bool top = key == "registrationStatus";
-        auto value = synced(m, link, {top ? key : "registrations.0." + key}, {});
-        if (value.is_null()) value = mapping::first_value_at(referral, top ? key : "registrations." + key);
+        std::string path = top ? key : "registrations." + key;
+        auto value = changed ? mapping::first_value_at(*changed, path) : synced(m, link, {top ? key : "registrations.0." + key}, {});
+        if (value.is_null()) value = mapping::first_value_at(referral, path);
         registered = registered || !(value.is_null() || value == "");
         row.push_back(std::move(value));
       }

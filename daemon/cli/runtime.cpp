@@ -438,6 +438,29 @@ int Runtime::plan(std::vector<engine::PlannedChange>& changes) {
   return impl_->run(all(*impl_, changes));
 }
 
+int Runtime::pc_changes_since_last_cycle(std::map<std::string, std::map<std::string, nlohmann::json>>& changes,
+                                         std::vector<std::string>& failures) {
+  auto all = [](Impl& impl, std::map<std::string, std::map<std::string, nlohmann::json>>& out,
+                std::vector<std::string>& failed) -> net::awaitable<int> {
+    bool started = co_await impl.start();
+    if (!started) co_return kExitConfig;
+    for (auto& sync : impl.setup->syncs) {
+      if (sync.metadata == MetadataVerdict::deferred || sync.metadata == MetadataVerdict::mismatch) {
+        failed.push_back("mapping " + sync.mapping->name + ": not checked against its CRM");
+        continue;
+      }
+      auto pulled = co_await sync.engine->pc_changes_since_last_cycle();
+      if (!pulled) {
+        failed.push_back("mapping " + sync.mapping->name + ": " + pulled.failure().message);
+        continue;
+      }
+      for (auto& r : *pulled) out[sync.mapping->name][r.id] = std::move(r.fields);
+    }
+    co_return failed.empty() ? 0 : 1;
+  };
+  return impl_->run(all(*impl_, changes, failures));
+}
+
 int Runtime::check_metadata(std::ostream& out) {
   auto check = [](Impl& impl, std::ostream& out) -> net::awaitable<int> {
     MetadataValidator validator;

@@ -3,6 +3,9 @@
 // io_context, and runs cycles: once, or every poll interval until SIGTERM/SIGINT, reloading the
 // configuration on SIGHUP.
 #include <iosfwd>
+#include <map>
+#include <string>
+#include <vector>
 #include <memory>
 
 #include "daemon/cli/config.hpp"
@@ -34,6 +37,11 @@ class Runtime {
   // A dry run of every mapping: what would change, with no write anywhere. Returns 0 or
   // kExitConfig.
   int plan(std::vector<engine::PlannedChange>& changes);
+  // For the reports: each mapping's referrals that Partner Center changed since its last cycle,
+  // read-only ("mapping" -> referral id -> referral). Returns 0, kExitConfig, or 1 when a pull
+  // failed (the others are filled in; `failures` says why).
+  int pc_changes_since_last_cycle(std::map<std::string, std::map<std::string, nlohmann::json>>& changes,
+                                  std::vector<std::string>& failures);
   // `cosyncd check`'s online phase: a token and a describe per mapping; prints every mismatch.
   // 0 valid, kExitConfig mismatch, 1 the check could not run (network, credentials).
   int check_metadata(std::ostream& out);

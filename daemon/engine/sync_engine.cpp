@@ -73,6 +73,14 @@ net::awaitable<CycleStats> SyncEngine::run_cycle(const std::atomic<bool>& stop) 
   co_return stats;
 }
 
+net::awaitable<Expected<std::vector<connectors::RemoteRecord>>> SyncEngine::pc_changes_since_last_cycle() {
+  auto cursor = store_.cursor(mapping_.name, "pc");
+  if (!cursor) co_return std::vector<connectors::RemoteRecord>{};
+  auto pulled = co_await pc_.pull(planner_.pc_spec(), *cursor);
+  if (!pulled) co_return pulled.failure();
+  co_return std::move(pulled->records);
+}
+
 net::awaitable<std::vector<PlannedChange>> SyncEngine::plan() {
   auto started = std::chrono::steady_clock::now();
   std::size_t calls_before = pc_.api_calls() + crm_.api_calls();

@@ -32,6 +32,10 @@ class SyncEngine {
   boost::asio::awaitable<CycleStats> run_cycle(const std::atomic<bool>& stop);
   // A dry run: the planner's output; nothing is written anywhere (no API write, no state).
   boost::asio::awaitable<std::vector<PlannedChange>> plan();
+  // The referrals Partner Center changed since this mapping's last cycle (read from its stored
+  // cursor, which is not moved): what a report adds to the state database. Empty before the
+  // first cycle, when the state database has nothing to bring up to date.
+  boost::asio::awaitable<Expected<std::vector<connectors::RemoteRecord>>> pc_changes_since_last_cycle();
 
  private:
   void summarize(const char* kind, const char* outcome, CycleStats& stats, std::size_t calls_before,

@@ -83,6 +83,13 @@ void overdue_once_and_dropped_when_registered(testing::Crm crm) {
   REQUIRE(deals.size() == 1);
   CHECK(deals[0]["daysLeft"] == -1);
 
+  // Registered in Partner Center's own UI after the last cycle: the report's one pull sees it and
+  // drops the deal before any cycle runs; taken back, the deal is listed again.
+  h.pc.edit(referral, [](json& r) { r["registrations"] = json::array({{{"type", "AzureIPCoSell"}, {"status", "ReviewPending"}}}); });
+  CHECK(deals_to_register(h).empty());
+  h.pc.edit(referral, [](json& r) { r.erase("registrations"); });
+  CHECK(deals_to_register(h).size() == 1);
+
   // Partner Center takes the registration now; a seller touches the opportunity, cosync registers
   // the deal, and the next cycle (which reads it registered) drops it from the report.
   h.pc.refuse_registrations(std::nullopt);
