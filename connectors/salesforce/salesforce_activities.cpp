@@ -13,9 +13,11 @@ constexpr const char* kRelationships[] = {"Tasks", "Events"};
 
 const std::vector<std::string>& completed_activity_subqueries() {
   // A Task is done once closed (IsClosed); an Event once it has ended. Only the ids are read:
-  // totalSize counts them, also past the first page of a subquery's records.
-  static const std::vector<std::string> subqueries = {"(SELECT Id FROM Tasks WHERE IsClosed = true)",
-                                                      "(SELECT Id FROM Events WHERE EndDateTime < TODAY)"};
+  // totalSize counts them, also past the first page of a subquery's records. The pull runs
+  // queryAll, which also returns deleted rows: a deleted Task is no touch (IsDeleted = false).
+  static const std::vector<std::string> subqueries = {
+      "(SELECT Id FROM Tasks WHERE IsClosed = true AND IsDeleted = false)",
+      "(SELECT Id FROM Events WHERE EndDateTime < TODAY AND IsDeleted = false)"};
   return subqueries;
 }
 

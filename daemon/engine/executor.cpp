@@ -237,6 +237,9 @@ void Executor::commit_round(std::vector<PlannedUpdate>& planned, std::vector<Wor
       StateStore::Savepoint record(store_);  // a record that fails is undone alone
       if (p.refused) {
         save(p);  // keep what the CRM write achieved
+        // The other rules' holds and events stand (a registration's review change, a deadline
+        // warning): only the refused Partner Center writes are quarantined.
+        settle_rule_actions(p);
         journal_.quarantine("pc", p.item->pc_id, {FailureKind::rejected, *p.refused, 0, ""}, stats);
       } else {
         finish(p, stats);

@@ -182,3 +182,26 @@ TEST_CASE_METHOD(RegistrationFixture, "registration: one Partner Center refuses 
   CHECK(quarantined() == 0);
   CHECK(audited("registration_submitted") == 1);
 }
+
+TEST_CASE_METHOD(RegistrationFixture, "registration: Microsoft's approval is an event also in a cycle whose write to the closed referral is refused") {
+  won();
+  cycle();
+  REQUIRE(registrations().size() == 1);
+  clock.advance(2min);
+  cycle();  // the review status reaches the CRM
+  auto status_events = [&] {
+    auto events = store.events();
+    return std::count_if(events.begin(), events.end(), [&](const auto& e) {
+      return e.pc_id == referral && e.event == "registration_status_changed";
+    });
+  };
+  auto before = status_events();
+  // In the same cycle: Microsoft approves, and a seller's note (a write Partner Center refuses on
+  // a closed referral, quarantined) -- the approval still reaches the CRM and its event is written.
+  REQUIRE(pc_fake.review_registration(referral, "Approved"));
+  sf_fake.edit("Lead", lead_of(referral), {{"Description", "signed"}});
+  clock.advance(2min);
+  cycle();
+  CHECK(lead()["Registration_Status__c"] == "Registered");
+  CHECK(status_events() == before + 1);
+}

@@ -38,7 +38,7 @@ TEST_CASE("salesforce: the pull query selects mapped fields since an unquoted IS
 TEST_CASE("salesforce: counted activities are read by relationship subqueries and replaced by their count") {
   connectors::ObjectSpec spec{"Lead", {"Status", connectors::kCompletedActivitiesField}, "Ref__c"};
   const std::string subqueries =
-      "(SELECT Id FROM Tasks WHERE IsClosed = true), (SELECT Id FROM Events WHERE EndDateTime < TODAY)";
+      "(SELECT Id FROM Tasks WHERE IsClosed = true AND IsDeleted = false), (SELECT Id FROM Events WHERE EndDateTime < TODAY AND IsDeleted = false)";
   CHECK(connectors::build_pull_soql(spec, "") == "SELECT Id, SystemModstamp, IsDeleted, Status, " + subqueries +
                                                      ", Ref__c FROM Lead WHERE Ref__c != null ORDER BY SystemModstamp, Id");
   CHECK(connectors::build_ids_soql(spec, {"00Q1"}, true) ==
