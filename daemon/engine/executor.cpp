@@ -40,9 +40,8 @@ net::awaitable<bool> Executor::execute(CyclePlan& plan, CycleStats& stats, const
   // A requested stop lets the batch in flight finish and commit; the rest waits for the next run.
   if (stop.load()) co_return false;
   std::vector<WorkItem*> replan;  // linked or created now: merged in the first round
-  co_await join_campaign_before_link(plan.links, stats);
+  co_await join_campaign_before_link(plan.links);
   for (auto& l : plan.links) {
-    if (l.item->done) continue;  // its lead could not join the campaign yet
     try {
       link_existing(*l.item);
       replan.push_back(l.item);
@@ -136,11 +135,11 @@ net::awaitable<void> Executor::create(std::vector<PlannedCreate>& creates, Cycle
   std::vector<NewLead> created_leads;
   for (std::size_t k = 0; k < sending.size() && k < results.size(); ++k)
     if (results[k]) created_leads.push_back({sending[k], results[k]->id});
-  auto joined = co_await join_campaign(created_leads, stats);
+  co_await join_campaign(created_leads);
   // The batch's links commit together (a crash before the commit leaves their intents: the next
   // cycle links those records, as after any lost create), each in its own savepoint.
   StateStore::Transaction links(store_);
-  for (std::size_t k = 0, lead = 0; k < sending.size() && k < results.size(); ++k) {
+  for (std::size_t k = 0; k < sending.size() && k < results.size(); ++k) {
     WorkItem& item = *sending[k];
     auto& created = results[k];
     if (!created) {
@@ -148,7 +147,6 @@ net::awaitable<void> Executor::create(std::vector<PlannedCreate>& creates, Cycle
       item.done = true;
       continue;
     }
-    if (!joined[lead++]) continue;  // failed by join_campaign: its intent stays for the next cycle
     try {
       link_created(item, *created, stats);
     } catch (const std::exception& e) {

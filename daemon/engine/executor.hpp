@@ -30,14 +30,14 @@ class Executor {
   boost::asio::awaitable<void> create(std::vector<PlannedCreate>& creates, CycleStats& stats);
   void link_created(WorkItem& item, connectors::RemoteRecord& created, CycleStats& stats);
   // `campaign:` (campaign_execution.cpp): cosync's new leads join the mapping's campaign before
-  // they are linked; per lead, false when it could not (failed, done, left unlinked for the next cycle).
+  // they are linked; one that cannot is logged as an error and linked all the same.
   struct NewLead {
     WorkItem* item;
     std::string crm_id;
   };
-  boost::asio::awaitable<std::vector<bool>> join_campaign(const std::vector<NewLead>& leads, CycleStats& stats);
-  // The same for a lead cosync created whose link a crash or a failed join left for this cycle.
-  boost::asio::awaitable<void> join_campaign_before_link(std::vector<PlannedLink>& links, CycleStats& stats);
+  boost::asio::awaitable<void> join_campaign(const std::vector<NewLead>& leads);
+  // The same for a lead cosync created whose link a crash left for this cycle.
+  boost::asio::awaitable<void> join_campaign_before_link(std::vector<PlannedLink>& links);
   void received(const Link& link, const WorkItem& item);  // the `received` event of cosync's create
   // Co-sell sharing (share_execution.cpp): shares go out one by one after a pending row each;
   // each shared pair joins `replan` so that its first merge writes the referral id to the CRM.

@@ -62,23 +62,26 @@ TEST_CASE_METHOD(CampaignFixture, "campaign: a retry after a crash that lost the
   CHECK(sf_fake.records("Lead").size() == 1);
 }
 
-TEST_CASE_METHOD(CampaignFixture, "campaign: a lead refused by the campaign stays unlinked and joins once it can") {
+TEST_CASE_METHOD(CampaignFixture, "campaign: a lead the campaign refuses is linked and synced all the same, the refusal an error naming it") {
   auto refusing = fakes::default_campaign_member_schema();
   refusing.required.insert("ContactId");  // an org whose validation refuses these members
   sf_fake.define_object("CampaignMember", refusing);
   auto id = pc_fake.add_referral({{"customerProfile", {{"name", "Contoso"}}}});
   cycle();
   REQUIRE(sf_fake.records("Lead").size() == 1);
-  CHECK_FALSE(store.link_by_pc(mapping.name, id));  // not linked: its pending create stays
-  CHECK(store.pending_create(mapping.name, "crm", id));
-  CHECK_THAT(*captured.text, Catch::Contains(sf_fake.records("Lead")[0].value("Id", "") + " of referral " + id));
-  sf_fake.define_object("CampaignMember", fakes::default_campaign_member_schema());
-  clock.advance(std::chrono::hours(24));  // past the quarantine's retry
+  auto lead = lead_of(id);
+  CHECK(store.link_by_pc(mapping.name, id));  // linked: held back, a retry would upsert over the seller's edits
+  CHECK_FALSE(store.pending_create(mapping.name, "crm", id));
+  CHECK(members_of(lead) == 0);
+  CHECK_THAT(*captured.text, Catch::Contains("error") && Catch::Contains(lead + " of referral " + id) &&
+                                 Catch::Contains("could not join campaign " + kCampaign));
+  // The seller works the lead; later cycles keep the edit (no second create over it) and one Lead.
+  sf_fake.edit("Lead", lead, {{"Status", "Working - Contacted"}});
+  clock.advance(std::chrono::hours(24));
   cycle();
   CHECK(sf_fake.records("Lead").size() == 1);
-  auto lead = lead_of(id);
-  CHECK(members_of(lead) == 1);
-  CHECK_FALSE(store.pending_create(mapping.name, "crm", id));
+  CHECK(sf_fake.record("Lead", lead)["Status"] == "Working - Contacted");
+  CHECK(pc_fake.referral(id)["status"] == "Active");
 }
 
 TEST_CASE_METHOD(CampaignFixture, "campaign: a lead linked without a create of cosync's does not join the campaign") {
