@@ -34,10 +34,14 @@ config="$work/config/sandbox.yaml"
 "$build/tests/cosync-fakes" --token-port "$token" --pc-port "$pc" --sf-port "$sf" --dv-port "$dv" \
   --state-dir "$work/state" > "$work/fakes.log" 2>&1 &
 fakes_pid=$!
+up=0
 for _ in $(seq 100); do
-  (exec 3<>"/dev/tcp/127.0.0.1/$dv") 2>/dev/null && break
+  (exec 3<>"/dev/tcp/127.0.0.1/$dv") 2>/dev/null && { up=1; break; }
   sleep 0.1
 done
+if [ "$up" != 1 ]; then
+  echo "cosync-fakes did not start ($build/tests/cosync-fakes):"; cat "$work/fakes.log"; exit 1
+fi
 
 if ! "$build/cosyncd" once --config "$config" > "$work/once.log" 2>&1; then
   echo "cosyncd once failed:"; cat "$work/once.log"; exit 1
