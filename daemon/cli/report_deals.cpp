@@ -9,6 +9,7 @@
 #include <set>
 
 #include "daemon/cli/report.hpp"
+#include "daemon/mapping/registration_rule.hpp"
 #include "daemon/rules/registration_deadline.hpp"
 #include "daemon/util/remote_json.hpp"
 #include "daemon/util/time.hpp"
@@ -43,10 +44,6 @@ nlohmann::json deal_value(const mapping::Mapping& m, const Link* link, const nlo
     if (!synced_value.is_null()) return synced_value;
   }
   return mapping::first_value_at(referral, pc_path);
-}
-
-bool closed_won(const nlohmann::json& referral) {
-  return remote_json::string_or(referral, "status") == "Closed" && remote_json::string_or(referral, "substatus") == "Won";
 }
 
 // Partner Center's clock now, as far as the state database knows it: the host's moved by the
@@ -99,7 +96,7 @@ ReportTable deals_to_register_report(const Config& config, const StateStore& sto
       if (options.due_within && *deadline > pc_now + *options.due_within) continue;
       // Changed in Partner Center since the last cycle: registered, or no longer won, it is not listed.
       const nlohmann::json* changed = options.changed_referral(m.name, h.pc_id);
-      if (changed && (!remote_json::array_at(*changed, "registrations").empty() || !closed_won(*changed))) continue;
+      if (changed && (!remote_json::array_at(*changed, "registrations").empty() || !mapping::referral_closed_won(*changed))) continue;
       auto link = store.link_by_pc(m.name, h.pc_id);
       const auto& referral = changed ? *changed : referrals[{m.name, h.pc_id}];
       auto value_of = [&](const std::string& path) {

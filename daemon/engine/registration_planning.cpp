@@ -13,10 +13,6 @@ namespace cosync::engine {
 namespace {
 constexpr const char* kPendingSide = "registration";  // the pending row's side in the state DB
 
-bool closed_won(const nlohmann::json& referral) {
-  return remote_json::string_or(referral, "status") == "Closed" && remote_json::string_or(referral, "substatus") == "Won";
-}
-
 // A review change the merge mirrors to the CRM this cycle is worth an event of its own.
 void status_event(PlannedUpdate& p) {
   for (const auto& w : p.merge.to_crm) {
@@ -34,7 +30,7 @@ void status_event(PlannedUpdate& p) {
 }  // namespace
 
 bool Planner::registration_needs_crm(const WorkItem& item) const {
-  if (!mapping_.registration || !item.pc || !closed_won(item.pc->fields)) return false;
+  if (!mapping_.registration || !item.pc || !mapping::referral_closed_won(item.pc->fields)) return false;
   const auto& regs = remote_json::array_at(item.pc->fields, "registrations");
   return regs.empty() || mapping::registration_editable(regs[0]) ||
          store_.pending_create(mapping_.name, kPendingSide, item.pc_id).has_value();
@@ -51,7 +47,7 @@ void Planner::plan_registration(PlannedUpdate& p) const {
   if (!mapping_.registration || !p.item->pc || !p.item->crm || p.item->crm->deleted) return;
   const auto& rule = *mapping_.registration;
   const auto& referral = p.item->pc->fields;
-  if (!closed_won(referral)) return;
+  if (!mapping::referral_closed_won(referral)) return;
   const auto& regs = remote_json::array_at(referral, "registrations");
   bool pending = store_.pending_create(mapping_.name, kPendingSide, p.item->pc_id).has_value();
   if (!regs.empty()) {

@@ -253,6 +253,10 @@ std::string registration_replace_path(const std::string& body_path_text) {
   return "registrations.0." + body_path_text;
 }
 
+bool referral_closed_won(const nlohmann::json& referral) {
+  return remote_json::string_or(referral, "status") == "Closed" && remote_json::string_or(referral, "substatus") == "Won";
+}
+
 bool registration_editable(const nlohmann::json& registration) {
   std::string status;
   for (char c : remote_json::string_or(registration, "status"))

@@ -71,6 +71,8 @@ struct RegistrationRule {
 
 // Whether a registration's review still takes changes (review pending, action required).
 bool registration_editable(const nlohmann::json& registration);
+// Whether a referral as read from Partner Center is Closed/Won: the only state that takes a registration.
+bool referral_closed_won(const nlohmann::json& referral);
 
 // The connector path that replaces a body path, or "" when Partner Center takes no replace of it.
 std::string registration_replace_path(const std::string& body_path);

@@ -96,8 +96,7 @@ bool has_registration(const nlohmann::json& referral) {
 
 std::optional<RegistrationDeadline> registration_deadline(const nlohmann::json& referral, TimePoint pc_now,
                                                           seconds register_within) {
-  if (remote_json::string_or(referral, "status") != "Closed" || remote_json::string_or(referral, "substatus") != "Won")
-    return std::nullopt;
+  if (!mapping::referral_closed_won(referral)) return std::nullopt;
   auto won = parse_iso8601(remote_json::string_or(referral, "closedDateTime"));
   if (!won) return std::nullopt;
   RegistrationDeadline d{*won, *won + register_within};
