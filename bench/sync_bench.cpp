@@ -41,6 +41,7 @@ struct Usage {
   double cpu_s = 0;         // user + system of the daemon
   double peak_rss_mib = 0;  // its maximum resident set
   double fakes_cpu_s = 0;   // this process (the fakes) meanwhile
+  double disk_write_bytes = 0;  // what the daemon wrote to files (ru_oublock: 512-byte units)
   int exit_status = -1;
 };
 
@@ -75,6 +76,7 @@ Usage measure(const std::vector<std::string>& argv, const std::string& log) {
   u.fakes_cpu_s = self_cpu() - cpu_before;
   u.cpu_s = seconds(child.ru_utime) + seconds(child.ru_stime);
   u.peak_rss_mib = static_cast<double>(child.ru_maxrss) / 1024.0;  // KiB on Linux
+  u.disk_write_bytes = static_cast<double>(child.ru_oublock) * 512.0;
   u.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return u;
 }
@@ -140,7 +142,7 @@ std::string utc_now() {
 
 nlohmann::json usage_json(const Usage& u) {
   return {{"wall_s", u.wall_s},         {"daemon_cpu_s", u.cpu_s},         {"peak_rss_mib", u.peak_rss_mib},
-          {"fakes_cpu_s", u.fakes_cpu_s}, {"exit_status", u.exit_status}};
+          {"fakes_cpu_s", u.fakes_cpu_s}, {"exit_status", u.exit_status}, {"disk_write_bytes", u.disk_write_bytes}};
 }
 
 int arg_int(int argc, char** argv, const std::string& name, int fallback) {
@@ -178,10 +180,13 @@ int main(int argc, char** argv) {
     const std::vector<std::string> once = {COSYNC_BINARY_DIR "/cosyncd", "once", "--config", h.config_path()};
 
     // COSYNC_BENCH_PERF=FILE: the bulk runs under `perf record -g` into FILE (its CPU and RSS
-    // figures are then perf's too: a profile, not a measurement).
+    // figures are then perf's too: a profile, not a measurement). COSYNC_BENCH_PERF_FREQ: samples
+    // per second (default 499; a 1,000 bulk gives a few hundred at that).
     std::vector<std::string> bulk_argv = once;
+    const char* perf_freq = std::getenv("COSYNC_BENCH_PERF_FREQ");
     if (const char* perf_out = std::getenv("COSYNC_BENCH_PERF"))
-      bulk_argv.insert(bulk_argv.begin(), {"/usr/bin/perf", "record", "-F", "499", "--call-graph", "dwarf,16384", "-o", perf_out, "--"});
+      bulk_argv.insert(bulk_argv.begin(), {"/usr/bin/perf", "record", "-F", perf_freq ? perf_freq : "499", "--call-graph",
+                                           "dwarf,16384", "-o", perf_out, "--"});
     clear(h, pc);
     Usage bulk = measure(bulk_argv, h.dir.file("bulk.log"));
     Calls bulk_calls = calls(h, pc);
@@ -220,6 +225,7 @@ int main(int argc, char** argv) {
         {"pc_calls_per_record", static_cast<double>(bulk_calls.pc) / n},
         {"crm_calls_per_record", static_cast<double>(bulk_calls.crm) / n},
         {"daemon_cpu_us_per_record", bulk.cpu_s * 1e6 / n},
+        {"disk_bytes_per_record", bulk.disk_write_bytes / n},
         {"fakes_cpu_share", bulk.wall_s > 0 ? bulk.fakes_cpu_s / bulk.wall_s : 0.0},
         {"overlap_s", kOverlapSeconds},
         {"echo", usage_json(echo)},
