@@ -180,8 +180,64 @@ std::string FakePartnerCenter::add_referral(json partial) {
   if (!partial.contains("eTag")) referral["eTag"] = new_etag();
   std::string id = referral["id"];
   std::lock_guard lock(mu_);
-  referrals_[id] = Stored{next_seq_++, std::move(referral)};
+  if (auto existing = referrals_.find(id); existing != referrals_.end()) unindex(existing->second);
+  Stored& stored = referrals_[id] = Stored{next_seq_++, std::move(referral)};
+  reindex(id, stored);
   return id;
+}
+
+namespace {
+
+// The value a listing orders `referral` by: its `field` (a JSON pointer without the leading
+// slash), null when absent.
+json order_value(const json& referral, const std::string& field) {
+  json::json_pointer key("/" + field);
+  return referral.contains(key) ? referral[key] : json();
+}
+
+}  // namespace
+
+FakePartnerCenter::OrderIndex& FakePartnerCenter::order_index(const std::string& field) {
+  auto [it, created] = order_indexes_.try_emplace(field);
+  if (created)
+    for (const auto& [id, stored] : referrals_) {
+      json value = order_value(stored.referral, field);
+      it->second.keys.insert(OrderKey{value, stored.seq, id});
+      it->second.value_of[stored.seq] = std::move(value);
+    }
+  return it->second;
+}
+
+void FakePartnerCenter::unindex(const Stored& stored) {
+  for (auto& [field, index] : order_indexes_)
+    if (auto old = index.value_of.find(stored.seq); old != index.value_of.end()) {
+      index.keys.erase(OrderKey{old->second, stored.seq, {}});
+      index.value_of.erase(old);
+    }
+}
+
+void FakePartnerCenter::reindex(const std::string& id, const Stored& stored) {
+  unindex(stored);
+  for (auto& [field, index] : order_indexes_) {
+    json value = order_value(stored.referral, field);
+    index.keys.insert(OrderKey{value, stored.seq, id});
+    index.value_of[stored.seq] = std::move(value);
+  }
+}
+
+std::vector<const FakePartnerCenter::Stored*> FakePartnerCenter::ordered_page(const std::string& field, bool descending,
+                                                                              std::size_t begin, std::size_t end) {
+  const auto& keys = order_index(field).keys;
+  std::vector<const Stored*> page;
+  if (begin >= end || begin >= keys.size()) return page;
+  auto it = keys.find_by_order(descending ? keys.size() - 1 - begin : begin);
+  for (std::size_t i = begin;;) {
+    if (auto found = referrals_.find(it->id); found != referrals_.end()) page.push_back(&found->second);
+    if (++i >= end || i >= keys.size()) break;
+    if (descending) --it;
+    else ++it;
+  }
+  return page;
 }
 
 json FakePartnerCenter::referral(const std::string& id) const {
@@ -206,6 +262,7 @@ void FakePartnerCenter::edit(const std::string& id, const std::function<void(jso
   if (it == referrals_.end()) throw std::out_of_range("FakePartnerCenter::edit: no referral " + id);
   change(it->second.referral);
   stamp(it->second.referral);
+  reindex(id, it->second);
 }
 
 bool FakePartnerCenter::review_registration(const std::string& id, const std::string& status, const std::string& reason) {
@@ -213,12 +270,16 @@ bool FakePartnerCenter::review_registration(const std::string& id, const std::st
   auto it = referrals_.find(id);
   if (it == referrals_.end() || !move_registration_review(it->second.referral, status, reason, service_now())) return false;
   stamp(it->second.referral);  // a real change: new eTag and updatedDateTime, so a pull sees it
+  reindex(id, it->second);
   return true;
 }
 
 void FakePartnerCenter::remove(const std::string& id) {
   std::lock_guard lock(mu_);
-  if (!referrals_.erase(id)) throw std::out_of_range("FakePartnerCenter::remove: no referral " + id);
+  auto it = referrals_.find(id);
+  if (it == referrals_.end()) throw std::out_of_range("FakePartnerCenter::remove: no referral " + id);
+  unindex(it->second);
+  referrals_.erase(it);
 }
 
 void FakePartnerCenter::interfere_before_next_write(const std::string& id, std::function<void(json&)> change) {
@@ -256,6 +317,7 @@ int FakePartnerCenter::expire_unanswered() {
     r["substatus"] = "Expired";
     r["statusReason"] = "Expired: not accepted within 14 days";
     stamp(r);
+    reindex(id, stored);
     ++expired;
     emit("referral " + id + " expired (Closed/Expired)");
   }
@@ -352,7 +414,11 @@ FakeResponse FakePartnerCenter::list(const FakeRequest& request) {
 
   std::vector<const Stored*> rows;
   std::unique_lock lock(mu_);
+  // Without a filter, the page comes from the listing's order index (sorting every referral for
+  // every page made the fake, not cosyncd, the bottleneck at 100,000).
+  const bool filtered = filter && !filter->empty();
   for (const auto& [id, stored] : referrals_) {
+    if (!filtered) break;
     bool keep = true;
     if (filter)
       for (const auto& [field, value] : *filter) {
@@ -370,11 +436,15 @@ FakeResponse FakePartnerCenter::list(const FakeRequest& request) {
     return descending ? b->seq < a->seq : a->seq < b->seq;
   });
   // The result set is rows [skip, skip + top); this page is its next page_size rows from offset.
-  std::size_t end = rows.size();
+  std::size_t end = filtered ? rows.size() : referrals_.size();
   if (top) end = std::min(end, static_cast<std::size_t>(skip) + static_cast<std::size_t>(*top));
   std::size_t page_end = std::min(end, static_cast<std::size_t>(offset) + static_cast<std::size_t>(options_.page_size));
   json body = {{"value", json::array()}};
-  for (std::size_t i = static_cast<std::size_t>(offset); i < page_end; ++i) body["value"].push_back(rows[i]->referral);
+  if (filtered)
+    for (std::size_t i = static_cast<std::size_t>(offset); i < page_end; ++i) body["value"].push_back(rows[i]->referral);
+  else
+    for (const Stored* stored : ordered_page(order_field, descending, static_cast<std::size_t>(offset), page_end))
+      body["value"].push_back(stored->referral);
   bool more = page_end < end;
   lock.unlock();
 
@@ -504,11 +574,14 @@ FakeResponse FakePartnerCenter::update(const FakeRequest& request, const std::st
   if (auto hook = interference_.find(id); hook != interference_.end()) {
     auto change = std::move(hook->second);
     interference_.erase(hook);
-    if (!change) {
-      referrals_.erase(id);
-    } else if (auto target = referrals_.find(id); target != referrals_.end()) {
+    auto target = referrals_.find(id);
+    if (target != referrals_.end() && !change) {
+      unindex(target->second);
+      referrals_.erase(target);
+    } else if (target != referrals_.end()) {
       change(target->second.referral);
       stamp(target->second.referral);
+      reindex(id, target->second);
     }
   }
   auto it = referrals_.find(id);
@@ -547,6 +620,7 @@ FakeResponse FakePartnerCenter::update(const FakeRequest& request, const std::st
 
   stamp(updated);
   current = std::move(updated);
+  reindex(id, it->second);
   ++writes_;
   std::string line = request.method + " referral " + id;
   if (std::find(changed.begin(), changed.end(), "/status") != changed.end() ||

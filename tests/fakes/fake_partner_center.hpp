@@ -21,6 +21,7 @@
 #include "daemon/util/clock.hpp"
 #include "tests/fakes/fault_queue.hpp"
 #include "tests/fakes/http_test_server.hpp"
+#include "tests/fakes/ranked_set.hpp"
 
 namespace cosync::fakes {
 
@@ -102,6 +103,24 @@ class FakePartnerCenter {
     std::uint64_t seq;  // creation order, breaks ties when sorting
     nlohmann::json referral;
   };
+  // The referrals in the order of one field ($orderby), ascending, ties by creation order: a
+  // listing's page is a range of positions (descending: counted from the end). Built on the
+  // first listing by that field, kept up to date by reindex/unindex at every change.
+  struct OrderKey {
+    nlohmann::json value;  // the field's value (null when absent)
+    std::uint64_t seq;
+    std::string id;  // not compared
+  };
+  struct OrderKeyLess {
+    bool operator()(const OrderKey& a, const OrderKey& b) const {
+      if (a.value != b.value) return a.value < b.value;
+      return a.seq < b.seq;
+    }
+  };
+  struct OrderIndex {
+    RankedSet<OrderKey, OrderKeyLess> keys;
+    std::map<std::uint64_t, nlohmann::json> value_of;  // seq -> the value it is indexed under
+  };
 
   FakeResponse handle(const FakeRequest& request);
   FakeResponse list(const FakeRequest& request);
@@ -112,6 +131,13 @@ class FakePartnerCenter {
   void stamp(nlohmann::json& referral);  // new eTag and updatedDateTime
   int expire_unanswered();               // under mu_: New referrals past their expiry -> Closed/Expired
   void emit(const std::string& line) const;
+  // Under mu_: after `stored` was added or changed / before it goes away.
+  void reindex(const std::string& id, const Stored& stored);
+  void unindex(const Stored& stored);
+  OrderIndex& order_index(const std::string& field);
+  // Under mu_: the listing's rows [begin, end) in the order of `field`.
+  std::vector<const Stored*> ordered_page(const std::string& field, bool descending, std::size_t begin,
+                                          std::size_t end);
 
   SystemClock system_clock_;
   const Clock& clock_;
@@ -120,6 +146,7 @@ class FakePartnerCenter {
   FaultQueue faults_;
   mutable std::mutex mu_;
   std::map<std::string, Stored> referrals_;
+  std::map<std::string, OrderIndex> order_indexes_;  // by field
   std::map<std::string, std::function<void(nlohmann::json&)>> interference_;  // by referral id
   std::uint64_t next_seq_ = 0;
   int writes_ = 0;

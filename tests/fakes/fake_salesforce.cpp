@@ -87,12 +87,20 @@ bool blank(const json& v) { return v.is_null() || (v.is_string() && v.get<std::s
 
 std::string as_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
-// The live row other than `self_id` whose `keys` all hold the values `fields` has for them.
-std::optional<std::string> same_values(const FakeSalesforce::Table& table, const json& fields,
-                                       const std::vector<std::string>& keys, const std::string& self_id) {
+// Whether `fields` holds a non-blank value for each of `keys`.
+bool has_values(const json& fields, const std::vector<std::string>& keys) {
   for (const auto& k : keys)
-    if (!fields.contains(k) || blank(fields[k])) return std::nullopt;
-  for (const auto& row : table.rows) {
+    if (!fields.contains(k) || blank(fields[k])) return false;
+  return true;
+}
+
+// The live row other than `self_id` whose `keys` all hold the values `fields` has for them, among
+// the rows at `candidates` (in creation order).
+std::optional<std::string> same_values(const FakeSalesforce::Table& table, const std::vector<size_t>& candidates,
+                                       const json& fields, const std::vector<std::string>& keys,
+                                       const std::string& self_id) {
+  for (size_t position : candidates) {
+    const json& row = table.rows[position];
     if (row["Id"] == self_id || row.value("IsDeleted", false)) continue;
     bool same = true;
     for (const auto& k : keys) same = same && row.contains(k) && as_text(row[k]) == as_text(fields[k]);
@@ -156,12 +164,47 @@ FakeSalesforce::Table& FakeSalesforce::table_for_write(const std::string& name) 
   return table;
 }
 
+// A 15-character id names the row whose 18-character id starts with it (the suffix only makes
+// it case-safe): its 18-character form is the same 15 characters with their suffix.
 json* FakeSalesforce::find_row(Table& table, const std::string& id) {
-  for (auto& row : table.rows) {
-    const std::string& row_id = row["Id"].get_ref<const std::string&>();
-    if (row_id == id || (id.size() == 15 && row_id.starts_with(id))) return &row;
+  if (const json* row = find_exact(table, id)) return const_cast<json*>(row);
+  if (id.size() != 15) return nullptr;
+  const json* row = find_exact(table, id + id_suffix(id));
+  return row && row->value("Id", "").starts_with(id) ? const_cast<json*>(row) : nullptr;
+}
+
+const json* FakeSalesforce::find_exact(const Table& table, const std::string& id) const {
+  for (; table.rows_by_id < table.rows.size(); ++table.rows_by_id) index_row(table, table.rows_by_id);
+  auto it = table.by_id.find(id);
+  if (it == table.by_id.end() || it->second >= table.rows.size()) return nullptr;
+  const json& row = table.rows[it->second];
+  return row.value("Id", "") == id ? &row : nullptr;
+}
+
+void FakeSalesforce::index_row(const Table& table, size_t position) {
+  const json& row = table.rows[position];
+  if (auto id = row.find("Id"); id != row.end() && id->is_string()) table.by_id[id->get<std::string>()] = position;
+  for (auto& [field, index] : table.by_value) {
+    auto value = row.find(field);
+    if (value == row.end()) continue;
+    auto& positions = index[as_text(*value)];
+    if (std::find(positions.begin(), positions.end(), position) == positions.end()) positions.push_back(position);
   }
-  return nullptr;
+}
+
+std::vector<size_t> FakeSalesforce::rows_with(const Table& table, const std::string& field, const std::string& value) {
+  auto [index, built] = table.by_value.try_emplace(field);
+  if (built)
+    for (size_t i = 0; i < table.rows.size(); ++i)
+      if (auto v = table.rows[i].find(field); v != table.rows[i].end()) index->second[as_text(*v)].push_back(i);
+  std::vector<size_t> out;
+  if (auto it = index->second.find(value); it != index->second.end())
+    for (size_t position : it->second)
+      if (position < table.rows.size() && table.rows[position].contains(field) &&
+          as_text(table.rows[position][field]) == value)
+        out.push_back(position);
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 std::string FakeSalesforce::url_of(const Table& table, const std::string& id) const {
@@ -209,8 +252,7 @@ std::optional<std::string> FakeSalesforce::lookup_field(const Table& table, cons
 
 const json* FakeSalesforce::related_row(const std::string& id) const {
   for (const auto& [name, table] : tables_)
-    for (const auto& row : table.rows)
-      if (row.value("Id", "") == id) return &row;
+    if (const json* row = find_exact(table, id)) return row;
   return nullptr;
 }
 
@@ -260,17 +302,22 @@ std::optional<FakeSalesforce::Error> FakeSalesforce::check_fields(const Table& t
   if (check_unique)
     for (const auto& [field, unique] : schema.external_ids) {
       if (!unique || !canonical.contains(field) || blank(canonical[field])) continue;
-      for (const auto& row : table.rows)
-        if (row["Id"] != self_id && !row.value("IsDeleted", false) && row.contains(field) &&
-            as_text(row[field]) == as_text(canonical[field]))
+      for (size_t position : rows_with(table, field, as_text(canonical[field])))
+        if (const json& row = table.rows[position]; row["Id"] != self_id && !row.value("IsDeleted", false))
           return invalid("DUPLICATE_VALUE",
                          "duplicate value found: " + field + " duplicates value on record with id: " +
                              row["Id"].get<std::string>(),
                          {field});
     }
-  if (check_unique && !schema.unique_together.empty())
-    if (auto twin = same_values(table, canonical, schema.unique_together, self_id))
+  if (check_unique && !schema.unique_together.empty() && has_values(canonical, schema.unique_together)) {
+    std::vector<size_t> candidates;  // the rows sharing the rarest of the values
+    for (size_t k = 0; k < schema.unique_together.size(); ++k) {
+      auto rows = rows_with(table, schema.unique_together[k], as_text(canonical[schema.unique_together[k]]));
+      if (k == 0 || rows.size() < candidates.size()) candidates = std::move(rows);
+    }
+    if (auto twin = same_values(table, candidates, canonical, schema.unique_together, self_id))
       return invalid("DUPLICATE_VALUE", "Already a campaign member. (duplicate of record with id: " + *twin + ")", {});
+  }
   fields = std::move(canonical);
   return std::nullopt;
 }
@@ -286,6 +333,7 @@ std::variant<FakeSalesforce::Saved, FakeSalesforce::Error> FakeSalesforce::creat
   fields["SystemModstamp"] = stamp;
   fields["IsDeleted"] = false;
   table.rows.push_back(std::move(fields));
+  index_row(table, table.rows.size() - 1);
   return Saved{id, true};
 }
 
@@ -299,6 +347,7 @@ std::variant<FakeSalesforce::Saved, FakeSalesforce::Error> FakeSalesforce::updat
   std::string stamp = next_stamp();
   (*row)["LastModifiedDate"] = stamp;
   (*row)["SystemModstamp"] = stamp;
+  index_row(table, static_cast<size_t>(row - table.rows.data()));
   return Saved{(*row)["Id"], false};
 }
 
@@ -315,8 +364,8 @@ std::variant<FakeSalesforce::Saved, FakeSalesforce::Error> FakeSalesforce::upser
     field = *resolved;
   }
   std::vector<json*> matches;
-  for (auto& row : table.rows)
-    if (!row.value("IsDeleted", false) && row.contains(field) && as_text(row[field]) == value) matches.push_back(&row);
+  for (size_t position : rows_with(table, field, value))
+    if (!table.rows[position].value("IsDeleted", false)) matches.push_back(&table.rows[position]);
   if (matches.size() > 1) {
     json urls = json::array();
     for (auto* row : matches) urls.push_back(url_of(table, (*row)["Id"]));
@@ -346,7 +395,9 @@ std::string FakeSalesforce::insert(const std::string& object, json fields) {
   auto result = create_row(table, std::move(fields), false);
   if (auto* error = std::get_if<Error>(&result)) throw std::invalid_argument(error->code + ": " + error->message);
   std::string id = std::get<Saved>(result).id;
-  find_row(table, id)->update(system);
+  json* row = find_row(table, id);
+  row->update(system);
+  index_row(table, static_cast<size_t>(row - table.rows.data()));
   return id;
 }
 
@@ -376,6 +427,7 @@ void FakeSalesforce::edit(const std::string& object, const std::string& id, json
   std::string stamp = next_stamp();
   (*row)["LastModifiedDate"] = stamp;
   (*row)["SystemModstamp"] = stamp;
+  index_row(*table, static_cast<size_t>(row - table->rows.data()));
 }
 
 void FakeSalesforce::set_next_records_origin(std::string origin) {
@@ -508,8 +560,8 @@ FakeResponse FakeSalesforce::route(const FakeRequest& request, const std::vector
       auto field = table->declared ? table->schema.resolve(s[2]) : std::optional<std::string>(s[2]);
       if (!field) return sf_error(404, "NOT_FOUND", "The requested resource does not exist");
       std::vector<json*> matches;
-      for (auto& row : table->rows)
-        if (!row.value("IsDeleted", false) && row.contains(*field) && as_text(row[*field]) == s[3]) matches.push_back(&row);
+      for (size_t position : rows_with(*table, *field, s[3]))
+        if (!table->rows[position].value("IsDeleted", false)) matches.push_back(&table->rows[position]);
       if (matches.empty()) return sf_error(404, "NOT_FOUND", "The requested resource does not exist");
       if (matches.size() > 1) {
         json urls = json::array();
@@ -610,8 +662,8 @@ json FakeSalesforce::child_records(const SoqlChildQuery& child, const std::strin
   Table* table = find_table(child.relationship.substr(0, child.relationship.size() - 1));  // Tasks -> Task
   if (!table) return nullptr;
   json records = json::array();
-  for (const auto& row : table->rows)
-    if (row.value("WhoId", json()) == parent_id && !row.value("IsDeleted", false) &&
+  for (size_t position : rows_with(*table, "WhoId", parent_id))
+    if (const json& row = table->rows[position]; row.value("WhoId", json()) == parent_id && !row.value("IsDeleted", false) &&
         (!child.where || soql_matches(*child.where, row)))
       records.push_back(project(*table, row, child.fields));
   if (records.empty()) return nullptr;
@@ -696,7 +748,9 @@ FakeResponse FakeSalesforce::collections(const FakeRequest& request, const std::
   bool all_or_none = body.value("allOrNone", false);
 
   std::lock_guard lock(mu_);
-  auto saved_tables = tables_;  // for an allOrNone rollback
+  // For an allOrNone rollback (a copy of every table: only when asked for).
+  std::optional<std::map<std::string, Table>> saved_tables;
+  if (all_or_none) saved_tables = tables_;
   json results = json::array();
   std::vector<std::string> lines;
   bool failed = false;
@@ -748,7 +802,7 @@ FakeResponse FakeSalesforce::collections(const FakeRequest& request, const std::
     }
   }
   if (failed && all_or_none) {
-    tables_ = std::move(saved_tables);
+    tables_ = std::move(*saved_tables);
     for (auto& r : results)
       if (r["success"] == true)
         r = {{"success", false},
