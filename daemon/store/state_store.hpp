@@ -221,6 +221,7 @@ class StateStore {
 
  private:
   void exec(const char* sql) const;
+  void run_cached(const char* sql);  // one statement, prepared once per connection
   void migrate();
   sqlite3* db_ = nullptr;
   std::unique_ptr<StatementCache> statements_;  // prepared once per store (sqlite_statement.hpp)
