@@ -87,6 +87,34 @@ bool blank(const json& v) { return v.is_null() || (v.is_string() && v.get<std::s
 
 std::string as_text(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
+std::string ascii_lower(std::string text) {
+  for (auto& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+bool is_ascii(const std::string& text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+}
+
+// The Id literals a condition requires a row to hold one of (Id = 'x' or Id IN (...), alone or in
+// an AND), so that a read by ids looks those rows up instead of testing every row; nullopt when
+// it requires none. ASCII only: SOQL's = ignores case, and the index folds ASCII alone.
+std::optional<std::vector<std::string>> required_ids(const SoqlExpr& e) {
+  if (e.field == "Id" && (e.kind == SoqlExpr::Kind::in || (e.kind == SoqlExpr::Kind::compare && e.op == "="))) {
+    std::vector<std::string> ids;
+    for (const auto& v : e.values) {
+      if (v.kind != SoqlLiteral::Kind::string || !v.value.is_string() || !is_ascii(v.value.get<std::string>()))
+        return std::nullopt;
+      ids.push_back(v.value.get<std::string>());
+    }
+    return ids;
+  }
+  if (e.kind == SoqlExpr::Kind::all_of)
+    for (const auto& child : e.children)
+      if (auto ids = required_ids(child)) return ids;
+  return std::nullopt;
+}
+
 // Whether `fields` holds a non-blank value for each of `keys`.
 bool has_values(const json& fields, const std::vector<std::string>& keys) {
   for (const auto& k : keys)
@@ -187,22 +215,25 @@ void FakeSalesforce::index_row(const Table& table, size_t position) {
   for (auto& [field, index] : table.by_value) {
     auto value = row.find(field);
     if (value == row.end()) continue;
-    auto& positions = index[as_text(*value)];
+    auto& positions = index[ascii_lower(as_text(*value))];
     if (std::find(positions.begin(), positions.end(), position) == positions.end()) positions.push_back(position);
   }
 }
 
-std::vector<size_t> FakeSalesforce::rows_with(const Table& table, const std::string& field, const std::string& value) {
+std::vector<size_t> FakeSalesforce::rows_with(const Table& table, const std::string& field, const std::string& value,
+                                              bool exact) {
   auto [index, built] = table.by_value.try_emplace(field);
   if (built)
     for (size_t i = 0; i < table.rows.size(); ++i)
-      if (auto v = table.rows[i].find(field); v != table.rows[i].end()) index->second[as_text(*v)].push_back(i);
+      if (auto v = table.rows[i].find(field); v != table.rows[i].end())
+        index->second[ascii_lower(as_text(*v))].push_back(i);
   std::vector<size_t> out;
-  if (auto it = index->second.find(value); it != index->second.end())
-    for (size_t position : it->second)
-      if (position < table.rows.size() && table.rows[position].contains(field) &&
-          as_text(table.rows[position][field]) == value)
-        out.push_back(position);
+  if (auto it = index->second.find(ascii_lower(value)); it != index->second.end())
+    for (size_t position : it->second) {
+      if (position >= table.rows.size() || !table.rows[position].contains(field)) continue;
+      std::string text = as_text(table.rows[position][field]);
+      if (exact ? text == value : ascii_lower(text) == ascii_lower(value)) out.push_back(position);
+    }
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -627,9 +658,22 @@ FakeResponse FakeSalesforce::query(const FakeRequest& request, bool include_dele
       *field = *resolved;
     }
   std::vector<const json*> rows;
-  for (const auto& row : table->rows)
+  auto consider = [&](const json& row) {
     if ((include_deleted || !row.value("IsDeleted", false)) && (!q.where || soql_matches(*q.where, row)))
       rows.push_back(&row);
+  };
+  if (auto ids = q.where ? required_ids(*q.where) : std::nullopt) {
+    std::vector<size_t> positions;  // the rows that may hold one of the ids, in creation order
+    for (const auto& id : *ids) {
+      auto found = rows_with(*table, "Id", id, false);
+      positions.insert(positions.end(), found.begin(), found.end());
+    }
+    std::sort(positions.begin(), positions.end());
+    positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
+    for (size_t position : positions) consider(table->rows[position]);
+  } else {
+    for (const auto& row : table->rows) consider(row);
+  }
   std::stable_sort(rows.begin(), rows.end(), [&](const json* a, const json* b) { return soql_before(q.order_by, *a, *b); });
   size_t offset = std::min(rows.size(), static_cast<size_t>(q.offset.value_or(0)));
   size_t end = q.limit ? std::min(rows.size(), offset + static_cast<size_t>(*q.limit)) : rows.size();

@@ -83,8 +83,8 @@ class FakeSalesforce {
     bool declared = false;
     std::vector<nlohmann::json> rows;  // in creation order
     // Indexes, so that a look-up costs the same at 100,000 rows as at 10 (bench/): the position of
-    // each row by Id, and by the text of a field's value for the fields looked up by value
-    // (external ids, WhoId, ...), each built on its first use. Entries are only added: a row
+    // each row by Id, and by the text of a field's value in ASCII lower case for the fields looked
+    // up by value (external ids, WhoId, Id in SOQL, ...), each built on its first use. Entries are only added: a row
     // whose value changed leaves a stale one, which every look-up checks against the row.
     mutable std::unordered_map<std::string, size_t> by_id;
     mutable size_t rows_by_id = 0;  // rows [0, rows_by_id) are in by_id
@@ -118,7 +118,10 @@ class FakeSalesforce {
   const nlohmann::json* find_exact(const Table& table, const std::string& id) const;
   // Positions of the rows (deleted ones included) whose `field` holds the text `value`, in
   // creation order; index_row keeps the indexes up to date after a row is added or changed.
-  static std::vector<size_t> rows_with(const Table& table, const std::string& field, const std::string& value);
+  // `exact` false: also those whose text differs from `value` in ASCII case only (what SOQL's
+  // case-insensitive = may match).
+  static std::vector<size_t> rows_with(const Table& table, const std::string& field, const std::string& value,
+                                       bool exact = true);
   static void index_row(const Table& table, size_t position);
   std::string url_of(const Table& table, const std::string& id) const;
   nlohmann::json project(const Table& table, const nlohmann::json& row, const std::vector<std::string>& fields) const;
