@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libboost1.81-dev libboost-url1.81-dev
-  libssl-dev nlohmann-json3-dev libspdlog-dev libyaml-cpp-dev libsqlite3-dev catch2
+  libssl-dev nlohmann-json3-dev libspdlog-dev libyaml-cpp-dev libsqlite3-dev zlib1g-dev catch2
   sqlite3 python3 ca-certificates
   # Notifications: libcurl's SMTP client (STARTTLS and implicit TLS with verified certificates,
   # AUTH) instead of a hand-written protocol, and aiosmtpd, the SMTP server the tests send to.

@@ -147,6 +147,19 @@ const std::vector<const char*>& schema_migrations() {
       R"sql(
       CREATE INDEX outbox_by_referral ON outbox (mapping, pc_id, id);
       )sql",
+      // 11: outbox payloads are written packed (daemon/store/payload_codec.hpp), a BLOB in the
+      // TEXT column: no table changes, but a cosyncd older than this reads them as empty, so
+      // the version tells it to refuse the database (a downgrade) instead.
+      R"sql(
+      SELECT 1;
+      )sql",
+      // 12: the audit is read by mapping and kind (audit_count) and newest first (audit), never
+      // by referral: an index on (mapping, pc_id) had a random key per row, so each commit of a
+      // bulk rewrote most of its pages into the WAL. Entries of one kind append at its end.
+      R"sql(
+      DROP INDEX audit_by_record;
+      CREATE INDEX audit_by_kind ON audit (mapping, kind);
+      )sql",
   };
   return migrations;
 }

@@ -1,6 +1,7 @@
 // StateStore's notification outbox (daemon/store/outbox.hpp).
 #include "daemon/store/outbox.hpp"
 
+#include "daemon/store/payload_codec.hpp"
 #include "daemon/store/sqlite_statement.hpp"
 #include "daemon/store/state_store.hpp"
 
@@ -18,7 +19,11 @@ OutboxEvent read_event(const SqliteStatement& s, int first) {
   e.pc_id = s.text(first + 2);
   e.crm_id = s.text(first + 3);
   e.event = s.text(first + 4);
-  e.payload = nlohmann::json::parse(s.text(first + 5), nullptr, false);
+  try {
+    e.payload = nlohmann::json::parse(payload_codec::unpack(s.text(first + 5)), nullptr, false);
+  } catch (const std::runtime_error&) {
+    e.payload = nullptr;  // a corrupt packed payload reads as an empty one, as unparsable text does
+  }
   if (!e.payload.is_object()) e.payload = nlohmann::json::object();
   return e;
 }
@@ -44,7 +49,9 @@ Delivery read_delivery(const SqliteStatement& s) {
 long long StateStore::add_event(const OutboxEvent& e) {
   // Cached statements (one prepare per connection): an event is written for every create of a bulk.
   SqliteStatement s(*statements_, "INSERT INTO outbox (at, mapping, pc_id, crm_id, event, payload) VALUES (?,?,?,?,?,?)");
-  s.bind(e.at, e.mapping, e.pc_id, e.crm_id, e.event, e.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  std::string packed =
+      payload_codec::pack(e.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  s.bind(e.at, e.mapping, e.pc_id, e.crm_id, e.event, SqlBlob{packed});
   s.run();
   return sqlite3_last_insert_rowid(db_);
 }

@@ -66,6 +66,11 @@ class StatementCache {
   std::unordered_map<std::string, std::vector<sqlite3_stmt*>> free_;
 };
 
+// Bytes bound as a BLOB (e.g. a packed payload), not as text.
+struct SqlBlob {
+  const std::string& bytes;
+};
+
 class SqliteStatement {
  public:
   SqliteStatement(sqlite3* db, const char* sql) : db_(db) {
@@ -116,6 +121,9 @@ class SqliteStatement {
   void bind_one(int i, const char* v) { sqlite3_bind_text(stmt_, i, v, -1, SQLITE_TRANSIENT); }
   void bind_one(int i, long long v) { sqlite3_bind_int64(stmt_, i, v); }
   void bind_one(int i, int v) { sqlite3_bind_int64(stmt_, i, v); }
+  void bind_one(int i, const SqlBlob& v) {
+    sqlite3_bind_blob(stmt_, i, v.bytes.data(), static_cast<int>(v.bytes.size()), SQLITE_TRANSIENT);
+  }
 
   sqlite3* db_;
   sqlite3_stmt* stmt_ = nullptr;

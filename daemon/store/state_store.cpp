@@ -322,7 +322,9 @@ void StateStore::add_audit(const AuditEntry& e) {
 std::vector<AuditEntry> StateStore::audit(const std::string& mapping, std::size_t limit) const {
   SqliteStatement s(*statements_,
                     "SELECT at, mapping, pc_id, crm_id, field, old_value, new_value, origin, kind, detail, request_id "
-                    "FROM audit WHERE mapping=? ORDER BY id DESC LIMIT ?");
+                    // Newest first along the rowid, stopping at `limit` (+mapping: not through an index,
+                    // which would read and sort every entry of the mapping first).
+                    "FROM audit WHERE +mapping=? ORDER BY id DESC LIMIT ?");
   s.bind(mapping, static_cast<long long>(limit));
   std::vector<AuditEntry> out;
   auto parse = [](const std::string& text) {
