@@ -1,49 +1,62 @@
 #!/usr/bin/env bash
 # The performance figures of README "Performance" (issue 18), by one command:
-#   bash bench/run.sh [N ...]          (default: 1000 10000; COSYNC_BENCH_RTT_MS=20, COSYNC_BENCH_IN_FLIGHT=4)
-# Builds cosyncd and bench/sync_bench in build/ (under the shared build lock), then for each N: a bulk
-# of N new Microsoft leads into an empty Salesforce by one `cosyncd once` against the fakes with
-# the round-trip time injected on every request, and the quiet cycle after it. Prints a table and
-# writes every run as JSON lines to bench/results/latest.jsonl. Not part of the test command.
+#   bash bench/run.sh [N[@RTT_MS] ...]      (default: 1000 10000 100000)
+# Builds cosyncd, bench/sync_bench and bench/latency_bench in build/ (under the shared build lock).
+# Bulk: for each N, N new Microsoft leads into an empty Salesforce by one `cosyncd once` against
+# the fakes with the round-trip time injected on every request, the echo cycle and a quiet cycle
+# (sync_bench). Latency: for each poll interval, `cosyncd run` against the fakes with changes made
+# on either side at random times (latency_bench). Not part of the test command.
+# Environment:
+#   COSYNC_BENCH_RTT_MS=20         round trip of every request (N@RTT_MS overrides it for one N)
+#   COSYNC_BENCH_IN_FLIGHT=4       http.max_in_flight_per_host
+#   COSYNC_BENCH_POLLS="5 30"      poll intervals of the latency part ("" skips it)
+#   COSYNC_BENCH_LATENCY_CHANGES=30, COSYNC_BENCH_LATENCY_WINDOW_S=180: changes per interval, and
+#                                  the window they are spread over (each interval takes about
+#                                  window + 3 polls + 1 minute)
+# Output in bench/results/: latest.jsonl (bulk runs), latency.jsonl, latest.md (the tables, with
+# the commit and machine), bulk.png (time and peak RSS vs N), latency_cdf.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rtt=${COSYNC_BENCH_RTT_MS:-20}
 in_flight=${COSYNC_BENCH_IN_FLIGHT:-4}
+polls=${COSYNC_BENCH_POLLS-5 30}
+changes=${COSYNC_BENCH_LATENCY_CHANGES:-30}
+window=${COSYNC_BENCH_LATENCY_WINDOW_S:-180}
 sizes=("$@")
-[ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000)
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000 10000 100000)
 
+if ! command -v gnuplot >/dev/null; then
+  echo "bench: installing gnuplot-nox for the plots ..." >&2
+  apt-get install -y gnuplot-nox >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y gnuplot-nox >/dev/null; }
+fi
 [ -f build/CMakeCache.txt ] || cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOSYNC_TESTS=ON >/dev/null
-flock /tmp/cosync-build.lock cmake --build build -j"$(nproc)" --target cosyncd sync_bench >/dev/null
+flock /tmp/cosync-build.lock cmake --build build -j"$(nproc)" --target cosyncd sync_bench latency_bench >/dev/null
 
-mkdir -p bench/results
-out=bench/results/latest.jsonl
-: >"$out"
-for n in "${sizes[@]}"; do
-  echo "bench: $n records, ${rtt} ms round trip, $in_flight in flight ..." >&2
-  build/bench/sync_bench --records "$n" --rtt-ms "$rtt" --in-flight "$in_flight" | tee -a "$out" >/dev/null
+results=bench/results
+mkdir -p "$results"
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo '+uncommitted')"
+cpu=$(sed -n 's/^model name\s*:\s*//p' /proc/cpuinfo | head -1)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u +%FT%TZ)
+
+: >"$results/latest.jsonl"
+for spec in "${sizes[@]}"; do
+  n=${spec%@*}
+  r=$rtt
+  [ "$spec" = "$n" ] || r=${spec#*@}
+  echo "bench: bulk of $n records, ${r} ms round trip, $in_flight in flight ..." >&2
+  build/bench/sync_bench --records "$n" --rtt-ms "$r" --in-flight "$in_flight" >>"$results/latest.jsonl"
 done
 
-python3 - "$out" <<'PY'
-import json, sys
-rows = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
-cols = [("N", lambda r: f"{r['records']:,}"),
-        ("wall s", lambda r: f"{r['bulk']['wall_s']:.1f}"),
-        ("API-bound s", lambda r: f"{r['bulk_api_bound_s']:.1f}"),
-        ("ratio", lambda r: f"{r['bulk_ratio']:.2f}"),
-        ("PC calls/rec", lambda r: f"{r['pc_calls_per_record']:.2f}"),
-        ("CRM calls/rec", lambda r: f"{r['crm_calls_per_record']:.3f}"),
-        ("CPU us/rec", lambda r: f"{r['daemon_cpu_us_per_record']:.0f}"),
-        ("disk KB/rec", lambda r: f"{r['disk_bytes_per_record'] / 1000:.1f}" if 'disk_bytes_per_record' in r else "-"),
-        ("peak RSS MiB", lambda r: f"{r['bulk']['peak_rss_mib']:.0f}"),
-        ("fakes CPU", lambda r: f"{100 * r['fakes_cpu_share']:.0f}%"),
-        ("echo calls", lambda r: str(r.get('echo_calls', '-'))),
-        ("quiet calls", lambda r: str(r['quiet_calls'])),
-        ("quiet writes", lambda r: str(r['quiet_writes'])),
-        ("quiet rows", lambda r: str(r['quiet_link_rows_written'])),
-        ("quiet CPU ms", lambda r: f"{1000 * r['quiet']['daemon_cpu_s']:.0f}")]
-print(f"rtt {rows[0]['rtt_ms']} ms, {rows[0]['in_flight']} in flight, {rows[0]['machine_cores']} cores" if rows else "no runs")
-print("| " + " | ".join(c for c, _ in cols) + " |")
-print("|" + "---|" * len(cols))
-for r in rows:
-    print("| " + " | ".join(f(r) for _, f in cols) + " |")
-PY
+: >"$results/latency.jsonl"
+for poll in $polls; do
+  echo "bench: latency at poll ${poll} s, $changes changes over ${window} s ..." >&2
+  build/bench/latency_bench --poll-s "$poll" --changes "$changes" --window-s "$window" --rtt-ms "$rtt" \
+    --in-flight "$in_flight" >>"$results/latency.jsonl"
+done
+echo "{\"commit\": \"$commit\", \"nproc\": $(nproc), \"cpu\": \"$cpu\", \"load_before\": \"$load_before\"," \
+  "\"load_after\": \"$(cut -d' ' -f1-3 /proc/loadavg)\", \"started\": \"$started\"}" >"$results/machine.json"
+
+python3 bench/report.py "$results"  # prints the tables, writes latest.md, the plot data and plots.gp
+(cd "$results" && gnuplot plots.gp)
+echo "bench: tables in $results/latest.md, plots $results/bulk.png and $results/latency_cdf.png" >&2

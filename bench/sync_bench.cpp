@@ -3,9 +3,9 @@
 // one `cosyncd once`, then the cycle after it (which reads back the bulk's own write-backs), then,
 // once those have left the overlap window, a quiet cycle with nothing new. Prints one JSON object.
 //   build/bench/sync_bench --records N [--rtt-ms 20] [--in-flight 4]
-// The daemon's CPU and peak RSS come from wait4(); the fakes run in this process, and their CPU
-// share (this process's CPU during the cycle / the cycle's wall time) shows whether they were
-// the bottleneck. bench/run.sh runs it for several N and prints the table.
+// The daemon's CPU, peak RSS and bytes written to disk come from wait4(); the fakes run in this
+// process, and their share of the CPU both used during the cycle shows whether they were the
+// bottleneck. bench/run.sh runs it for several N and prints the table.
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -25,12 +25,13 @@
 #include <nlohmann/json.hpp>
 #include <sqlite3.h>
 
-#include "tests/e2e/e2e_harness.hpp"
-#include "tests/e2e/e2e_helpers.hpp"
-#include "tests/fakes/fake_partner_center.hpp"
+#include <filesystem>
+
+#include "bench/bench_setup.hpp"
 
 namespace {
 
+using cosync::bench::BenchSetup;
 using cosync::testing::E2eHarness;
 using Clock = std::chrono::steady_clock;
 constexpr int kOverlapSeconds = 5;  // the connectors' pull overlap in this bench (default 300)
@@ -101,17 +102,6 @@ void clear(E2eHarness& h, cosync::fakes::FakePartnerCenter& pc) {
   h.tokens.server().clear_requests();
 }
 
-// An incoming, Independent, New/Pending lead from Microsoft, as the e2e tests seed them.
-nlohmann::json incoming_lead(const std::string& company, double deal_value) {
-  return {{"name", company},
-          {"type", "Independent"},
-          {"direction", "Incoming"},
-          {"status", "New"},
-          {"substatus", "Pending"},
-          {"customerProfile", {{"name", company}, {"address", {{"country", "US"}}}}},
-          {"details", {{"dealValue", deal_value}, {"currency", "USD"}, {"notes", "from Microsoft"}}}};
-}
-
 // Link rows written (inserted or updated) at or after `since` (the store's own UTC clock format).
 long long links_written_since(const std::string& db_path, const std::string& since) {
   sqlite3* db = nullptr;
@@ -151,6 +141,102 @@ int arg_int(int argc, char** argv, const std::string& name, int fallback) {
   return fallback;
 }
 
+// Bytes of the state database and its WAL now.
+double state_bytes(const E2eHarness& h) {
+  double total = 0;
+  for (auto name : {"state/state.db", "state/state.db-wal"}) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(h.dir.file(name), ec);
+    if (!ec) total += static_cast<double>(size);
+  }
+  return total;
+}
+
+struct Cycles {
+  Usage bulk, echo, quiet;
+  Calls bulk_calls, echo_calls, quiet_calls;
+  std::size_t crm_records = 0;
+  long long quiet_links = 0;
+  double state_bytes = 0;
+};
+
+// The bulk, the echo cycle once the bulk's write-backs left the overlap, and a quiet cycle.
+Cycles run_cycles(BenchSetup& b) {
+  E2eHarness& h = b.h;
+  const std::vector<std::string> once = {b.cosyncd(), "once", "--config", h.config_path()};
+  // COSYNC_BENCH_PERF=FILE: the bulk runs under `perf record -g` into FILE (its CPU and RSS
+  // figures are then perf's too: a profile, not a measurement). COSYNC_BENCH_PERF_FREQ: samples
+  // per second (default 499; a 1,000 bulk gives a few hundred at that).
+  std::vector<std::string> bulk_argv = once;
+  const char* perf_freq = std::getenv("COSYNC_BENCH_PERF_FREQ");
+  if (const char* perf_out = std::getenv("COSYNC_BENCH_PERF"))
+    bulk_argv.insert(bulk_argv.begin(), {"/usr/bin/perf", "record", "-F", perf_freq ? perf_freq : "499", "--call-graph",
+                                         "dwarf,16384", "-o", perf_out, "--"});
+  Cycles c;
+  clear(h, b.pc);
+  c.bulk = measure(bulk_argv, h.dir.file("bulk.log"));
+  c.bulk_calls = calls(h, b.pc);
+  c.crm_records = h.crm_records().size();
+  c.state_bytes = state_bytes(h);
+
+  // The next cycle reads back what the bulk wrote (all of it changed after the bulk's pull);
+  // it runs once that is older than the overlap, so that the cycle after it is a quiet one with
+  // nothing new within the overlap of its pull's time. (With the default 300 s overlap, cycles
+  // re-read the bulk's write-backs for 5 minutes.)
+  std::this_thread::sleep_for(std::chrono::seconds(kOverlapSeconds + 1));
+  clear(h, b.pc);
+  c.echo = measure(once, h.dir.file("echo.log"));
+  c.echo_calls = calls(h, b.pc);
+
+  clear(h, b.pc);
+  std::string quiet_start = utc_now();
+  c.quiet = measure(once, h.dir.file("quiet.log"));
+  c.quiet_calls = calls(h, b.pc);
+  c.quiet_links = links_written_since(h.dir.file("state/state.db"), quiet_start);
+  return c;
+}
+
+nlohmann::json report(const Cycles& c, int records, int rtt_ms, int in_flight) {
+  // What the API allows at best: each connector's calls, `in_flight` at a time, one RTT each
+  // (the token endpoint counted with Partner Center, whose client waits for it).
+  double rtt = rtt_ms / 1000.0;
+  double pc_bound_s = static_cast<double>(c.bulk_calls.pc + c.bulk_calls.token) / in_flight * rtt;
+  double crm_bound_s = static_cast<double>(c.bulk_calls.crm) / in_flight * rtt;
+  double api_bound_s = pc_bound_s + crm_bound_s;
+  double n = records > 0 ? records : 1;
+  double all_cpu = c.bulk.fakes_cpu_s + c.bulk.cpu_s;
+  return {
+      {"records", records},
+      {"rtt_ms", rtt_ms},
+      {"in_flight", in_flight},
+      {"crm_records_after", c.crm_records},
+      {"bulk", usage_json(c.bulk)},
+      {"bulk_api_bound_s", api_bound_s},
+      {"bulk_api_bound_pc_s", pc_bound_s},
+      {"bulk_api_bound_crm_s", crm_bound_s},
+      {"bulk_ratio", api_bound_s > 0 ? c.bulk.wall_s / api_bound_s : 0.0},
+      {"bulk_calls", {{"partner_center", c.bulk_calls.pc}, {"crm", c.bulk_calls.crm}, {"token", c.bulk_calls.token},
+                      {"writes", c.bulk_calls.writes}}},
+      {"pc_calls_per_record", static_cast<double>(c.bulk_calls.pc) / n},
+      {"crm_calls_per_record", static_cast<double>(c.bulk_calls.crm) / n},
+      {"daemon_cpu_us_per_record", c.bulk.cpu_s * 1e6 / n},
+      {"disk_bytes_per_record", c.bulk.disk_write_bytes / n},
+      {"state_bytes_after_bulk", c.state_bytes},
+      // The fakes' part of the CPU both sides used during the bulk, and of one core's time.
+      {"fakes_cpu_share", all_cpu > 0 ? c.bulk.fakes_cpu_s / all_cpu : 0.0},
+      {"fakes_core_share", c.bulk.wall_s > 0 ? c.bulk.fakes_cpu_s / c.bulk.wall_s : 0.0},
+      {"overlap_s", kOverlapSeconds},
+      {"echo", usage_json(c.echo)},
+      {"echo_calls", c.echo_calls.pc + c.echo_calls.crm + c.echo_calls.token},
+      {"echo_writes", c.echo_calls.writes},
+      {"quiet", usage_json(c.quiet)},
+      {"quiet_calls", c.quiet_calls.pc + c.quiet_calls.crm + c.quiet_calls.token},
+      {"quiet_writes", c.quiet_calls.writes},
+      {"quiet_link_rows_written", c.quiet_links},
+      {"machine_cores", sysconf(_SC_NPROCESSORS_ONLN)},
+  };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,89 +244,18 @@ int main(int argc, char** argv) {
   const int rtt_ms = arg_int(argc, argv, "--rtt-ms", 20);
   const int in_flight = arg_int(argc, argv, "--in-flight", 4);
   try {
-    E2eHarness h;
-    // Info, as in production: a debug line per record would be the daemon's main cost.
-    h.write_config("http: { timeout: 60s, max_attempts: 3, max_in_flight_per_host: " + std::to_string(in_flight) + " }\n");
-    cosync::testing::replace_in_file(h.config_path(), "log: { level: debug }", "log: { level: info }");
-    // Our own Partner Center fake, without the 14-day expiry: that check reads every referral on
-    // every request, and would make the fake, not cosyncd, the bottleneck at 10,000.
-    cosync::fakes::FakePartnerCenterOptions pc_options;
-    pc_options.validate_token = h.tokens.validator();
-    pc_options.expire_after = std::chrono::hours(0);
-    cosync::fakes::FakePartnerCenter pc(pc_options);
     // A short overlap, so that the quiet cycle need not wait the default 5 minutes for the bulk's
     // own write-backs to leave the window (what it reads depends only on what changed within it).
-    const std::string overlap = std::to_string(kOverlapSeconds) + "s";
-    cosync::testing::replace_in_file(h.config_path(), "base_url: " + h.pc.base_url(),
-                                     "base_url: " + pc.base_url() + "\n  overlap: " + overlap);
-    cosync::testing::replace_in_file(h.config_path(), "instance_url: " + h.sf().base_url(),
-                                     "instance_url: " + h.sf().base_url() + "\n    overlap: " + overlap);
-    for (int i = 0; i < records; ++i) pc.add_referral(incoming_lead("Company " + std::to_string(i), 1000 + i));
-    for (auto* server : {&pc.server(), &h.sf().server(), &h.tokens.server()}) server->delay_next(INT_MAX, rtt_ms);
-    const std::vector<std::string> once = {COSYNC_BINARY_DIR "/cosyncd", "once", "--config", h.config_path()};
-
-    // COSYNC_BENCH_PERF=FILE: the bulk runs under `perf record -g` into FILE (its CPU and RSS
-    // figures are then perf's too: a profile, not a measurement). COSYNC_BENCH_PERF_FREQ: samples
-    // per second (default 499; a 1,000 bulk gives a few hundred at that).
-    std::vector<std::string> bulk_argv = once;
-    const char* perf_freq = std::getenv("COSYNC_BENCH_PERF_FREQ");
-    if (const char* perf_out = std::getenv("COSYNC_BENCH_PERF"))
-      bulk_argv.insert(bulk_argv.begin(), {"/usr/bin/perf", "record", "-F", perf_freq ? perf_freq : "499", "--call-graph",
-                                           "dwarf,16384", "-o", perf_out, "--"});
-    clear(h, pc);
-    Usage bulk = measure(bulk_argv, h.dir.file("bulk.log"));
-    Calls bulk_calls = calls(h, pc);
-    std::size_t crm_records = h.crm_records().size();
-
-    // The next cycle reads back what the bulk wrote (all of it changed after the bulk's pull);
-    // it runs once that is older than the overlap, so that the cycle after it is a quiet one with
-    // nothing new within the overlap of its pull's time. (With the default 300 s overlap, cycles
-    // re-read the bulk's write-backs for 5 minutes.)
-    std::this_thread::sleep_for(std::chrono::seconds(kOverlapSeconds + 1));
-    clear(h, pc);
-    Usage echo = measure(once, h.dir.file("echo.log"));
-    Calls echo_calls = calls(h, pc);
-
-    clear(h, pc);
-    std::string quiet_start = utc_now();
-    Usage quiet = measure(once, h.dir.file("quiet.log"));
-    Calls quiet_calls = calls(h, pc);
-    long long quiet_links = links_written_since(h.dir.file("state/state.db"), quiet_start);
-
-    // What the API allows at best: each connector's calls, `in_flight` at a time, one RTT each.
-    double rtt = rtt_ms / 1000.0;
-    double api_bound_s = (static_cast<double>(bulk_calls.pc + bulk_calls.token) / in_flight +
-                          static_cast<double>(bulk_calls.crm) / in_flight) * rtt;
-    double n = records > 0 ? records : 1;
-    nlohmann::json out = {
-        {"records", records},
-        {"rtt_ms", rtt_ms},
-        {"in_flight", in_flight},
-        {"crm_records_after", crm_records},
-        {"bulk", usage_json(bulk)},
-        {"bulk_api_bound_s", api_bound_s},
-        {"bulk_ratio", api_bound_s > 0 ? bulk.wall_s / api_bound_s : 0.0},
-        {"bulk_calls", {{"partner_center", bulk_calls.pc}, {"crm", bulk_calls.crm}, {"token", bulk_calls.token},
-                        {"writes", bulk_calls.writes}}},
-        {"pc_calls_per_record", static_cast<double>(bulk_calls.pc) / n},
-        {"crm_calls_per_record", static_cast<double>(bulk_calls.crm) / n},
-        {"daemon_cpu_us_per_record", bulk.cpu_s * 1e6 / n},
-        {"disk_bytes_per_record", bulk.disk_write_bytes / n},
-        {"fakes_cpu_share", bulk.wall_s > 0 ? bulk.fakes_cpu_s / bulk.wall_s : 0.0},
-        {"overlap_s", kOverlapSeconds},
-        {"echo", usage_json(echo)},
-        {"echo_calls", echo_calls.pc + echo_calls.crm + echo_calls.token},
-        {"echo_writes", echo_calls.writes},
-        {"quiet", usage_json(quiet)},
-        {"quiet_calls", quiet_calls.pc + quiet_calls.crm + quiet_calls.token},
-        {"quiet_writes", quiet_calls.writes},
-        {"quiet_link_rows_written", quiet_links},
-        {"machine_cores", sysconf(_SC_NPROCESSORS_ONLN)},
-    };
-    std::cout << out.dump() << "\n";
+    BenchSetup b(in_flight, kOverlapSeconds);
+    for (int i = 0; i < records; ++i)
+      b.pc.add_referral(cosync::bench::incoming_lead("Company " + std::to_string(i), 1000 + i));
+    b.inject_rtt(rtt_ms);
+    Cycles c = run_cycles(b);
+    std::cout << report(c, records, rtt_ms, in_flight).dump() << std::endl;
     // COSYNC_BENCH_DEBUG: the config and the last two cycles' logs to stderr.
-    if (std::getenv("COSYNC_BENCH_DEBUG")) std::system(("cat " + h.config_path() + " " + h.dir.file("echo.log") + " " + h.dir.file("quiet.log") + " >&2").c_str());
-    return bulk.exit_status == 0 && echo.exit_status == 0 && quiet.exit_status == 0 ? 0 : 1;
+    if (std::getenv("COSYNC_BENCH_DEBUG"))
+      std::system(("cat " + b.h.config_path() + " " + b.h.dir.file("echo.log") + " " + b.h.dir.file("quiet.log") + " >&2").c_str());
+    return c.bulk.exit_status == 0 && c.echo.exit_status == 0 && c.quiet.exit_status == 0 ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "sync_bench: " << e.what() << "\n";
     return 2;
