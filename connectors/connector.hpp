@@ -4,8 +4,10 @@
 // The records themselves live in records.hpp, which needs no Asio.
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "connectors/records.hpp"
@@ -23,14 +25,46 @@ struct Capabilities {
   bool describe_metadata = false;  // describe_object answers the CRM's field metadata
 };
 
+// One page of a pull as the API served it.
+struct PullPage {
+  std::vector<RemoteRecord> records;
+  std::vector<MalformedRecord> malformed;
+};
+// Takes one page (its records may be moved out); false stops the pull.
+using PageSink = std::function<boost::asio::awaitable<bool>(PullPage&)>;
+
 class Connector {
  public:
   virtual ~Connector() = default;
   virtual const char* system() const = 0;
   virtual Capabilities capabilities() const { return {}; }
 
-  // Records changed since `cursor` (empty: everything), oldest overlap included.
-  virtual boost::asio::awaitable<Expected<PullResult>> pull(const ObjectSpec& spec, const std::string& cursor) = 0;
+  // Records changed since `cursor` (empty: everything), oldest overlap included, handed to `sink`
+  // one page at a time as the API serves them, so that a pull of any size takes the memory of a
+  // page. A record served twice (pages shift while read) reaches the sink again only when newer
+  // (PullDedupe). Returns where the next pull starts; a failure (or a sink that stopped it) means
+  // the cursor must not move, though the pages already handed over were valid.
+  virtual boost::asio::awaitable<Expected<std::string>> pull_pages(const ObjectSpec& spec, const std::string& cursor,
+                                                                   const PageSink& sink) = 0;
+  // The whole pull collected in memory, for callers that need all of it at once (`cosyncd plan`,
+  // reports, tests); a cycle streams with pull_pages.
+  boost::asio::awaitable<Expected<PullResult>> pull(const ObjectSpec& spec, const std::string& cursor) {
+    PullResult result;
+    std::unordered_map<std::string, std::size_t> at;  // id -> index: a copy handed on later is newer, kept
+    PageSink collect = [&result, &at](PullPage& page) -> boost::asio::awaitable<bool> {
+      for (auto& r : page.records) {
+        auto [it, first] = at.emplace(r.id, result.records.size());
+        if (first) result.records.push_back(std::move(r));
+        else result.records[it->second] = std::move(r);
+      }
+      for (auto& m : page.malformed) result.malformed.push_back(std::move(m));
+      co_return true;
+    };
+    auto next = co_await pull_pages(spec, cursor, collect);
+    if (!next) co_return next.failure();
+    result.cursor = std::move(*next);
+    co_return result;
+  }
   virtual boost::asio::awaitable<Expected<RemoteRecord>> get(const ObjectSpec& spec, const std::string& id) = 0;
   // Writes only `changes`, on condition that the record is still at `current.version`; a moved
   // record is a Failure of kind conflict. Returns the record as stored after the write.

@@ -443,13 +443,11 @@ Expected<std::string> DataverseConnector::delta_link_url(const std::string& link
   return url;
 }
 
-net::awaitable<Expected<PullResult>> DataverseConnector::read_pages(const ObjectSpec& spec, std::string url,
-                                                                    bool track_changes, bool& tracking_applied,
-                                                                    std::string& delta_link) {
+net::awaitable<std::optional<Failure>> DataverseConnector::read_pages(const ObjectSpec& spec, std::string url,
+                                                                     bool track_changes, bool& tracking_applied,
+                                                                     std::string& delta_link, const PageSink& sink) {
   auto table = co_await table_columns(spec.object);
   if (!table) co_return table.failure();
-  PullResult result;
-  std::set<std::string> seen;
   const std::string key = dataverse_primary_key(spec.object);
   std::string prefer = "odata.maxpagesize=" + std::to_string(options_.page_size);
   if (track_changes) prefer = "odata.track-changes," + prefer;
@@ -467,38 +465,54 @@ net::awaitable<Expected<PullResult>> DataverseConnector::read_pages(const Object
     const auto& next = remote_json::member(*body, "@odata.nextLink");
     if (!remote_json::member(*body, "value").is_array() || !(next.is_null() || next.is_string()))
       co_return Failure{FailureKind::transient, what + " answered 200 with a malformed body", 200, request_id};
+    // Pages go to the sink in the order served: a later entry for a row (a later page) is handled
+    // after the earlier one, so it supersedes it as when the pull was collected.
+    PullPage page;
+    std::set<std::string> seen;
     for (const auto& row : remote_json::array_at(*body, "value")) {
       std::string reason;
       auto record = parse_dataverse_row(row, key, table->option_columns, reason);
       if (!record) {
-        result.malformed.push_back({printable_id(remote_json::string_or(row, key, remote_json::string_or(row, "id"))), reason});
+        page.malformed.push_back({printable_id(remote_json::string_or(row, key, remote_json::string_or(row, "id"))), reason});
         continue;
       }
       if (!seen.insert(record->id).second) {
         // A later entry for the same row supersedes the earlier one.
-        std::erase_if(result.records, [&](const RemoteRecord& r) { return r.id == record->id; });
+        std::erase_if(page.records, [&](const RemoteRecord& r) { return r.id == record->id; });
       }
-      result.records.push_back(std::move(*record));
+      page.records.push_back(std::move(*record));
     }
+    std::string next_url;
     if (next.is_string()) {
       auto followed = links.follow(next.get_ref<const std::string&>());
       if (!followed) co_return Failure{FailureKind::fatal, what + ": " + followed.failure().message, 200, request_id};
-      url = std::move(*followed);
-      continue;
-    }
-    if (auto delta = remote_json::opt_string(*body, "@odata.deltaLink")) {
+      next_url = std::move(*followed);
+    } else if (auto delta = remote_json::opt_string(*body, "@odata.deltaLink")) {
       auto resolved = delta_link_url(*delta);
       if (!resolved) co_return Failure{FailureKind::fatal, what + ": " + resolved.failure().message, 200, request_id};
       delta_link = std::move(*resolved);
       tracking_applied = true;
     }
-    co_return result;
+    *body = nlohmann::json();  // the page's JSON is not kept while the sink works on it
+    bool more = co_await sink(page);  // named first (GCC 12)
+    if (!more) co_return Failure{FailureKind::transient, what + ": stopped by the caller", 0, ""};
+    if (next_url.empty()) co_return std::nullopt;
+    url = std::move(next_url);
   }
 }
 
-net::awaitable<Expected<PullResult>> DataverseConnector::pull(const ObjectSpec& spec, const std::string& cursor) {
+net::awaitable<Expected<std::string>> DataverseConnector::pull_pages(const ObjectSpec& spec, const std::string& cursor,
+                                                                    const PageSink& sink) {
   bool tracking = false;
   std::string delta_link;
+  TimePoint newest{};
+  std::size_t pulled = 0;
+  PageSink count = [&](PullPage& page) -> net::awaitable<bool> {
+    for (const auto& r : page.records) newest = std::max(newest, r.modified);
+    pulled += page.records.size();
+    bool more = co_await sink(page);  // named first (GCC 12)
+    co_return more;
+  };
   if (!cursor.empty() && !cursor.starts_with(kWatermarkPrefix)) {
     auto link = delta_link_url(cursor);
     if (!link) {
@@ -506,45 +520,37 @@ net::awaitable<Expected<PullResult>> DataverseConnector::pull(const ObjectSpec& 
       log_->warn("dataverse: the stored delta link of {} is not on {} ({}): reading the whole table again (full sync)",
                  spec.object, options_.url, link.failure().message);
     } else {
-      auto changes = co_await read_pages(spec, *link, true, tracking, delta_link);
-      if (changes) {
-        changes->cursor = tracking ? delta_link : cursor;
-        log_->debug("dataverse: {} changed {} rows since the last delta link", spec.object, changes->records.size());
-        co_return std::move(*changes);
+      auto failed = co_await read_pages(spec, *link, true, tracking, delta_link, count);
+      if (!failed) {
+        log_->debug("dataverse: {} changed {} rows since the last delta link", spec.object, pulled);
+        co_return tracking ? delta_link : cursor;
       }
-      if (!is_expired_token(changes.failure()) && !is_tracking_off(changes.failure())) co_return changes.failure();
+      if (!is_expired_token(*failed) && !is_tracking_off(*failed)) co_return std::move(*failed);
       log_->warn("dataverse: the delta link of {} is no longer valid ({}): reading the whole table again (full sync)",
-                 spec.object, changes.failure().message);
+                 spec.object, failed->message);
     }
   }
   if (cursor.empty() || !cursor.starts_with(kWatermarkPrefix)) {
     // First sync (or a full one): the whole table, asking for change tracking.
     const std::string url = service_root() + "/" + spec.object + "?$select=" + select(spec);
-    auto all = co_await read_pages(spec, url, true, tracking, delta_link);
-    if (!all) co_return all.failure();
-    if (tracking) {
-      all->cursor = delta_link;
-      co_return std::move(*all);
-    }
-    TimePoint newest{};
-    for (const auto& r : all->records) newest = std::max(newest, r.modified);
-    all->cursor = std::string(kWatermarkPrefix) + (newest == TimePoint{} ? "" : format_iso8601(newest));
+    newest = TimePoint{};
+    auto failed = co_await read_pages(spec, url, true, tracking, delta_link, count);
+    if (failed) co_return std::move(*failed);
+    if (tracking) co_return delta_link;
     log_->warn("dataverse: change tracking is off for {} (no delta link answered): falling back to a modifiedon "
                "watermark query with a {}s overlap; turn on 'Track changes' for the table to sync by delta links",
                spec.object, options_.overlap.count());
-    co_return std::move(*all);
+    co_return std::string(kWatermarkPrefix) + (newest == TimePoint{} ? "" : format_iso8601(newest));
   }
   // The watermark fallback: rows modified since the newest seen, minus an overlap.
   auto since = parse_iso8601(cursor.substr(std::string_view(kWatermarkPrefix).size()));
   std::string url = service_root() + "/" + spec.object + "?$select=" + select(spec);
   if (since) url += "&$filter=" + encode("modifiedon ge " + format_iso8601(*since - options_.overlap));
   url += "&$orderby=" + encode("modifiedon asc");
-  auto changed = co_await read_pages(spec, url, false, tracking, delta_link);
-  if (!changed) co_return changed.failure();
-  TimePoint newest = since.value_or(TimePoint{});
-  for (const auto& r : changed->records) newest = std::max(newest, r.modified);
-  changed->cursor = std::string(kWatermarkPrefix) + (newest == TimePoint{} ? "" : format_iso8601(newest));
-  co_return std::move(*changed);
+  newest = since.value_or(TimePoint{});
+  auto failed = co_await read_pages(spec, url, false, tracking, delta_link, count);
+  if (failed) co_return std::move(*failed);
+  co_return std::string(kWatermarkPrefix) + (newest == TimePoint{} ? "" : format_iso8601(newest));
 }
 
 net::awaitable<Expected<RemoteRecord>> DataverseConnector::get(const ObjectSpec& spec, const std::string& id) {

@@ -61,7 +61,8 @@ class DataverseConnector final : public Connector {
   Capabilities capabilities() const override { return supported(); }
   // `cursor`: empty (first sync), an @odata.deltaLink, or "modifiedon:<ISO-8601>" when the table
   // has change tracking off.
-  boost::asio::awaitable<Expected<PullResult>> pull(const ObjectSpec& spec, const std::string& cursor) override;
+  boost::asio::awaitable<Expected<std::string>> pull_pages(const ObjectSpec& spec, const std::string& cursor,
+                                                           const PageSink& sink) override;
   boost::asio::awaitable<Expected<RemoteRecord>> get(const ObjectSpec& spec, const std::string& id) override;
   boost::asio::awaitable<Expected<RemoteRecord>> update(const ObjectSpec& spec, const RemoteRecord& current,
                                                         const std::vector<FieldChange>& changes) override;
@@ -101,8 +102,10 @@ class DataverseConnector final : public Connector {
  private:
   boost::asio::awaitable<Expected<http::Response>> call(http::Method method, const std::string& url,
                                                         std::string body = {}, http::Headers extra = {});
-  boost::asio::awaitable<Expected<PullResult>> read_pages(const ObjectSpec& spec, std::string url, bool track_changes,
-                                                          bool& tracking_applied, std::string& delta_link);
+  // Reads the pages from `url` on, each handed to `sink` as it comes.
+  boost::asio::awaitable<std::optional<Failure>> read_pages(const ObjectSpec& spec, std::string url, bool track_changes,
+                                                            bool& tracking_applied, std::string& delta_link,
+                                                            const PageSink& sink);
   // Sends the parts in one $batch request; per part its operations' results (one failed result
   // for a change set that failed), or a failure for each part when the batch itself failed.
   boost::asio::awaitable<std::vector<Expected<std::vector<BatchResult>>>> send_batch(const std::vector<BatchPart>& parts);

@@ -1,10 +1,10 @@
 #include "connectors/partner_center/partner_center_connector.hpp"
 
 #include <boost/url/url.hpp>
-#include <map>
 
 #include "connectors/api_error.hpp"
 #include "connectors/concurrently.hpp"
+#include "connectors/pull_dedupe.hpp"
 #include "daemon/auth/authorized_send.hpp"
 #include "daemon/util/json_path.hpp"
 #include "daemon/util/remote_json.hpp"
@@ -139,7 +139,8 @@ Expected<std::string> PartnerCenterConnector::next_page(const nlohmann::json& pa
   return url;
 }
 
-net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSpec&, const std::string& cursor) {
+net::awaitable<Expected<std::string>> PartnerCenterConnector::pull_pages(const ObjectSpec&, const std::string& cursor,
+                                                                        const PageSink& sink) {
   Cursor at = parse_cursor(cursor);
   std::optional<TimePoint> since;
   if (at.updated) since = *at.updated - options_.overlap;
@@ -161,8 +162,9 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
   std::string next = std::string(first.buffer());
   http::NextPageLinks links(next, options_.max_pages);
 
-  PullResult result;
-  std::map<std::string, std::size_t> seen;  // id -> index in result.records
+  // Each page goes to the sink as it comes, so a pull holds one page whatever the backlog.
+  PullDedupe dedupe;
+  std::size_t pulled = 0, malformed = 0;
   TimePoint newest = at.updated.value_or(TimePoint{});
   // Where the next pull starts: Partner Center's own clock when it served the first page, not
   // the newest record seen. A referral changed after that instant carries an updatedDateTime at
@@ -178,11 +180,12 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
     first_page = false;
     if (!body) co_return body.failure();
     bool past_cursor = false;
+    PullPage page;
     for (const auto& item : remote_json::array_at(*body, "value")) {
       std::string reason;
       auto record = parse_referral(item, reason);
       if (!record) {
-        result.malformed.push_back({malformed_referral_id(item), reason});
+        page.malformed.push_back({malformed_referral_id(item), reason});
         continue;
       }
       if (since && record->modified < *since) {
@@ -191,13 +194,7 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
       }
       newest = std::max(newest, record->modified);
       // Pages can shift while we read them: the same referral twice, maybe at two eTags.
-      auto [it, fresh] = seen.emplace(record->id, result.records.size());
-      if (fresh) {
-        result.records.push_back(std::move(*record));
-      } else {
-        auto& kept = result.records[it->second];
-        if (kept.version != record->version && record->modified > kept.modified) kept = std::move(*record);
-      }
+      if (dedupe.fresh(*record)) page.records.push_back(std::move(*record));
     }
     next.clear();
     if (!past_cursor) {
@@ -205,13 +202,19 @@ net::awaitable<Expected<PullResult>> PartnerCenterConnector::pull(const ObjectSp
       if (!link) co_return link.failure();  // the cursor stays where it was
       next = std::move(*link);
     }
+    *body = nlohmann::json();  // the page's JSON is not kept while the sink works on it
+    pulled += page.records.size();
+    malformed += page.malformed.size();
+    bool more = co_await sink(page);  // named first (GCC 12)
+    if (!more) co_return Failure{FailureKind::transient, "GET referrals: stopped by the caller", 0, ""};
   }
-  if (served) result.cursor = format_iso8601(*served);
-  else result.cursor = newest != TimePoint{} ? format_iso8601(newest) : cursor.substr(0, cursor.find(kSweepMark));
-  if (swept) result.cursor += kSweepMark + format_iso8601(*swept);
-  log_->debug("partner_center: pulled {} referrals in {} pages ({} malformed){}", result.records.size(), links.pages(),
-              result.malformed.size(), sweep ? " (full sweep)" : "");
-  co_return result;
+  std::string next_cursor;
+  if (served) next_cursor = format_iso8601(*served);
+  else next_cursor = newest != TimePoint{} ? format_iso8601(newest) : cursor.substr(0, cursor.find(kSweepMark));
+  if (swept) next_cursor += kSweepMark + format_iso8601(*swept);
+  log_->debug("partner_center: pulled {} referrals in {} pages ({} malformed){}", pulled, links.pages(), malformed,
+              sweep ? " (full sweep)" : "");
+  co_return next_cursor;
 }
 
 net::awaitable<Expected<RemoteRecord>> PartnerCenterConnector::get(const ObjectSpec&, const std::string& id) {

@@ -36,7 +36,8 @@ class PartnerCenterConnector final : public Connector {
   PartnerCenterConnector(http::HttpClient& client, auth::TokenProvider& tokens, PartnerCenterOptions options, Log log);
 
   const char* system() const override { return "partner_center"; }
-  boost::asio::awaitable<Expected<PullResult>> pull(const ObjectSpec& spec, const std::string& cursor) override;
+  boost::asio::awaitable<Expected<std::string>> pull_pages(const ObjectSpec& spec, const std::string& cursor,
+                                                           const PageSink& sink) override;
   boost::asio::awaitable<Expected<RemoteRecord>> get(const ObjectSpec& spec, const std::string& id) override;
   boost::asio::awaitable<Expected<RemoteRecord>> update(const ObjectSpec& spec, const RemoteRecord& current,
                                                         const std::vector<FieldChange>& changes) override;

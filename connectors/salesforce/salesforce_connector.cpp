@@ -9,6 +9,7 @@
 
 #include "connectors/activity_count.hpp"
 #include "connectors/api_error.hpp"
+#include "connectors/pull_dedupe.hpp"
 #include "connectors/salesforce/salesforce_activities.hpp"
 #include "daemon/auth/authorized_send.hpp"
 #include "daemon/http/next_page_links.hpp"
@@ -240,18 +241,18 @@ net::awaitable<Expected<http::Response>> SalesforceConnector::call(http::Method 
   co_return res;
 }
 
-net::awaitable<Expected<PullResult>> SalesforceConnector::run_query(const std::string& soql, bool include_deleted,
-                                                                    bool essential, const std::string& what,
-                                                                    const std::string& external_id_field,
-                                                                    std::optional<TimePoint>* served_at) {
+net::awaitable<std::optional<Failure>> SalesforceConnector::query_pages(const std::string& soql, bool include_deleted,
+                                                                       bool essential, const std::string& what,
+                                                                       const std::string& external_id_field,
+                                                                       std::optional<TimePoint>* served_at,
+                                                                       const PageSink& sink) {
   boost::urls::url u(options_.instance_url);
   u.set_path(data_path() + (include_deleted ? "/queryAll" : "/query"));
   u.params().append({"q", soql});
   std::string next = std::string(u.buffer());
   // nextRecordsUrl comes from the answer: it must not take the bearer token to another origin.
   http::NextPageLinks links(next, kMaxQueryPages);
-  PullResult result;
-  std::set<std::string> seen;
+  PullDedupe dedupe;  // a query locator serves a snapshot; a record twice is still handed on once
   while (!next.empty()) {
     auto res = co_await call(http::Method::get, next, {}, essential, true);
     if (!res) co_return res.failure();
@@ -259,6 +260,8 @@ net::awaitable<Expected<PullResult>> SalesforceConnector::run_query(const std::s
     if (served_at) *served_at = parse_http_date(res->header("Date"));
     served_at = nullptr;  // the first page's answer only
     auto body = remote_json::parse(res->body);
+    res->body.clear();
+    res->body.shrink_to_fit();
     const auto& records = remote_json::member(body, "records");
     if (!records.is_array())
       co_return Failure{FailureKind::transient,
@@ -268,28 +271,49 @@ net::awaitable<Expected<PullResult>> SalesforceConnector::run_query(const std::s
                                                  : "no records array") +
                             ")",
                         200, ""};
+    PullPage page;
     for (const auto& item : records) {
       std::string reason;
       auto record = parse_sobject(item, reason, external_id_field);
       if (!record) {
-        result.malformed.push_back({printable_id(remote_json::string_or(item, "Id")), reason});
+        page.malformed.push_back({printable_id(remote_json::string_or(item, "Id")), reason});
         continue;
       }
-      if (!seen.insert(record->id).second) continue;
-      result.records.push_back(std::move(*record));
+      if (dedupe.fresh(*record)) page.records.push_back(std::move(*record));
     }
     next.clear();
     auto link = remote_json::opt_string(body, "nextRecordsUrl");
-    if (remote_json::bool_or(body, "done", true) || !link) break;
-    auto followed = links.follow(*link);
-    if (!followed)
-      co_return Failure{followed.failure().kind, what + ": nextRecordsUrl: " + followed.failure().message, 200, ""};
-    next = std::move(*followed);
+    bool done = remote_json::bool_or(body, "done", true) || !link;
+    if (!done) {
+      auto followed = links.follow(*link);
+      if (!followed)
+        co_return Failure{followed.failure().kind, what + ": nextRecordsUrl: " + followed.failure().message, 200, ""};
+      next = std::move(*followed);
+    }
+    body = nlohmann::json();  // the page's JSON is not kept while the sink works on it
+    bool more = co_await sink(page);  // named first (GCC 12)
+    if (!more) co_return Failure{FailureKind::transient, what + ": stopped by the caller", 0, ""};
   }
+  co_return std::nullopt;
+}
+
+net::awaitable<Expected<PullResult>> SalesforceConnector::run_query(const std::string& soql, bool include_deleted,
+                                                                    bool essential, const std::string& what,
+                                                                    const std::string& external_id_field,
+                                                                    std::optional<TimePoint>* served_at) {
+  PullResult result;
+  PageSink collect = [&result](PullPage& page) -> net::awaitable<bool> {
+    for (auto& r : page.records) result.records.push_back(std::move(r));
+    for (auto& m : page.malformed) result.malformed.push_back(std::move(m));
+    co_return true;
+  };
+  auto failed = co_await query_pages(soql, include_deleted, essential, what, external_id_field, served_at, collect);
+  if (failed) co_return std::move(*failed);
   co_return result;
 }
 
-net::awaitable<Expected<PullResult>> SalesforceConnector::pull(const ObjectSpec& spec, const std::string& cursor) {
+net::awaitable<Expected<std::string>> SalesforceConnector::pull_pages(const ObjectSpec& spec, const std::string& cursor,
+                                                                     const PageSink& sink) {
   std::string since;
   if (auto c = parse_iso8601(cursor)) since = format_iso8601(*c - options_.overlap);
   // queryAll: deleted records (IsDeleted = true, still in the recycle bin) come too.
@@ -298,17 +322,24 @@ net::awaitable<Expected<PullResult>> SalesforceConnector::pull(const ObjectSpec&
   // has a SystemModstamp at or after it (Date is cut to the second), and our own creates after the
   // pull are not re-read cycle after cycle. The overlap absorbs a commit that became visible later
   // than its SystemModstamp. Without a Date header: the newest SystemModstamp seen, as before.
+  // Each page goes to the sink as it comes (Sforce-Query-Options batchSize bounds it).
   std::optional<TimePoint> served;
-  auto result = co_await run_query(build_pull_soql(spec, since), true, false, "SOQL query on " + spec.object,
-                                   spec.external_id_field, &served);
-  if (!result) co_return result.failure();
-  result->cursor = cursor;
   TimePoint newest = parse_iso8601(cursor).value_or(TimePoint{});
-  for (const auto& r : result->records) newest = std::max(newest, r.modified);
-  if (served) result->cursor = format_iso8601(*served);
-  else if (newest != TimePoint{}) result->cursor = format_iso8601(newest);
-  log_->debug("salesforce: pulled {} {} records", result->records.size(), spec.object);
-  co_return std::move(*result);
+  std::size_t pulled = 0;
+  PageSink count = [&](PullPage& page) -> net::awaitable<bool> {
+    for (const auto& r : page.records) newest = std::max(newest, r.modified);
+    pulled += page.records.size();
+    bool more = co_await sink(page);  // named first (GCC 12)
+    co_return more;
+  };
+  auto failed = co_await query_pages(build_pull_soql(spec, since), true, false, "SOQL query on " + spec.object,
+                                     spec.external_id_field, &served, count);
+  if (failed) co_return std::move(*failed);
+  std::string next_cursor = cursor;
+  if (served) next_cursor = format_iso8601(*served);
+  else if (newest != TimePoint{}) next_cursor = format_iso8601(newest);
+  log_->debug("salesforce: pulled {} {} records", pulled, spec.object);
+  co_return next_cursor;
 }
 
 net::awaitable<Expected<std::map<std::string, RemoteRecord>>> SalesforceConnector::read_by_ids(

@@ -51,7 +51,8 @@ class SalesforceConnector final : public Connector {
   // describe for metadata checks. Static, so that config validation can ask before connecting.
   static Capabilities supported();
   Capabilities capabilities() const override { return supported(); }
-  boost::asio::awaitable<Expected<PullResult>> pull(const ObjectSpec& spec, const std::string& cursor) override;
+  boost::asio::awaitable<Expected<std::string>> pull_pages(const ObjectSpec& spec, const std::string& cursor,
+                                                           const PageSink& sink) override;
   boost::asio::awaitable<Expected<RemoteRecord>> get(const ObjectSpec& spec, const std::string& id) override;
   boost::asio::awaitable<Expected<RemoteRecord>> update(const ObjectSpec& spec, const RemoteRecord& current,
                                                         const std::vector<FieldChange>& changes) override;
@@ -88,6 +89,11 @@ class SalesforceConnector final : public Connector {
                                                          const std::string& what,
                                                          const std::string& external_id_field = "",
                                                          std::optional<TimePoint>* served_at = nullptr);
+  // The same, each page handed to `sink` as it comes instead of collected (the pull).
+  boost::asio::awaitable<std::optional<Failure>> query_pages(const std::string& soql, bool include_deleted,
+                                                             bool essential, const std::string& what,
+                                                             const std::string& external_id_field,
+                                                             std::optional<TimePoint>* served_at, const PageSink& sink);
   // The records with these ids (at most 200), in one `WHERE Id IN (...)` query.
   boost::asio::awaitable<Expected<std::map<std::string, RemoteRecord>>> read_by_ids(const ObjectSpec& spec,
                                                                                     const std::vector<std::string>& ids,
