@@ -24,6 +24,9 @@ struct WorkItem {
   std::optional<connectors::RemoteRecord> pc;
   std::optional<connectors::RemoteRecord> crm;
   bool reread = false;  // due for retry (quarantine or a held action): read both sides afresh
+  // Its CRM record was handled earlier this cycle without the referral: read it again, so that
+  // the pair is planned on both sides as when both pulls were collected (SyncEngine).
+  bool read_crm = false;
   bool done = false;    // failed, created, refused or finished: nothing more this cycle
 };
 

@@ -66,14 +66,33 @@ net::awaitable<CyclePlan> Planner::plan() {
   if (!pull(plan, pc_pull, crm_pull)) co_return plan;
 
   for (auto& r : pc_pull->records) add_referral(r, plan);
-  for (auto& r : crm_pull->records) {
-    try {
-      pair_crm_record(r, plan);
-    } catch (const std::exception& e) {
-      plan.failures.push_back(contain("crm", r.id, e.what()));
-    }
+  for (auto& r : crm_pull->records) add_crm_record(r, plan);
+  add_due(plan, due_records(plan.pc_now));
+  co_await plan_gathered(plan);
+  co_return plan;
+}
+
+net::awaitable<void> Planner::plan_batch(PullBatch& batch, CyclePlan& plan) {
+  add_malformed(to_string(batch.side), batch.malformed, plan);
+  for (auto& r : batch.records) {
+    if (batch.side == Side::pc) add_referral(r, plan);
+    else add_crm_record(r, plan);
   }
-  add_due(plan);
+  for (const auto& id : batch.read_crm)
+    if (auto it = plan.items.find(id); it != plan.items.end()) it->second.read_crm = true;
+  add_due(plan, batch.due);
+  co_await plan_gathered(plan);
+}
+
+void Planner::add_crm_record(RemoteRecord& r, CyclePlan& plan) {
+  try {
+    pair_crm_record(r, plan);
+  } catch (const std::exception& e) {
+    plan.failures.push_back(contain("crm", r.id, e.what()));
+  }
+}
+
+net::awaitable<void> Planner::plan_gathered(CyclePlan& plan) {
   for (auto& candidate : plan.share_candidates) {
     std::optional<std::string> error;
     try {
@@ -95,7 +114,12 @@ net::awaitable<CyclePlan> Planner::plan() {
       plan.failures.push_back(contain("pc", item.pc_id, *error));
     }
   }
-  co_return plan;
+}
+
+void Planner::add_malformed(const char* side, const std::vector<connectors::MalformedRecord>& malformed,
+                            CyclePlan& plan) const {
+  for (const auto& bad : malformed)
+    plan.failures.push_back({side, bad.id.empty() ? "(no id)" : bad.id, {FailureKind::rejected, "malformed: " + bad.reason, 0, ""}});
 }
 
 bool Planner::pull(CyclePlan& plan, Expected<connectors::PullResult>& pc, Expected<connectors::PullResult>& crm) {
@@ -110,10 +134,8 @@ bool Planner::pull(CyclePlan& plan, Expected<connectors::PullResult>& pc, Expect
   plan.pulled_crm = crm->records.size();
   plan.pc_cursor = pc->cursor;
   plan.crm_cursor = crm->cursor;
-  for (const auto& bad : pc->malformed)
-    plan.failures.push_back({"pc", bad.id.empty() ? "(no id)" : bad.id, {FailureKind::rejected, "malformed: " + bad.reason, 0, ""}});
-  for (const auto& bad : crm->malformed)
-    plan.failures.push_back({"crm", bad.id.empty() ? "(no id)" : bad.id, {FailureKind::rejected, "malformed: " + bad.reason, 0, ""}});
+  add_malformed("pc", pc->malformed, plan);
+  add_malformed("crm", crm->malformed, plan);
   return true;
 }
 
@@ -183,18 +205,22 @@ void Planner::plan_deletion(const Link& link, const RemoteRecord& record, CycleP
   plan.deletions.push_back(std::move(d));
 }
 
-void Planner::add_due(CyclePlan& plan) {
+std::vector<std::pair<std::string, std::string>> Planner::due_records(TimePoint pc_time) const {
   // Quarantined records whose retry time has come, and referrals a rule holds an action for
   // whose time has come, are read afresh from both sides.
   auto now = format_iso8601(clock_.now());
   std::vector<std::pair<std::string, std::string>> due;  // side, record id
   for (const auto& q : store_.due_quarantine(mapping_.name, now)) due.emplace_back(q.side, q.record_id);
   // Holds wait for times on the referral's own timestamps: Partner Center's clock says when.
-  for (const auto& h : store_.due_holds(mapping_.name, format_iso8601(plan.pc_now))) {
+  for (const auto& h : store_.due_holds(mapping_.name, format_iso8601(pc_time))) {
     // A quarantined referral comes back by the quarantine's backoff, not every cycle by its hold.
     if (store_.is_quarantined(mapping_.name, "pc", h.pc_id)) continue;
     if (auto link = store_.link_by_pc(mapping_.name, h.pc_id); link && !link->orphaned()) due.emplace_back("pc", h.pc_id);
   }
+  return due;
+}
+
+void Planner::add_due(CyclePlan& plan, const std::vector<std::pair<std::string, std::string>>& due) {
   for (const auto& [side, id] : due) {
     try {
       std::string pc_id = id;
@@ -237,6 +263,11 @@ net::awaitable<void> Planner::plan_item(WorkItem& item, CyclePlan& plan) {
     if (!failed)
       if (auto link = store_.link_by_pc(mapping_.name, item.pc_id)) failed = co_await read_side(item, Side::crm, link->crm_id);
     if (failed) co_return plan.failures.push_back(std::move(*failed));
+  } else if (item.read_crm && !item.crm) {
+    if (auto link = store_.link_by_pc(mapping_.name, item.pc_id); link && !link->orphaned()) {
+      auto failed = co_await read_side(item, Side::crm, link->crm_id);
+      if (failed) co_return plan.failures.push_back(std::move(*failed));
+    }
   }
   if (store_.link_by_pc(mapping_.name, item.pc_id)) {
     auto planned = co_await plan_update(item);

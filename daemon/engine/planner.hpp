@@ -6,6 +6,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "connectors/connector.hpp"
@@ -24,12 +25,28 @@ struct ItemPlan {
   std::optional<RecordFailure> failure;
 };
 
+// One batch of a streamed cycle: at most a few hundred records of one side as pulled, malformed
+// ones, and records due for a retry (side, id) to read afresh. Planned like a whole pull.
+struct PullBatch {
+  Side side = Side::pc;
+  std::vector<connectors::RemoteRecord> records;
+  std::vector<connectors::MalformedRecord> malformed;
+  std::vector<std::pair<std::string, std::string>> due;
+  std::vector<std::string> read_crm;  // referrals whose CRM record is read afresh (WorkItem::read_crm)
+};
+
 class Planner {
  public:
   Planner(const mapping::Mapping& mapping, connectors::Connector& pc, connectors::Connector& crm,
           const StateStore& store, const RuleSet& rules, const Clock& clock, Log log);
 
+  // The whole cycle at once (both pulls collected): what `cosyncd plan` lists.
   boost::asio::awaitable<CyclePlan> plan();
+  // One batch into `plan`, whose pc_now and retyped (carried from the cycle's earlier batches)
+  // are set by the caller; a cycle streams its pulls through this (SyncEngine).
+  boost::asio::awaitable<void> plan_batch(PullBatch& batch, CyclePlan& plan);
+  // The records whose retry or held action is due by now (holds on Partner Center's clock).
+  std::vector<std::pair<std::string, std::string>> due_records(TimePoint pc_time) const;
   // Merges one linked item and asks the rules; reads a side that must be written but was not
   // read yet. Called again by the executor after a create, a link or a failed precondition.
   boost::asio::awaitable<ItemPlan> plan_update(WorkItem& item);
@@ -46,7 +63,11 @@ class Planner {
   void add_referral(connectors::RemoteRecord& referral, CyclePlan& plan);
   void pair_crm_record(connectors::RemoteRecord& record, CyclePlan& plan);
   void plan_deletion(const Link& link, const connectors::RemoteRecord& record, CyclePlan& plan);
-  void add_due(CyclePlan& plan);
+  void add_crm_record(connectors::RemoteRecord& record, CyclePlan& plan);
+  void add_malformed(const char* side, const std::vector<connectors::MalformedRecord>& malformed, CyclePlan& plan) const;
+  void add_due(CyclePlan& plan, const std::vector<std::pair<std::string, std::string>>& due);
+  // Plans what was gathered into `plan`: share candidates, then every item.
+  boost::asio::awaitable<void> plan_gathered(CyclePlan& plan);
   boost::asio::awaitable<void> plan_item(WorkItem& item, CyclePlan& plan);
   // Reads one side's record afresh into the item; the failure when it cannot.
   boost::asio::awaitable<std::optional<RecordFailure>> read_side(WorkItem& item, Side side, const std::string& id);

@@ -27,9 +27,13 @@ class SyncEngine {
   SyncEngine(const SyncEngine&) = delete;  // its parts refer to each other
   SyncEngine& operator=(const SyncEngine&) = delete;
 
-  // Runs one cycle. `stop` is checked between batches: a requested stop finishes the batch in
-  // flight, commits it and returns without moving the cursors past unfinished work.
+  // Runs one cycle, streamed: each page of a pull is planned, written and committed in batches
+  // of at most kBatchRecords before the next page is read, so memory does not grow with the
+  // backlog. `stop` is checked between batches: a requested stop finishes the batch in flight,
+  // commits it and returns without moving the cursors past unfinished work.
   boost::asio::awaitable<CycleStats> run_cycle(const std::atomic<bool>& stop);
+  // The most records one batch plans and writes (a Salesforce sObject Collections call's worth).
+  static constexpr std::size_t kBatchRecords = 200;
   // A dry run: the planner's output; nothing is written anywhere (no API write, no state).
   boost::asio::awaitable<std::vector<PlannedChange>> plan();
   // The referrals Partner Center changed since this mapping's last cycle (read from its stored
@@ -38,6 +42,15 @@ class SyncEngine {
   boost::asio::awaitable<Expected<std::vector<connectors::RemoteRecord>>> pc_changes_since_last_cycle();
 
  private:
+  struct CycleRun;  // what a cycle carries from batch to batch (sync_engine.cpp)
+  boost::asio::awaitable<Expected<std::string>> pull_pc(CycleRun& run);
+  boost::asio::awaitable<void> pull_crm(CycleRun& run);
+  // Plans and executes one page in batches of kBatchRecords; false when the cycle must stop.
+  boost::asio::awaitable<bool> take_page(Side side, connectors::PullPage& page, CycleRun& run);
+  boost::asio::awaitable<bool> run_batch(PullBatch& batch, CycleRun& run);
+  bool pc_again(const connectors::RemoteRecord& referral, CycleRun& run, std::vector<std::string>& read_crm) const;
+  void note_crm_news(const std::vector<connectors::RemoteRecord>& records, CycleRun& run) const;
+  boost::asio::awaitable<void> retry_due(CycleRun& run);
   void summarize(const char* kind, const char* outcome, CycleStats& stats, std::size_t calls_before,
                  std::chrono::steady_clock::time_point started) const;
   void record(const char* outcome, const CycleStats& stats);
