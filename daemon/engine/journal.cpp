@@ -48,8 +48,10 @@ void Journal::event(const Link& link, const std::string& key, Origin origin, con
   auto last = store_.last_event(mapping_.name, link.pc_id, {});
   if (last && last->event == key && remote_json::string_or(last->payload, "reason") == reason) return;
   audit(link, key, nullptr, nullptr, origin, "event", reason);
-  nlohmann::json pc_fields = pc ? pc->fields : nlohmann::json::object();
-  nlohmann::json crm_fields = crm ? crm->fields : nlohmann::json::object();
+  // The records by reference: the payload takes its one copy of each (one per event in a bulk).
+  static const nlohmann::json none = nlohmann::json::object();
+  const nlohmann::json& pc_fields = pc ? pc->fields : none;
+  const nlohmann::json& crm_fields = crm ? crm->fields : none;
   std::string at = format_iso8601(clock_.now());
   nlohmann::json payload =
       event_payload({mapping_.name, crm_system_, mapping_.crm_object, link.pc_id, link.crm_id}, key, reason, at,
