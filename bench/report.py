@@ -60,12 +60,12 @@ def write_plots(results, bulk, latency):
         for r in sorted(bulk, key=lambda r: r["records"]):
             f.write(f"{r['records']} {r['bulk']['wall_s']} {r['bulk_api_bound_s']} {r['bulk']['peak_rss_mib']} {r['rtt_ms']}\n")
     curves = []
-    for r in latency:
+    for run, r in enumerate(latency):
         for key, name in (("pc_to_crm", "PC -> CRM"), ("crm_to_pc", "CRM -> PC")):
             values = sorted(r[key]["latencies_s"])
             if not values:
                 continue
-            data = f"latency_{r['poll_s']}_{key}.dat"
+            data = f"latency_{run}_{r['poll_s']}s_{key}.dat"
             with open(os.path.join(results, data), "w") as f:
                 for i, v in enumerate(values):
                     f.write(f"{v} {(i + 1) / len(values)}\n")
