@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -29,7 +30,7 @@ class StatementCache {
   sqlite3_stmt* take(const char* sql) {
     {
       std::lock_guard lock(mutex_);
-      auto it = free_.find(sql);
+      auto it = free_.find(std::string_view(sql));
       if (it != free_.end() && !it->second.empty()) {
         sqlite3_stmt* stmt = it->second.back();
         it->second.pop_back();
@@ -49,8 +50,11 @@ class StatementCache {
   void give_back(sqlite3_stmt* stmt) {
     sqlite3_reset(stmt);
     sqlite3_clear_bindings(stmt);
+    std::string_view sql = sqlite3_sql(stmt);
     std::lock_guard lock(mutex_);
-    free_[sqlite3_sql(stmt)].push_back(stmt);
+    auto it = free_.find(sql);
+    if (it == free_.end()) it = free_.emplace(std::string(sql), std::vector<sqlite3_stmt*>{}).first;
+    it->second.push_back(stmt);
   }
 
   void finalize_all() {
@@ -63,7 +67,12 @@ class StatementCache {
  private:
   sqlite3* db_;
   std::mutex mutex_;
-  std::unordered_map<std::string, std::vector<sqlite3_stmt*>> free_;
+  // Looked up by the SQL text without copying it into a std::string (twice per statement run).
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const { return std::hash<std::string_view>{}(text); }
+  };
+  std::unordered_map<std::string, std::vector<sqlite3_stmt*>, TextHash, std::equal_to<>> free_;
 };
 
 // Bytes bound as a BLOB (e.g. a packed payload), not as text.

@@ -100,14 +100,16 @@ void StateStore::migrate() {
 }
 
 std::optional<Link> StateStore::link_by_pc(const std::string& mapping, const std::string& pc_id) const {
-  SqliteStatement s(*statements_, (std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? AND pc_id=?").c_str());
+  static const std::string sql = std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? AND pc_id=?";
+  SqliteStatement s(*statements_, sql);
   s.bind(mapping, pc_id);
   if (!s.step()) return std::nullopt;
   return read_link(s);
 }
 
 std::optional<Link> StateStore::link_by_crm(const std::string& mapping, const std::string& crm_id) const {
-  SqliteStatement s(*statements_, (std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? AND crm_id=?").c_str());
+  static const std::string sql = std::string("SELECT ") + kLinkColumns + " FROM links WHERE mapping=? AND crm_id=?";
+  SqliteStatement s(*statements_, sql);
   s.bind(mapping, crm_id);
   if (!s.step()) return std::nullopt;
   return read_link(s);
