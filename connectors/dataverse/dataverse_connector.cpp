@@ -482,11 +482,9 @@ net::awaitable<std::optional<Failure>> DataverseConnector::read_pages(const Obje
       }
       page.records.push_back(std::move(*record));
     }
-    std::string next_url;
+    Expected<std::string> next_url = std::string();
     if (next.is_string()) {
-      auto followed = links.follow(next.get_ref<const std::string&>());
-      if (!followed) co_return Failure{FailureKind::fatal, what + ": " + followed.failure().message, 200, request_id};
-      next_url = std::move(*followed);
+      next_url = links.follow(next.get_ref<const std::string&>());
     } else if (auto delta = remote_json::opt_string(*body, "@odata.deltaLink")) {
       auto resolved = delta_link_url(*delta);
       if (!resolved) co_return Failure{FailureKind::fatal, what + ": " + resolved.failure().message, 200, request_id};
@@ -494,10 +492,11 @@ net::awaitable<std::optional<Failure>> DataverseConnector::read_pages(const Obje
       tracking_applied = true;
     }
     *body = nlohmann::json();  // the page's JSON is not kept while the sink works on it
-    bool more = co_await sink(page);  // named first (GCC 12)
+    bool more = co_await sink(page);  // named first (GCC 12); a page read is handed over in any case
     if (!more) co_return Failure{FailureKind::transient, what + ": stopped by the caller", 0, ""};
-    if (next_url.empty()) co_return std::nullopt;
-    url = std::move(next_url);
+    if (!next_url) co_return Failure{FailureKind::fatal, what + ": " + next_url.failure().message, 200, request_id};
+    if (next_url->empty()) co_return std::nullopt;
+    url = std::move(*next_url);
   }
 }
 

@@ -196,17 +196,15 @@ net::awaitable<Expected<std::string>> PartnerCenterConnector::pull_pages(const O
       // Pages can shift while we read them: the same referral twice, maybe at two eTags.
       if (dedupe.fresh(*record)) page.records.push_back(std::move(*record));
     }
-    next.clear();
-    if (!past_cursor) {
-      auto link = next_page(*body, links, "GET referrals");
-      if (!link) co_return link.failure();  // the cursor stays where it was
-      next = std::move(*link);
-    }
+    Expected<std::string> link = std::string();
+    if (!past_cursor) link = next_page(*body, links, "GET referrals");
     *body = nlohmann::json();  // the page's JSON is not kept while the sink works on it
     pulled += page.records.size();
     malformed += page.malformed.size();
-    bool more = co_await sink(page);  // named first (GCC 12)
+    bool more = co_await sink(page);  // named first (GCC 12); a page read is handed over in any case
     if (!more) co_return Failure{FailureKind::transient, "GET referrals: stopped by the caller", 0, ""};
+    if (!link) co_return link.failure();  // the cursor stays where it was
+    next = std::move(*link);
   }
   std::string next_cursor;
   if (served) next_cursor = format_iso8601(*served);

@@ -281,18 +281,15 @@ net::awaitable<std::optional<Failure>> SalesforceConnector::query_pages(const st
       }
       if (dedupe.fresh(*record)) page.records.push_back(std::move(*record));
     }
-    next.clear();
     auto link = remote_json::opt_string(body, "nextRecordsUrl");
-    bool done = remote_json::bool_or(body, "done", true) || !link;
-    if (!done) {
-      auto followed = links.follow(*link);
-      if (!followed)
-        co_return Failure{followed.failure().kind, what + ": nextRecordsUrl: " + followed.failure().message, 200, ""};
-      next = std::move(*followed);
-    }
+    Expected<std::string> followed = std::string();
+    if (!remote_json::bool_or(body, "done", true) && link) followed = links.follow(*link);
     body = nlohmann::json();  // the page's JSON is not kept while the sink works on it
-    bool more = co_await sink(page);  // named first (GCC 12)
+    bool more = co_await sink(page);  // named first (GCC 12); a page read is handed over in any case
     if (!more) co_return Failure{FailureKind::transient, what + ": stopped by the caller", 0, ""};
+    if (!followed)
+      co_return Failure{followed.failure().kind, what + ": nextRecordsUrl: " + followed.failure().message, 200, ""};
+    next = std::move(*followed);
   }
   co_return std::nullopt;
 }

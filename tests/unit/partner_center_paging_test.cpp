@@ -92,3 +92,39 @@ TEST_CASE_METHOD(ShiftFixture, "partner center: an older copy of a referral read
   REQUIRE(b);
   CHECK(b->version == "\"b2\"");
 }
+
+TEST_CASE_METHOD(ShiftFixture,
+                 "partner center: pull_pages hands each page over before it requests the next, an older copy not at all") {
+  TimePoint t = clock.now();
+  scripted.pages = {
+      json::array({testing::referral_at("a", "\"a2\"", t), testing::referral_at("b", "\"b1\"", t - 2min)}),
+      // a again, older: the listing shifted under the reader. Handed on, it would be written
+      // after the newer copy, old values over new.
+      json::array({testing::referral_at("a", "\"a1\"", t - 5min), testing::referral_at("c", "\"c1\"", t - 3min)}),
+      json::array({testing::referral_at("d", "\"d1\"", t - 4min)}),
+  };
+  std::vector<std::string> handed;           // "id@eTag" per page, ";"-joined
+  std::vector<std::size_t> requests_then;    // requests the server had seen when the page was handed over
+  bool more = true;
+  connectors::PageSink sink = [&](connectors::PullPage& page) -> boost::asio::awaitable<bool> {
+    std::string ids;
+    for (const auto& r : page.records) ids += r.id + "@" + r.version + ";";
+    handed.push_back(ids);
+    requests_then.push_back(scripted.server.requests().size());
+    co_return more;
+  };
+  auto cursor = run(pc.pull_pages(spec, "", sink));
+  REQUIRE(cursor.ok());
+  CHECK(requests_then == std::vector<std::size_t>{1, 2, 3});
+  CHECK(handed == std::vector<std::string>{"a@\"a2\";b@\"b1\";", "c@\"c1\";", "d@\"d1\";"});
+
+  // A sink that says stop: no further page is requested, and no cursor is returned.
+  scripted.server.clear_requests();
+  handed.clear();
+  requests_then.clear();
+  more = false;
+  auto stopped = run(pc.pull_pages(spec, "", sink));
+  CHECK_FALSE(stopped.ok());
+  CHECK(scripted.server.requests().size() == 1);
+  CHECK(handed.size() == 1);
+}
