@@ -31,6 +31,7 @@ def bulk_table(rows):
         ("disk KB/rec", lambda r: f"{r['disk_bytes_per_record'] / 1000:.1f}"),
         ("DB+WAL KB/rec", lambda r: f"{r.get('state_bytes_after_bulk', 0) / 1000 / max(1, r['records']):.2f}"),
         ("fakes CPU", lambda r: f"{100 * r['fakes_cpu_share']:.0f}%"),
+        ("fakes core", lambda r: f"{100 * r.get('fakes_core_share', 0):.0f}%"),
         ("echo calls", lambda r: str(r["echo_calls"])),
         ("quiet calls", lambda r: str(r["quiet_calls"])),
         ("quiet writes", lambda r: str(r["quiet_writes"])),
