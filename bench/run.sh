@@ -13,8 +13,9 @@
 #   COSYNC_BENCH_LATENCY_CHANGES=30, COSYNC_BENCH_LATENCY_WINDOW_S=180: changes per interval, and
 #                                  the window they are spread over (each interval takes about
 #                                  window + 3 polls + 1 minute)
-# Output in bench/results/: latest.jsonl (bulk runs), latency.jsonl, latest.md (the tables, with
-# the commit and machine), bulk.png (time and peak RSS vs N), latency_cdf.png.
+#   COSYNC_BENCH_RESULTS=bench/results   where the output goes
+# Output: latest.jsonl (bulk runs), latency.jsonl, latest.md (the tables, with the commit and
+# machine), bulk.png (time and peak RSS vs N), latency_cdf.png.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rtt=${COSYNC_BENCH_RTT_MS:-20}
@@ -32,7 +33,7 @@ fi
 [ -f build/CMakeCache.txt ] || cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOSYNC_TESTS=ON >/dev/null
 flock /tmp/cosync-build.lock cmake --build build -j"$(nproc)" --target cosyncd sync_bench latency_bench >/dev/null
 
-results=bench/results
+results=${COSYNC_BENCH_RESULTS:-bench/results}
 mkdir -p "$results"
 commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . ':!bench' 2>/dev/null || echo '+uncommitted')"
 cpu=$(sed -n 's/^model name\s*:\s*//p' /proc/cpuinfo | head -1)
