@@ -272,11 +272,7 @@ struct Runtime::Impl {
     co_return status;
   }
 
-  std::size_t quarantine_count(const std::string& mapping) const {
-    auto all = store->quarantined();
-    return static_cast<std::size_t>(
-        std::count_if(all.begin(), all.end(), [&](const QuarantineEntry& q) { return q.mapping == mapping; }));
-  }
+  std::size_t quarantine_count(const std::string& mapping) const { return store->counts(mapping).quarantined; }
 
   // SIGHUP: the new config and mappings are validated offline and online, then swapped in; a
   // bad one leaves the running configuration untouched.

@@ -1,6 +1,8 @@
 #include "daemon/store/state_store.hpp"
 
 #include <stdexcept>
+#include <cstdio>
+#include <cstdlib>
 
 #include "daemon/store/migrations.hpp"
 #include "daemon/store/quarantine_sql.hpp"
@@ -47,6 +49,7 @@ StateStore::StateStore(const std::string& path) {
     // (25 pwrite calls each). In memory it is truncated at every release, so it stays one
     // record's pages.
     exec("PRAGMA temp_store=MEMORY");
+    if (std::getenv("H3_WAL_TRACE")) sqlite3_wal_hook(db_, [](void*, sqlite3*, const char*, int frames) { std::fprintf(stderr, "WALHOOK %d\n", frames); return 0; }, nullptr);
     exec("PRAGMA foreign_keys=ON");
     migrate();
   } catch (...) {
@@ -121,6 +124,22 @@ std::vector<Link> StateStore::links(const std::string& mapping) const {
   std::vector<Link> out;
   while (s.step()) out.push_back(read_link(s));
   return out;
+}
+
+StateStore::Counts StateStore::counts(const std::string& mapping) const {
+  SqliteStatement s(*statements_,
+                    "SELECT (SELECT count(*) FROM links WHERE mapping=?1), "
+                    "(SELECT count(*) FROM links WHERE mapping=?1 AND orphaned_at <> ''), "
+                    "(SELECT count(*) FROM quarantine WHERE mapping=?1), "
+                    "(SELECT count(*) FROM held_actions WHERE mapping=?1)");
+  s.bind(mapping);
+  Counts c;
+  if (!s.step()) return c;
+  c.links = static_cast<std::size_t>(s.integer(0));
+  c.orphaned = static_cast<std::size_t>(s.integer(1));
+  c.quarantined = static_cast<std::size_t>(s.integer(2));
+  c.held = static_cast<std::size_t>(s.integer(3));
+  return c;
 }
 
 void StateStore::save_link(const Link& l) {

@@ -100,6 +100,15 @@ class StateStore {
   std::optional<Link> link_by_pc(const std::string& mapping, const std::string& pc_id) const;
   std::optional<Link> link_by_crm(const std::string& mapping, const std::string& crm_id) const;
   std::vector<Link> links(const std::string& mapping) const;
+  // A mapping's links (orphaned ones too), quarantined records and held actions, counted in SQL:
+  // the metrics and each cycle's health need the numbers, not every row in memory.
+  struct Counts {
+    std::size_t links = 0;
+    std::size_t orphaned = 0;
+    std::size_t quarantined = 0;
+    std::size_t held = 0;
+  };
+  Counts counts(const std::string& mapping) const;
   void save_link(const Link& link);  // insert or replace
   // Removes the link and leaves a tombstone, so the referral is not paired again.
   void bury_link(const Link& link, const std::string& reason);
