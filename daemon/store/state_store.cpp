@@ -1,8 +1,6 @@
 #include "daemon/store/state_store.hpp"
 
 #include <stdexcept>
-#include <cstdio>
-#include <cstdlib>
 
 #include "daemon/store/migrations.hpp"
 #include "daemon/store/quarantine_sql.hpp"
@@ -49,7 +47,6 @@ StateStore::StateStore(const std::string& path) {
     // (25 pwrite calls each). In memory it is truncated at every release, so it stays one
     // record's pages.
     exec("PRAGMA temp_store=MEMORY");
-    if (std::getenv("H3_WAL_TRACE")) sqlite3_wal_hook(db_, [](void*, sqlite3*, const char*, int frames) { std::fprintf(stderr, "WALHOOK %d\n", frames); return 0; }, nullptr);
     exec("PRAGMA foreign_keys=ON");
     migrate();
   } catch (...) {
