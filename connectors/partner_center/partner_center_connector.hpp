@@ -86,8 +86,9 @@ class PartnerCenterConnector final : public Connector {
 
 // Reads a referral as returned by the API; nullopt with `reason` when what the sync cannot do
 // without is missing or of the wrong type: an id (without control characters), an eTag, a status,
-// a valid updatedDateTime (and createdDateTime when present). Other fields are kept as they came.
-std::optional<RemoteRecord> parse_referral(const nlohmann::json& body, std::string& reason);
+// a valid updatedDateTime (and createdDateTime when present). Other fields are kept as they came
+// (`body` by value: a response parsed for this call is moved in, not copied).
+std::optional<RemoteRecord> parse_referral(nlohmann::json body, std::string& reason);
 // The id of a referral the pull could not read, as a printable quarantine key ("" when none).
 std::string malformed_referral_id(const nlohmann::json& referral);
 

@@ -2,6 +2,7 @@
 // rest is kept as it came. (What a patch may touch is the contract, referral_contract.cpp; the
 // state machine is a rule, daemon/rules/referral_state_machine.cpp.)
 #include <string_view>
+#include <utility>
 
 #include "connectors/partner_center/partner_center_connector.hpp"
 #include "connectors/partner_center/referral_contract.hpp"
@@ -27,7 +28,7 @@ std::optional<TimePoint> required_date(const nlohmann::json& referral, const std
 
 }  // namespace
 
-std::optional<RemoteRecord> parse_referral(const nlohmann::json& body, std::string& reason) {
+std::optional<RemoteRecord> parse_referral(nlohmann::json body, std::string& reason) {
   if (!body.is_object()) {
     reason = "referral is not a JSON object";
     return std::nullopt;
@@ -58,7 +59,7 @@ std::optional<RemoteRecord> parse_referral(const nlohmann::json& body, std::stri
   if (!remote_json::member(body, "createdDateTime").is_null() && !required_date(body, r.id, "createdDateTime", reason))
     return std::nullopt;
   r.modified = *updated;
-  r.fields = body;  // everything, unknown fields included: nothing is dropped on the way back
+  r.fields = std::move(body);  // everything, unknown fields included: nothing is dropped on the way back
   return r;
 }
 
