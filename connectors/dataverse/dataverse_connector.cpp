@@ -13,6 +13,7 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "connectors/api_error.hpp"
+#include "connectors/page_tally.hpp"
 #include "daemon/util/printable_text.hpp"
 #include "daemon/auth/authorized_send.hpp"
 #include "daemon/http/next_page_links.hpp"
@@ -506,12 +507,7 @@ net::awaitable<Expected<std::string>> DataverseConnector::pull_pages(const Objec
   std::string delta_link;
   TimePoint newest{};
   std::size_t pulled = 0;
-  PageSink count = [&](PullPage& page) -> net::awaitable<bool> {
-    for (const auto& r : page.records) newest = std::max(newest, r.modified);
-    pulled += page.records.size();
-    bool more = co_await sink(page);  // named first (GCC 12)
-    co_return more;
-  };
+  PageSink count = tallying(sink, newest, pulled);
   if (!cursor.empty() && !cursor.starts_with(kWatermarkPrefix)) {
     auto link = delta_link_url(cursor);
     if (!link) {

@@ -9,6 +9,7 @@
 
 #include "connectors/activity_count.hpp"
 #include "connectors/api_error.hpp"
+#include "connectors/page_tally.hpp"
 #include "connectors/pull_dedupe.hpp"
 #include "connectors/salesforce/salesforce_activities.hpp"
 #include "daemon/auth/authorized_send.hpp"
@@ -323,12 +324,7 @@ net::awaitable<Expected<std::string>> SalesforceConnector::pull_pages(const Obje
   std::optional<TimePoint> served;
   TimePoint newest = parse_iso8601(cursor).value_or(TimePoint{});
   std::size_t pulled = 0;
-  PageSink count = [&](PullPage& page) -> net::awaitable<bool> {
-    for (const auto& r : page.records) newest = std::max(newest, r.modified);
-    pulled += page.records.size();
-    bool more = co_await sink(page);  // named first (GCC 12)
-    co_return more;
-  };
+  PageSink count = tallying(sink, newest, pulled);
   auto failed = co_await query_pages(build_pull_soql(spec, since), true, false, "SOQL query on " + spec.object,
                                      spec.external_id_field, &served, count);
   if (failed) co_return std::move(*failed);
