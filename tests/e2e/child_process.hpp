@@ -29,6 +29,7 @@ class BackgroundProcess {
   // Waits until the output contains `text`; false on timeout.
   bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout) const;
   std::string output() const;
+  int pid() const { return pid_; }
 
  private:
   int pid_ = -1;

@@ -302,7 +302,14 @@ class Soak {
       ++result_.kills;
     }
     auto status = daemon->wait_exit(std::chrono::seconds(60));
-    REQUIRE(status);
+    if (!status) {  // a run that never ends: its log says where it stands
+      std::string log = daemon->output();
+      // Where it waits, if gdb is there to say (a diagnosis, not a check).
+      auto where = testing::run_command("gdb -p " + std::to_string(daemon->pid()) +
+                                        " -batch -ex 'thread apply all bt' 2>&1 | grep -E '^#|^Thread' | head -80");
+      log += "\n-- stacks --\n" + where.output;
+      FAIL("cosyncd once did not exit within 60 s; its log ends:\n" << log.substr(log.size() > 6000 ? log.size() - 6000 : 0));
+    }
     // A stale-eTag edit that landed is a Partner Center edit of this round; one that did not is dropped.
     for (const auto& [id, name, value] : interfered_) {
       if (h_.pc.cancel_interference(id)) continue;
