@@ -53,7 +53,14 @@ long long StateStore::add_event(const OutboxEvent& e) {
       payload_codec::pack(e.payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   s.bind(e.at, e.mapping, e.pc_id, e.crm_id, e.event, SqlBlob{packed});
   s.run();
-  return sqlite3_last_insert_rowid(db_);
+  long long id = sqlite3_last_insert_rowid(db_);
+  if (!e.pc_id.empty()) {
+    // The referral's last event, on its link (migration 13): no index keyed by referral to rewrite.
+    SqliteStatement link(*statements_, "UPDATE links SET last_event=? WHERE mapping=? AND pc_id=?");
+    link.bind(id, e.mapping, e.pc_id);
+    link.run();
+  }
+  return id;
 }
 
 namespace {
@@ -84,11 +91,19 @@ std::vector<OutboxEvent> StateStore::events() const {
 
 std::optional<OutboxEvent> StateStore::last_event(const std::string& mapping, const std::string& pc_id,
                                                    const std::vector<std::string>& keys) const {
-  SqliteStatement s(*statements_,
-                    "SELECT id, at, mapping, pc_id, crm_id, event, payload FROM outbox WHERE mapping=? AND pc_id=? "
-                    "AND (?='[]' OR event IN (SELECT value FROM json_each(?))) ORDER BY id DESC LIMIT 1");
+  // cosync's own events by the partial index outbox_own; a referral's by its link's last_event.
+  static const std::string own =
+      "SELECT id, at, mapping, pc_id, crm_id, event, payload FROM outbox WHERE pc_id='' AND mapping=? "
+      "AND (?='[]' OR event IN (SELECT value FROM json_each(?))) ORDER BY id DESC LIMIT 1";
+  static const std::string referral =
+      "SELECT o.id, o.at, o.mapping, o.pc_id, o.crm_id, o.event, o.payload FROM links l JOIN outbox o "
+      "ON o.id=l.last_event WHERE l.mapping=? AND l.pc_id=? AND (?='[]' OR o.event IN (SELECT value FROM json_each(?)))";
   std::string list = nlohmann::json(keys).dump();
-  s.bind(mapping, pc_id, list, list);
+  SqliteStatement s(*statements_, pc_id.empty() ? own : referral);
+  if (pc_id.empty())
+    s.bind(mapping, list, list);
+  else
+    s.bind(mapping, pc_id, list, list);
   auto found = read_events(s);
   if (found.empty()) return std::nullopt;
   return found.front();

@@ -182,8 +182,9 @@ class StateStore {
   bool retry_delivery_now(long long delivery_id);  // false when no such delivery
   bool drop_delivery(long long delivery_id);
   std::vector<OutboxEvent> events() const;  // every event kept, oldest first (reports)
-  // The newest event of the referral `pc_id` of `mapping` ("" for cosync's own) whose key is one
-  // of `keys` (any key when empty).
+  // The newest event of cosync's own (`pc_id` "") of `mapping` whose key is one of `keys` (any
+  // key when empty); for a referral, its linked pair's newest event if its key is one of `keys`
+  // (an event written while the referral had no link is not its last).
   std::optional<OutboxEvent> last_event(const std::string& mapping, const std::string& pc_id,
                                         const std::vector<std::string>& keys) const;
   // Deletes deliveries sent before `sent_before`, then dispatched events from before

@@ -60,6 +60,7 @@ TEST_CASE("outbox payload: the state DB keeps it packed, reads it whole, and an 
   std::string path = dir.file("state.db");
   {
     StateStore store(path);
+    store.save_link({"m", "ref-7", "00Q7", "", "", nlohmann::json::object()});  // last_event: the link's
     store.add_event({0, "2026-01-01T00:00:00Z", "m", "ref-7", "00Q7", "received", lead_payload(7)});
   }
   std::string stored = stored_payload(path);
