@@ -45,6 +45,18 @@ void Planner::annotate(RemoteRecord& referral) const {
       for (const auto& c : a.changes) referral.fields[c.path] = c.value;
 }
 
+bool Planner::acts_alone(const RemoteRecord& referral, const Link& link) const {
+  WorkItem item;
+  item.pc_id = referral.id;
+  item.pc = referral;
+  annotate(*item.pc);
+  PlannedUpdate p = merge_item(item, link);
+  apply_rules(p);
+  plan_registration(p);
+  return !p.pc_changes.empty() || !p.crm_changes.empty() || p.link_field_stale || !p.actions.empty() ||
+         p.refused.has_value() || p.registration.has_value();
+}
+
 TimePoint Planner::pc_now() const { return pc_.remote_now().value_or(clock_.now()); }
 
 RecordFailure Planner::contain(const std::string& side, const std::string& id, const std::string& what) const {

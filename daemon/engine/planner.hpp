@@ -52,6 +52,11 @@ class Planner {
   boost::asio::awaitable<ItemPlan> plan_update(WorkItem& item);
   // A referral as read: the rules' computed fields (referral kind, direction) added.
   void annotate(connectors::RemoteRecord& referral) const;
+  // Whether the referral as pulled, merged against its link alone (the CRM side as last synced),
+  // asks for anything: a write to either side, its link field, a rule's action, a registration.
+  // Reads nothing; a streamed cycle uses it to tell whether a pair whose CRM record was already
+  // handled this cycle needs planning again with both sides.
+  bool acts_alone(const connectors::RemoteRecord& referral, const Link& link) const;
 
   const mapping::Mapping& mapping() const { return mapping_; }
   const connectors::ObjectSpec& pc_spec() const { return pc_spec_; }

@@ -179,7 +179,11 @@ bool SyncEngine::pc_again(const RemoteRecord& referral, CycleRun& run, std::vect
   if (!link) return true;
   bool pc_news = link->pc_version != referral.version;
   bool had_pc = handled->second;
-  if (!pc_news && (had_pc || !run.crm_news.contains(handled->first))) return false;
+  if (!pc_news && had_pc) return false;
+  // Neither side is news, but the CRM batch decided without the referral: the referral alone may
+  // still ask for something that batch could not see (its link field after a crash cut the
+  // write-back short, a lead policy on its status), at the version the link stores. Then both.
+  if (!pc_news && !run.crm_news.contains(handled->first) && !planner_.acts_alone(referral, *link)) return false;
   read_crm.push_back(referral.id);
   return true;
 }

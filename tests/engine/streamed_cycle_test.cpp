@@ -20,7 +20,7 @@ void add_referrals(fakes::FakePartnerCenter& pc, int n) {
 }  // namespace
 
 TEST_CASE_METHOD(testing::EngineFixture,
-                 "streamed cycle: a page's Leads are created and linked before the next page is requested") {
+                 "streamed cycle: a page's Leads are created and linked while the next page is requested, not after") {
   add_referrals(pc_fake, 250);
   pc_fake.server().clear_requests();
   auto stats = cycle();
@@ -29,15 +29,17 @@ TEST_CASE_METHOD(testing::EngineFixture,
   CHECK(stats.created == 250);
   CHECK(sf_fake.records("Lead").size() == 250);
 
-  // Partner Center's requests in order: a page, the PATCHes that give its referrals their new
-  // Lead's id (sent once the Lead exists), then the next page. Collected, all three pages came
-  // before the first PATCH.
+  // Partner Center's requests in order: a page, the next page (read ahead while the cycle works
+  // on this one), then the PATCHes that give this page's referrals their new Lead's id (sent once
+  // the Lead exists), and so on: the third page is requested only once the second is handed over,
+  // after the first page's PATCHes. Collected, all three pages came before the first PATCH; not
+  // read ahead, each page came after the previous page's PATCHes ({100, 100, 50}).
   std::vector<std::size_t> patches_after_page;
   for (const auto& r : pc_fake.server().requests()) {
     if (r.method == "GET" && r.path == "/referrals") patches_after_page.push_back(0);
     else if (r.method == "PATCH" && !patches_after_page.empty()) ++patches_after_page.back();
   }
-  CHECK(patches_after_page == std::vector<std::size_t>{100, 100, 50});
+  CHECK(patches_after_page == std::vector<std::size_t>{0, 100, 150});
   // Salesforce's creates in batches of at most a page's records.
   for (const auto& r : sf_fake.server().requests("PATCH", "/services/data"))
     CHECK(nlohmann::json::parse(r.body, nullptr, false).value("records", nlohmann::json::array()).size() <= 200);
@@ -93,4 +95,31 @@ TEST_CASE_METHOD(testing::EngineFixture, "streamed cycle: a stop requested mid-p
   stats = cycle();
   CHECK(stats.ok());
   CHECK(sf_fake.records("Lead").size() == 250);
+}
+
+TEST_CASE_METHOD(testing::EngineFixture,
+                 "streamed cycle: a write-back a crash cut short is sent though the CRM batch saw the pair first") {
+  // The state a SIGKILL leaves between the Lead's link commit and the referral's write-back: the
+  // link stores the referral's version without the Lead's id, and the cursors never moved. Both
+  // pulls bring the pair back, neither side at a version the link does not know; the CRM batch
+  // plans it without the referral, so the Partner Center batch must not drop the referral as
+  // "nothing new": the referral alone still asks for its link field.
+  auto id = pc_fake.add_referral({{"customerProfile", {{"name", "Contoso"}}}});
+  REQUIRE(cycle().ok());
+  auto lead = pc_fake.referral(id)["externalReferenceId"];
+  REQUIRE(lead.is_string());
+  pc_fake.edit(id, [](nlohmann::json& r) { r["externalReferenceId"] = nullptr; });
+  auto link = store.link_by_pc(mapping.name, id);
+  REQUIRE(link);
+  link->pc_version = pc_fake.referral(id)["eTag"].get<std::string>();
+  store.save_link(*link);
+  store.set_cursor(mapping.name, "pc", "");
+  store.set_cursor(mapping.name, "crm", "");
+
+  auto stats = cycle();
+  CHECK(stats.ok());
+  CHECK(stats.pulled_crm == 1);
+  CHECK(stats.created == 0);
+  CHECK(pc_fake.referral(id)["externalReferenceId"] == lead);
+  CHECK(sf_fake.records("Lead").size() == 1);
 }
