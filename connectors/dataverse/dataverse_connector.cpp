@@ -13,6 +13,7 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "connectors/api_error.hpp"
+#include "connectors/page_prefetch.hpp"
 #include "connectors/page_tally.hpp"
 #include "daemon/util/printable_text.hpp"
 #include "daemon/auth/authorized_send.hpp"
@@ -455,14 +456,21 @@ net::awaitable<std::optional<Failure>> DataverseConnector::read_pages(const Obje
   const std::string what = "GET " + spec.object;
   tracking_applied = false;
   http::NextPageLinks links(url, options_.max_pages);
-  while (true) {
+  // Named, not braced temporaries passed to the coroutine (GCC 12).
+  auto fetch = [this, &prefer](const std::string& page_url) {
     http::Headers headers = {{"Prefer", prefer}};
-    auto res = co_await call(http::Method::get, url, {}, std::move(headers));
+    std::string no_body;
+    return call(http::Method::get, page_url, std::move(no_body), std::move(headers));
+  };
+  auto res = co_await fetch(url);
+  while (true) {
     if (!res) co_return res.failure();
     const std::string request_id = res->header(kRequestIdHeader);
     if (res->status != 200) co_return api_failure(*res, what, kRequestIdHeader);
     auto body = parse_body(res->body, 200, what, request_id);
     if (!body) co_return body.failure();
+    res->body.clear();
+    res->body.shrink_to_fit();
     const auto& next = remote_json::member(*body, "@odata.nextLink");
     if (!remote_json::member(*body, "value").is_array() || !(next.is_null() || next.is_string()))
       co_return Failure{FailureKind::transient, what + " answered 200 with a malformed body", 200, request_id};
@@ -493,11 +501,19 @@ net::awaitable<std::optional<Failure>> DataverseConnector::read_pages(const Obje
       tracking_applied = true;
     }
     *body = nlohmann::json();  // the page's JSON is not kept while the sink works on it
+    if (next_url && !next_url->empty()) {
+      // The next page is read while the sink works on this one; a stop discards it unseen.
+      url = std::move(*next_url);
+      auto fetching = fetch(url);
+      auto handed = co_await hand_over_while_fetching(sink, page, std::move(fetching));
+      if (!std::get<0>(handed)) co_return Failure{FailureKind::transient, what + ": stopped by the caller", 0, ""};
+      res = std::move(std::get<1>(handed));
+      continue;
+    }
     bool more = co_await sink(page);  // named first (GCC 12); a page read is handed over in any case
     if (!more) co_return Failure{FailureKind::transient, what + ": stopped by the caller", 0, ""};
     if (!next_url) co_return Failure{FailureKind::fatal, what + ": " + next_url.failure().message, 200, request_id};
-    if (next_url->empty()) co_return std::nullopt;
-    url = std::move(*next_url);
+    co_return std::nullopt;
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "connectors/api_error.hpp"
 #include "connectors/concurrently.hpp"
+#include "connectors/page_prefetch.hpp"
 #include "connectors/pull_dedupe.hpp"
 #include "daemon/auth/authorized_send.hpp"
 #include "daemon/util/json_path.hpp"
@@ -174,10 +175,9 @@ net::awaitable<Expected<std::string>> PartnerCenterConnector::pull_pages(const O
   // newest record instead, our own write-backs after a bulk (all newer than the pull) kept every
   // later cycle re-reading the whole batch until a newer change arrived.
   std::optional<TimePoint> served;
-  bool first_page = true;
-  while (!next.empty()) {
-    auto body = co_await get_page(next, "GET referrals", first_page ? &served : nullptr);
-    first_page = false;
+  const std::string what = "GET referrals";  // named: the prefetching coroutine refers to it
+  auto body = co_await get_page(next, what, &served);
+  while (true) {
     if (!body) co_return body.failure();
     bool past_cursor = false;
     PullPage page;
@@ -197,14 +197,22 @@ net::awaitable<Expected<std::string>> PartnerCenterConnector::pull_pages(const O
       if (dedupe.fresh(*record)) page.records.push_back(std::move(*record));
     }
     Expected<std::string> link = std::string();
-    if (!past_cursor) link = next_page(*body, links, "GET referrals");
+    if (!past_cursor) link = next_page(*body, links, what);
     *body = nlohmann::json();  // the page's JSON is not kept while the sink works on it
     pulled += page.records.size();
     malformed += page.malformed.size();
+    if (link && !link->empty()) {
+      // The next page is read while the sink works on this one; a stop discards it unseen.
+      auto fetching = get_page(*link, what, nullptr);
+      auto handed = co_await hand_over_while_fetching(sink, page, std::move(fetching));
+      if (!std::get<0>(handed)) co_return Failure{FailureKind::transient, what + ": stopped by the caller", 0, ""};
+      body = std::move(std::get<1>(handed));
+      continue;
+    }
     bool more = co_await sink(page);  // named first (GCC 12); a page read is handed over in any case
-    if (!more) co_return Failure{FailureKind::transient, "GET referrals: stopped by the caller", 0, ""};
+    if (!more) co_return Failure{FailureKind::transient, what + ": stopped by the caller", 0, ""};
     if (!link) co_return link.failure();  // the cursor stays where it was
-    next = std::move(*link);
+    break;
   }
   std::string next_cursor;
   if (served) next_cursor = format_iso8601(*served);

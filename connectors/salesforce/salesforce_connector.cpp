@@ -9,6 +9,7 @@
 
 #include "connectors/activity_count.hpp"
 #include "connectors/api_error.hpp"
+#include "connectors/page_prefetch.hpp"
 #include "connectors/page_tally.hpp"
 #include "connectors/pull_dedupe.hpp"
 #include "connectors/salesforce/salesforce_activities.hpp"
@@ -254,8 +255,8 @@ net::awaitable<std::optional<Failure>> SalesforceConnector::query_pages(const st
   // nextRecordsUrl comes from the answer: it must not take the bearer token to another origin.
   http::NextPageLinks links(next, kMaxQueryPages);
   PullDedupe dedupe;  // a query locator serves a snapshot; a record twice is still handed on once
-  while (!next.empty()) {
-    auto res = co_await call(http::Method::get, next, {}, essential, true);
+  auto res = co_await call(http::Method::get, next, {}, essential, true);
+  while (true) {
     if (!res) co_return res.failure();
     if (res->status != 200) co_return api_failure(*res, what, kRequestIdHeader);
     if (served_at) *served_at = parse_http_date(res->header("Date"));
@@ -286,11 +287,20 @@ net::awaitable<std::optional<Failure>> SalesforceConnector::query_pages(const st
     Expected<std::string> followed = std::string();
     if (!remote_json::bool_or(body, "done", true) && link) followed = links.follow(*link);
     body = nlohmann::json();  // the page's JSON is not kept while the sink works on it
+    if (followed && !followed->empty()) {
+      // The next page is read while the sink works on this one; a stop discards it unseen.
+      std::string body_none;
+      auto fetching = call(http::Method::get, *followed, std::move(body_none), essential, true);
+      auto handed = co_await hand_over_while_fetching(sink, page, std::move(fetching));
+      if (!std::get<0>(handed)) co_return Failure{FailureKind::transient, what + ": stopped by the caller", 0, ""};
+      res = std::move(std::get<1>(handed));
+      continue;
+    }
     bool more = co_await sink(page);  // named first (GCC 12); a page read is handed over in any case
     if (!more) co_return Failure{FailureKind::transient, what + ": stopped by the caller", 0, ""};
     if (!followed)
       co_return Failure{followed.failure().kind, what + ": nextRecordsUrl: " + followed.failure().message, 200, ""};
-    next = std::move(*followed);
+    break;
   }
   co_return std::nullopt;
 }
