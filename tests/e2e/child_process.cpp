@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "tests/e2e/e2e_helpers.hpp"
@@ -35,7 +36,10 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  if (posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ) != 0) pid_ = -1;
+  if (int error = posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), environ); error != 0) {
+    pid_ = -1;
+    start_error_ = std::string(args[0]) + ": " + std::strerror(error);
+  }
   posix_spawn_file_actions_destroy(&actions);
 }
 

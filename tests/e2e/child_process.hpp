@@ -30,10 +30,13 @@ class BackgroundProcess {
   bool wait_for_output(const std::string& text, std::chrono::milliseconds timeout) const;
   std::string output() const;
   int pid() const { return pid_; }
+  // Why the process could not be started (posix_spawn's error, e.g. the binary being relinked); empty if it was.
+  std::string start_error() const { return start_error_; }
 
  private:
   int pid_ = -1;
   std::string output_file_;
+  std::string start_error_;
 };
 
 }  // namespace cosync::testing

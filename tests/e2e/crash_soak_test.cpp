@@ -302,6 +302,8 @@ class Soak {
       ++result_.kills;
     }
     auto status = daemon->wait_exit(std::chrono::seconds(60));
+    if (!status && !daemon->start_error().empty())  // e.g. ETXTBSY while a build relinks cosyncd
+      FAIL("cosyncd could not be started: " << daemon->start_error());
     if (!status) {  // a run that never ends: its log says where it stands
       std::string log = daemon->output();
       // Where it waits, if gdb is there to say (a diagnosis, not a check).
