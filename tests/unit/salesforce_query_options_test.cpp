@@ -2,6 +2,10 @@
 // smaller pages; the fake pages by it, as Salesforce does.
 #include <catch2/catch.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include "tests/unit/connector_fixture.hpp"
 
 using namespace cosync;
@@ -55,4 +59,41 @@ TEST_CASE_METHOD(QueryOptionsFixture, "salesforce_query_options: the default ask
 TEST_CASE_METHOD(QueryOptionsFixture, "salesforce_query_options: fewer records a page than asked still pages correctly") {
   sf_fake.set_batch_size(100);  // Salesforce may answer with fewer than the batchSize asked for
   CHECK(pull_450(2000).size() == 5);
+}
+
+TEST_CASE_METHOD(QueryOptionsFixture,
+                 "salesforce_query_options: the next page is requested while the sink works on one, discarded on a stop") {
+  add_leads(450);
+  connectors::SalesforceConnector sf{client, tokens, options(200), captured.log};
+  std::vector<std::size_t> handed;          // records per page handed over
+  std::vector<std::size_t> queries_then;    // queries the fake had seen when the sink finished a page
+  bool more = true;
+  connectors::PageSink sink = [&](connectors::PullPage& page) -> boost::asio::awaitable<bool> {
+    handed.push_back(page.records.size());
+    // The sink works for a while (a cycle writes the page's records): the next page's query
+    // reaches Salesforce meanwhile. Up to 2 s for a slow host; the last page has no next.
+    bool last = handed.size() == 3;
+    auto ex = co_await boost::asio::this_coro::executor;  // named first (GCC 12)
+    boost::asio::steady_timer timer(ex);
+    for (int i = 0; !last && i < 200 && queries().size() <= handed.size(); ++i) {
+      timer.expires_after(std::chrono::milliseconds(10));
+      co_await timer.async_wait(boost::asio::use_awaitable);
+    }
+    queries_then.push_back(queries().size());
+    co_return more;
+  };
+  auto cursor = run(sf.pull_pages(spec, "", sink));
+  REQUIRE(cursor.ok());
+  CHECK(handed == std::vector<std::size_t>{200, 200, 50});
+  CHECK(queries_then == std::vector<std::size_t>{2, 3, 3});
+
+  // A stop: the page read ahead is discarded, never handed over.
+  sf_fake.server().clear_requests();
+  handed.clear();
+  queries_then.clear();
+  more = false;
+  auto stopped = run(sf.pull_pages(spec, "", sink));
+  CHECK_FALSE(stopped.ok());
+  CHECK(queries().size() == 2);
+  CHECK(handed == std::vector<std::size_t>{200});
 }
