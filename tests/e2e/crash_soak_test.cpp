@@ -401,7 +401,11 @@ class Soak {
 
     // Only the records given bad data are in quarantine.
     std::set<std::string> quarantined;
-    for (const auto& q : json::parse(h_.cosyncd("quarantine list", "--json").output)) quarantined.insert(q["record_id"]);
+    auto listed = h_.cosyncd("quarantine list", "--json");
+    auto entries = json::parse(listed.output, nullptr, false);
+    INFO("cosyncd quarantine list --json: " << listed.output);
+    REQUIRE(entries.is_array());
+    for (const auto& q : entries) quarantined.insert(q["record_id"]);
     CHECK(quarantined == bad_);
   }
 
