@@ -27,11 +27,15 @@ class MalformedSource final : public connectors::Connector {
  public:
   MalformedSource(const char* system, std::size_t count) : system_(system) {
     for (std::size_t i = 0; i < count; ++i)
-      pull_.malformed.push_back({"referral-" + std::to_string(i), "referral has no eTag"});
+      malformed_.push_back({"referral-" + std::to_string(i), "referral has no eTag"});
   }
   const char* system() const override { return system_; }
-  net::awaitable<Expected<connectors::PullResult>> pull(const connectors::ObjectSpec&, const std::string&) override {
-    co_return pull_;
+  net::awaitable<Expected<std::string>> pull_pages(const connectors::ObjectSpec&, const std::string&,
+                                                   const connectors::PageSink& sink) override {
+    connectors::PullPage page{{}, malformed_};  // one page of them, as a pull streams it
+    bool more = co_await sink(page);             // named first (GCC 12)
+    (void)more;
+    co_return std::string();
   }
   net::awaitable<Expected<connectors::RemoteRecord>> get(const connectors::ObjectSpec&, const std::string&) override {
     co_return unused();
@@ -50,7 +54,7 @@ class MalformedSource final : public connectors::Connector {
  private:
   static Failure unused() { return {FailureKind::fatal, "not used by the bench", 0, ""}; }
   const char* system_;
-  connectors::PullResult pull_;
+  std::vector<connectors::MalformedRecord> malformed_;
 };
 
 engine::CycleStats run_cycle(engine::SyncEngine& engine) {
